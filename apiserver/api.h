@@ -1,0 +1,103 @@
+// Internal to the apiserver: the request handlers behind ApiServer. Split across
+// api.cc (routing, discovery, reads, watch) and api_write.cc (create, update, patch,
+// delete, subresources).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "apiserver/allocator.h"
+#include "apiserver/apiserver.h"
+#include "apiserver/request_info.h"
+#include "apiserver/storage/storage.h"
+#include "common/api/json.h"
+#include "common/http/server.h"
+
+namespace kubepp::apiserver {
+
+struct WatchStream;
+
+class Api {
+ public:
+  Api(ApiServerOptions options, std::unique_ptr<Storage> storage, IpAllocator ips,
+      PortAllocator ports);
+  ~Api();
+
+  // Creates the namespaces and the `kubernetes` Service a new cluster starts with, and
+  // rebuilds the allocators from the stored Services.
+  Status Bootstrap(int served_port);
+  // The server's entry point.
+  void Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w);
+
+  using Writer = std::shared_ptr<http::ResponseWriter>;
+  using Done = std::function<void(Result<ObjectPtr>)>;
+
+ private:
+  // --- reads (api.cc) ---
+  void HandleResource(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Get(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void List(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Watch(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void WatchTicker();
+
+  // --- writes (api_write.cc) ---
+  void Create(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Update(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Patch(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Delete(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void DeleteCollection(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Binding(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Eviction(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void GetScale(const http::Request& req, const RequestInfo& info, const Writer& w);
+  void Log(const http::Request& req, const RequestInfo& info, const Writer& w);
+
+  // Computes the new version of an existing object from the current one.
+  using Mutator = std::function<Result<api::Document>(const StoredObject& cur,
+                                                      api::Document cur_doc)>;
+  // Reads the current object, applies `mutate` and the update pipeline, writes with the
+  // current revision as precondition, and retries when another writer raced us.
+  void GuaranteedUpdate(const RequestInfo& info, const std::string& ns, const std::string& name,
+                        bool dry_run, Mutator mutate, Done done, int attempts = 8);
+  // Metadata, status and generation rules of an update; defaulting and validation.
+  Status PrepareUpdate(const ResourceInfo& r, const std::string& subresource,
+                       const api::Value& old_doc, api::Document& doc);
+  // Deletes now, or marks for deletion (finalizers, graceful pod deletion).
+  void DeleteObject(const RequestInfo& info, const std::string& ns, const std::string& name,
+                    const api::Value* options, bool dry_run, Done done);
+  Status AllocateServiceAddresses(api::Document& svc, const api::Value* old_svc);
+  void ReleaseServiceAddresses(const api::Value& svc, const api::Value* keep);
+
+  // --- helpers ---
+  void SendObject(const http::Request& req, const Writer& w, int code, const ObjectPtr& obj);
+  void SendJson(const http::Request& req, const Writer& w, int code, std::string json);
+  void SendStatus(const Writer& w, const Status& st);
+  // Adapts a write completion into a response.
+  Done Respond(const http::Request& req, const Writer& w, int code);
+  Status CheckNamespace(const RequestInfo& info, const std::string& ns, bool creating);
+
+  ApiServerOptions options_;
+  std::unique_ptr<Storage> storage_;
+  IpAllocator ips_;
+  PortAllocator ports_;
+  std::string server_address_;
+
+  std::mutex watches_mu_;
+  std::list<std::shared_ptr<WatchStream>> watches_;
+  std::atomic<bool> stopping_{false};
+  std::condition_variable ticker_cv_;
+  std::thread ticker_;
+};
+
+// Request-body decoding shared by the write handlers: JSON, or YAML by Content-Type.
+Result<api::Document> DecodeBody(const http::Request& req);
+bool WantsTable(const http::Request& req);
+bool IsDryRun(const http::Request& req);
+
+}  // namespace kubepp::apiserver

@@ -1,0 +1,797 @@
+// Write handlers: create, update, patch, delete, and the write subresources.
+#include <algorithm>
+
+#include "apiserver/admission.h"
+#include "apiserver/api.h"
+#include "apiserver/patch.h"
+#include "common/api/selector.h"
+#include "common/api/yaml.h"
+#include "common/log.h"
+#include "common/util/random.h"
+#include "common/util/time.h"
+
+namespace kubepp::apiserver {
+
+namespace {
+
+// Kubernetes: 1.5 MiB per stored object.
+constexpr size_t kMaxObjectBytes = 1536 * 1024;
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+Status NotFoundStatus(const ResourceInfo& r, const std::string& name) {
+  return NotFound(r.QualifiedName() + " " + Quote(name) + " not found")
+      .WithDetails(name, r.group, r.plural);
+}
+
+// Resources whose status a client may set on create (the rest start with none, as
+// upstream's PrepareForCreate).
+bool KeepsStatusOnCreate(const ResourceInfo& r) {
+  return r.plural == "nodes" || r.plural == "namespaces" || !r.HasStatus();
+}
+
+// The part of an object whose change bumps metadata.generation: everything but
+// metadata and status.
+bool SpecChanged(const api::Value& a, const api::Value& b) {
+  if (!a.IsObject() || !b.IsObject()) return true;
+  auto count = [](const api::Value& v) {
+    size_t n = 0;
+    for (auto& m : v.GetObject()) {
+      std::string_view k = api::View(m.name);
+      if (k != "metadata" && k != "status") ++n;
+    }
+    return n;
+  };
+  if (count(a) != count(b)) return true;
+  for (auto& m : a.GetObject()) {
+    std::string_view k = api::View(m.name);
+    if (k == "metadata" || k == "status") continue;
+    const api::Value* other = api::FindMember(b, k);
+    if (other == nullptr || *other != m.value) return true;
+  }
+  return false;
+}
+
+void CopyMember(api::Document& doc, const api::Value& from, const char* path) {
+  const api::Value* v = api::Find(from, path);
+  if (v == nullptr) {
+    api::Remove(doc, path);
+  } else {
+    api::SetValue(doc, path, api::Copy(*v, doc.GetAllocator()), doc.GetAllocator());
+  }
+}
+
+bool HasFinalizers(const api::Value& doc) {
+  const api::Value* f = api::Find(doc, "metadata.finalizers");
+  return f != nullptr && f->IsArray() && !f->Empty();
+}
+
+Status CheckSize(const api::Value& doc) {
+  if (api::ToJson(doc).size() > kMaxObjectBytes) {
+    return Status(Code::kRequestTooLarge, "object is larger than the 1.5 MiB limit");
+  }
+  return Status::Ok();
+}
+
+// Upstream's pod deletion: graceful (marked, the kubelet finishes) only when the pod
+// is bound to a node and has not terminated.
+int64_t PodGracePeriod(const api::Value& pod, const api::Value* options) {
+  if (api::GetString(pod, "spec.nodeName").empty()) return 0;
+  std::string phase = api::GetString(pod, "status.phase");
+  if (phase == "Succeeded" || phase == "Failed") return 0;
+  int64_t grace = api::GetInt(pod, "spec.terminationGracePeriodSeconds", 30);
+  if (options != nullptr && api::Has(*options, "gracePeriodSeconds")) {
+    grace = api::GetInt(*options, "gracePeriodSeconds", grace);
+  }
+  return std::max<int64_t>(grace, 0);
+}
+
+}  // namespace
+
+Status Api::AllocateServiceAddresses(api::Document& svc, const api::Value* old_svc) {
+  auto& a = svc.GetAllocator();
+  std::string type = api::GetString(svc, "spec.type", "ClusterIP");
+  std::string old_ip = old_svc ? api::GetString(*old_svc, "spec.clusterIP") : "";
+  std::string ip = api::GetString(svc, "spec.clusterIP");
+  std::vector<std::string> allocated_ips;
+  std::vector<int> allocated_ports;
+  auto rollback = [&] {
+    for (auto& i : allocated_ips) ips_.Release(i);
+    for (int p : allocated_ports) ports_.Release(p);
+  };
+  if (type == "ExternalName") {
+    api::Remove(svc, "spec.clusterIP");
+    api::Remove(svc, "spec.clusterIPs");
+  } else if (ip == "None") {
+    api::SetValue(svc, "spec.clusterIPs", api::Value(rapidjson::kArrayType), a);
+    api::Ensure(svc, "spec", a)["clusterIPs"].PushBack(api::Str("None", a), a);
+  } else if (!old_ip.empty() && old_ip != "None" && (ip.empty() || ip == old_ip)) {
+    ip = old_ip;  // kept across updates
+  } else {
+    if (ip.empty()) {
+      ASSIGN_OR_RETURN(ip, ips_.AllocateNext());
+    } else {
+      Status st = ips_.Allocate(ip);
+      if (!st.ok()) {
+        Status inv = Invalid("Service " + Quote(api::GetString(svc, "metadata.name")) +
+                             " is invalid: spec.clusterIPs: Invalid value: [" + Quote(ip) +
+                             "]: " + st.message());
+        inv.mutable_details().causes.push_back({"FieldValueInvalid", st.message(), "spec.clusterIPs"});
+        return inv;
+      }
+    }
+    allocated_ips.push_back(ip);
+  }
+  if (type != "ExternalName" && ip != "None") {
+    api::SetString(svc, "spec.clusterIP", ip, a);
+    api::Value ips(rapidjson::kArrayType);
+    ips.PushBack(api::Str(ip, a), a);
+    api::SetValue(svc, "spec.clusterIPs", std::move(ips), a);
+  } else if (ip == "None") {
+    api::SetString(svc, "spec.clusterIP", "None", a);
+  }
+  bool wants_node_ports = type == "NodePort" || type == "LoadBalancer";
+  api::Value* ports = api::FindMutable(svc, "spec.ports");
+  if (ports != nullptr && ports->IsArray()) {
+    for (size_t i = 0; i < ports->Size(); ++i) {
+      api::Value& p = (*ports)[i];
+      int64_t np = api::GetInt(p, "nodePort", 0);
+      int64_t old_np = 0;
+      if (old_svc != nullptr) {
+        const api::Value* op = api::Find(*old_svc, "spec.ports");
+        if (op != nullptr && op->IsArray() && i < op->Size()) old_np = api::GetInt((*op)[i], "nodePort", 0);
+      }
+      if (!wants_node_ports) {
+        api::Remove(p, "nodePort");
+        continue;
+      }
+      if (np == 0 && old_np != 0) {
+        np = old_np;
+      } else if (np == 0) {
+        auto got = ports_.AllocateNext();
+        if (!got.ok()) {
+          rollback();
+          return got.status();
+        }
+        np = *got;
+        allocated_ports.push_back(static_cast<int>(np));
+      } else if (np != old_np) {
+        Status st = ports_.Allocate(static_cast<int>(np));
+        if (!st.ok()) {
+          rollback();
+          std::string field = "spec.ports[" + std::to_string(i) + "].nodePort";
+          Status inv = Invalid("Service " + Quote(api::GetString(svc, "metadata.name")) +
+                               " is invalid: " + field + ": Invalid value: " +
+                               std::to_string(np) + ": " + st.message());
+          inv.mutable_details().causes.push_back({"FieldValueInvalid", st.message(), field});
+          return inv;
+        }
+        allocated_ports.push_back(static_cast<int>(np));
+      }
+      api::SetInt(p, "nodePort", np, a);
+    }
+  }
+  return Status::Ok();
+}
+
+// Releases what `svc` holds and `keep` (its successor, if any) does not.
+void Api::ReleaseServiceAddresses(const api::Value& svc, const api::Value* keep) {
+  std::string ip = api::GetString(svc, "spec.clusterIP");
+  if (!ip.empty() && ip != "None" && (keep == nullptr || api::GetString(*keep, "spec.clusterIP") != ip)) {
+    ips_.Release(ip);
+  }
+  std::set<int64_t> kept;
+  if (keep != nullptr) {
+    if (const api::Value* ps = api::Find(*keep, "spec.ports"); ps && ps->IsArray()) {
+      for (auto& p : ps->GetArray()) kept.insert(api::GetInt(p, "nodePort", 0));
+    }
+  }
+  if (const api::Value* ps = api::Find(svc, "spec.ports"); ps && ps->IsArray()) {
+    for (auto& p : ps->GetArray()) {
+      int64_t np = api::GetInt(p, "nodePort", 0);
+      if (np != 0 && !kept.count(np)) ports_.Release(static_cast<int>(np));
+    }
+  }
+}
+
+void Api::Create(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  const ResourceInfo& r = *info.resource;
+  auto body = DecodeBody(req);
+  if (!body.ok()) return SendStatus(w, body.status());
+  api::Document& doc = *body;
+  if (!doc.IsObject()) return SendStatus(w, BadRequest("the request body must be a JSON object"));
+  auto& a = doc.GetAllocator();
+  // Clients may leave apiVersion/kind out (the Python client does): fill them from the URL.
+  std::string api_version = api::GetString(doc, "apiVersion", r.ApiVersion());
+  std::string kind = api::GetString(doc, "kind", r.kind);
+  if (api_version != r.ApiVersion() || kind != r.kind) {
+    return SendStatus(w, BadRequest("the API version in the data (" + api_version + ", " + kind +
+                                    ") does not match the expected API version (" +
+                                    r.ApiVersion() + ", " + r.kind + ")"));
+  }
+  api::SetString(doc, "apiVersion", api_version, a);
+  api::SetString(doc, "kind", kind, a);
+  api::Ensure(doc, "metadata", a);
+  std::string ns = info.ns;
+  if (r.namespaced) {
+    std::string body_ns = api::GetString(doc, "metadata.namespace");
+    if (ns.empty()) ns = body_ns.empty() ? "default" : body_ns;
+    if (!body_ns.empty() && body_ns != ns) {
+      return SendStatus(w, BadRequest("the namespace of the provided object does not match "
+                                      "the namespace sent on the request"));
+    }
+    api::SetString(doc, "metadata.namespace", ns, a);
+    if (auto st = CheckNamespace(info, ns, true); !st.ok()) return SendStatus(w, st);
+  } else {
+    api::Remove(doc, "metadata.namespace");
+  }
+  std::string name = api::GetString(doc, "metadata.name");
+  std::string generate = api::GetString(doc, "metadata.generateName");
+  if (name.empty() && !generate.empty()) {
+    name = generate + util::RandomSuffix(5);
+    api::SetString(doc, "metadata.name", name, a);
+  }
+  // Server-owned metadata.
+  for (const char* f : {"metadata.resourceVersion", "metadata.uid", "metadata.deletionTimestamp",
+                        "metadata.deletionGracePeriodSeconds", "metadata.managedFields",
+                        "metadata.selfLink"}) {
+    api::Remove(doc, f);
+  }
+  api::SetString(doc, "metadata.uid", util::NewUuid(), a);
+  api::SetString(doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
+  api::SetInt(doc, "metadata.generation", 1, a);
+  if (!KeepsStatusOnCreate(r)) api::Remove(doc, "status");
+  ApplyDefaults(r, doc);
+  if (auto st = ValidateCreate(r, doc); !st.ok()) return SendStatus(w, st);
+  if (auto st = CheckSize(doc); !st.ok()) return SendStatus(w, st);
+  bool dry_run = IsDryRun(req);
+  bool is_service = r.plural == "services" && r.group.empty();
+  if (is_service && !dry_run) {
+    if (auto st = AllocateServiceAddresses(doc, nullptr); !st.ok()) return SendStatus(w, st);
+  }
+  if (dry_run) {
+    auto obj = std::make_shared<StoredObject>();
+    obj->resource = r.QualifiedName();
+    obj->json = api::ToJson(doc);
+    return SendObject(req, w, 201, obj);
+  }
+  Write write;
+  write.kind = Write::Kind::kCreate;
+  write.resource = r.QualifiedName();
+  write.ns = ns;
+  write.name = name;
+  api::Document keep;
+  if (is_service) keep = api::Clone(doc);
+  write.object = std::move(doc);
+  auto respond = Respond(req, w, 201);
+  storage_->Submit(std::move(write), [this, is_service, keep = std::make_shared<api::Document>(std::move(keep)), respond, &r, name](Result<ObjectPtr> res) {
+    if (!res.ok() && is_service) ReleaseServiceAddresses(*keep, nullptr);
+    if (!res.ok() && res.status().code() == Code::kAlreadyExists) {
+      return respond(Status(Code::kAlreadyExists,
+                            r.QualifiedName() + " " + Quote(name) + " already exists")
+                         .WithDetails(name, r.group, r.plural));
+    }
+    respond(std::move(res));
+  });
+}
+
+Status Api::PrepareUpdate(const ResourceInfo& r, const std::string& subresource,
+                          const api::Value& old_doc, api::Document& doc) {
+  auto& a = doc.GetAllocator();
+  if (!doc.IsObject()) return BadRequest("the request body must be a JSON object");
+  std::string api_version = api::GetString(doc, "apiVersion", r.ApiVersion());
+  std::string kind = api::GetString(doc, "kind", r.kind);
+  if (api_version != r.ApiVersion() || kind != r.kind) {
+    return BadRequest("the API version in the data (" + api_version + ", " + kind +
+                      ") does not match the expected API version (" + r.ApiVersion() + ", " +
+                      r.kind + ")");
+  }
+  api::SetString(doc, "apiVersion", api_version, a);
+  api::SetString(doc, "kind", kind, a);
+  std::string name = api::GetString(old_doc, "metadata.name");
+  std::string body_name = api::GetString(doc, "metadata.name");
+  if (!body_name.empty() && body_name != name) {
+    return BadRequest("the name of the object (" + body_name +
+                      ") does not match the name on the URL (" + name + ")");
+  }
+  std::string ns = api::GetString(old_doc, "metadata.namespace");
+  std::string body_ns = api::GetString(doc, "metadata.namespace");
+  if (!body_ns.empty() && body_ns != ns) {
+    return BadRequest("the namespace of the provided object does not match the namespace "
+                      "sent on the request");
+  }
+  if (subresource == "status") {
+    // Only status changes through the status subresource.
+    api::Document next = api::Clone(old_doc);
+    CopyMember(next, doc, "status");
+    doc.Swap(next);
+  } else if (subresource == "finalize") {
+    api::Document next = api::Clone(old_doc);
+    CopyMember(next, doc, "spec.finalizers");
+    doc.Swap(next);
+  } else if (r.HasStatus()) {
+    // The main resource ignores status changes.
+    CopyMember(doc, old_doc, "status");
+  }
+  api::SetString(doc, "metadata.name", name, a);
+  if (!ns.empty()) api::SetString(doc, "metadata.namespace", ns, a);
+  for (const char* f : {"metadata.uid", "metadata.creationTimestamp", "metadata.deletionTimestamp",
+                        "metadata.deletionGracePeriodSeconds"}) {
+    CopyMember(doc, old_doc, f);
+  }
+  api::Remove(doc, "metadata.resourceVersion");
+  api::Remove(doc, "metadata.managedFields");
+  int64_t generation = api::GetInt(old_doc, "metadata.generation", 1);
+  if (subresource.empty() && SpecChanged(old_doc, doc)) ++generation;
+  api::SetInt(doc, "metadata.generation", generation, a);
+  ApplyDefaults(r, doc);
+  RETURN_IF_ERROR(ValidateUpdate(r, doc, old_doc));
+  return CheckSize(doc);
+}
+
+void Api::GuaranteedUpdate(const RequestInfo& info, const std::string& ns,
+                           const std::string& name, bool dry_run, Mutator mutate, Done done,
+                           int attempts) {
+  const ResourceInfo& r = *info.resource;
+  ObjectPtr cur = storage_->Get(r.QualifiedName(), ns, name);
+  if (cur == nullptr) return done(NotFoundStatus(r, name));
+  auto cur_doc = api::ParseJson(cur->json);
+  if (!cur_doc.ok()) return done(Internal("stored object is corrupt: " + cur_doc.status().message()));
+  api::Document old_copy = api::Clone(*cur_doc);
+  auto next = mutate(*cur, std::move(*cur_doc));
+  if (!next.ok()) return done(std::move(next).take_status());
+  api::Document& doc = *next;
+  bool is_service = r.plural == "services" && r.group.empty();
+  if (is_service && !dry_run) {
+    if (auto st = AllocateServiceAddresses(doc, &old_copy); !st.ok()) return done(st);
+  }
+  if (dry_run) {
+    auto obj = std::make_shared<StoredObject>();
+    obj->resource = r.QualifiedName();
+    obj->json = api::ToJson(doc);
+    return done(ObjectPtr(obj));
+  }
+  Write write;
+  write.resource = r.QualifiedName();
+  write.ns = ns;
+  write.name = name;
+  write.expected_rv = cur->rv;
+  // The last finalizer gone from an object marked for deletion: it goes away now.
+  bool finish_delete = api::Has(doc, "metadata.deletionTimestamp") && !HasFinalizers(doc) &&
+                       !(r.plural == "pods" && r.group.empty());
+  write.kind = finish_delete ? Write::Kind::kDelete : Write::Kind::kUpdate;
+  auto new_copy = std::make_shared<api::Document>();
+  if (is_service) *new_copy = api::Clone(doc);
+  auto old_shared = std::make_shared<api::Document>(std::move(old_copy));
+  write.object = std::move(doc);
+  storage_->Submit(std::move(write), [=, this](Result<ObjectPtr> res) {
+    if (is_service) {
+      if (res.ok()) {
+        ReleaseServiceAddresses(*old_shared, finish_delete ? nullptr : new_copy.get());
+      } else {
+        ReleaseServiceAddresses(*new_copy, old_shared.get());
+      }
+    }
+    if (!res.ok() && res.status().code() == Code::kConflict && attempts > 1) {
+      // Another writer won the race with our read: read again and redo.
+      return GuaranteedUpdate(info, ns, name, dry_run, mutate, done, attempts - 1);
+    }
+    done(std::move(res));
+  });
+}
+
+// The user's own resourceVersion precondition (from a PUT body or a patch).
+static Status CheckUserPrecondition(const api::Value& doc, const StoredObject& cur,
+                                    const ResourceInfo& r) {
+  std::string rv = api::GetString(doc, "metadata.resourceVersion");
+  if (!rv.empty() && rv != std::to_string(cur.rv)) {
+    return Conflict("Operation cannot be fulfilled on " + r.QualifiedName() + " " +
+                    Quote(cur.name) +
+                    ": the object has been modified; please apply your changes to the latest "
+                    "version and try again")
+        .WithDetails(cur.name, r.group, r.plural);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::string ScaleJson(const ResourceInfo& r, const api::Value& obj) {
+  std::string selector;
+  auto sel = api::LabelSelector::FromJson(api::Find(obj, "spec.selector"));
+  if (sel.ok()) selector = sel->ToString();
+  api::Document s;
+  s.SetObject();
+  auto& a = s.GetAllocator();
+  api::SetString(s, "kind", "Scale", a);
+  api::SetString(s, "apiVersion", "autoscaling/v1", a);
+  for (const char* f : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    std::string path = std::string("metadata.") + f;
+    if (api::Has(obj, path)) api::SetString(s, path, api::GetString(obj, path), a);
+  }
+  api::SetInt(s, "spec.replicas", api::GetInt(obj, "spec.replicas", 0), a);
+  api::SetInt(s, "status.replicas", api::GetInt(obj, "status.replicas", 0), a);
+  if (!selector.empty()) api::SetString(s, "status.selector", selector, a);
+  (void)r;
+  return api::ToJson(s);
+}
+
+}  // namespace
+
+void Api::GetScale(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  auto obj = storage_->Get(info.resource->QualifiedName(), info.ns, info.name);
+  if (obj == nullptr) return SendStatus(w, NotFoundStatus(*info.resource, info.name));
+  auto doc = api::ParseJson(obj->json);
+  if (!doc.ok()) return SendStatus(w, doc.status());
+  SendJson(req, w, 200, ScaleJson(*info.resource, *doc));
+}
+
+void Api::Update(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  auto body = DecodeBody(req);
+  if (!body.ok()) return SendStatus(w, body.status());
+  auto shared_body = std::make_shared<api::Document>(std::move(*body));
+  const ResourceInfo& r = *info.resource;
+  std::string sub = info.subresource;
+  Done done = Respond(req, w, 200);
+  if (sub == "scale") {
+    auto resp = [this, req_headers = req.headers, w, &r](Result<ObjectPtr> res) {
+      if (!res.ok()) return SendStatus(w, res.status());
+      auto d = api::ParseJson((*res)->json);
+      http::Request slim;
+      slim.headers = req_headers;
+      SendJson(slim, w, 200, d.ok() ? ScaleJson(r, *d) : (*res)->json);
+    };
+    return GuaranteedUpdate(
+        info, info.ns, info.name, IsDryRun(req),
+        [this, shared_body, &r](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+          RETURN_IF_ERROR(CheckUserPrecondition(*shared_body, cur, r));
+          if (!api::Has(*shared_body, "spec.replicas")) {
+            return Invalid("Scale.autoscaling " + Quote(cur.name) +
+                           " is invalid: spec.replicas: Required value");
+          }
+          int64_t replicas = api::GetInt(*shared_body, "spec.replicas", -1);
+          if (replicas < 0) {
+            return Invalid("Scale.autoscaling " + Quote(cur.name) +
+                           " is invalid: spec.replicas: Invalid value: " +
+                           std::to_string(replicas) + ": must be greater than or equal to 0");
+          }
+          api::Document next = api::Clone(doc);
+          api::SetInt(next, "spec.replicas", replicas, next.GetAllocator());
+          RETURN_IF_ERROR(PrepareUpdate(r, "", doc, next));
+          return next;
+        },
+        resp);
+  }
+  GuaranteedUpdate(
+      info, info.ns, info.name, IsDryRun(req),
+      [this, shared_body, &r, sub](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+        RETURN_IF_ERROR(CheckUserPrecondition(*shared_body, cur, r));
+        api::Document next = api::Clone(*shared_body);
+        RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));
+        return next;
+      },
+      done);
+}
+
+void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  std::string_view ct = req.Header("content-type");
+  std::string type;
+  if (ct.find("application/json-patch+json") != std::string_view::npos) {
+    type = "json";
+  } else if (ct.find("application/merge-patch+json") != std::string_view::npos) {
+    type = "merge";
+  } else if (ct.find("application/strategic-merge-patch+json") != std::string_view::npos) {
+    type = "strategic";
+  } else if (ct.find("application/apply-patch+yaml") != std::string_view::npos) {
+    type = "apply";
+  } else {
+    return SendStatus(w, Status(Code::kUnsupportedMedia,
+                                "the body of the request was in an unknown format - accepted "
+                                "media types include: application/json-patch+json, "
+                                "application/merge-patch+json, "
+                                "application/apply-patch+yaml, "
+                                "application/strategic-merge-patch+json"));
+  }
+  Result<api::Document> parsed = type == "apply" ? api::ParseJsonOrYaml(req.body)
+                                                 : api::ParseJson(req.body);
+  if (req.body.empty()) parsed = BadRequest("the request body is empty");
+  if (!parsed.ok()) return SendStatus(w, parsed.status());
+  auto patch = std::make_shared<api::Document>(std::move(*parsed));
+  const ResourceInfo& r = *info.resource;
+  std::string sub = info.subresource;
+  bool dry_run = IsDryRun(req);
+
+  // Server-side apply of a missing object creates it.
+  if (type == "apply" && sub.empty() &&
+      storage_->Get(r.QualifiedName(), info.ns, info.name) == nullptr) {
+    http::Request create = req;
+    create.headers["content-type"] = "application/json";
+    create.body = api::ToJson(*patch);
+    RequestInfo ci = info;
+    ci.name.clear();
+    return Create(create, ci, w);
+  }
+  auto apply = [type, patch, &r](api::Document& target) -> Status {
+    if (type == "json") return ApplyJsonPatch(target, *patch);
+    if (type == "merge") return ApplyMergePatch(target, *patch);
+    return ApplyStrategicMergePatch(target, *patch, r.kind);
+  };
+  if (sub == "scale") {
+    auto resp = [this, req_headers = req.headers, w, &r](Result<ObjectPtr> res) {
+      if (!res.ok()) return SendStatus(w, res.status());
+      auto d = api::ParseJson((*res)->json);
+      http::Request slim;
+      slim.headers = req_headers;
+      SendJson(slim, w, 200, d.ok() ? ScaleJson(r, *d) : (*res)->json);
+    };
+    return GuaranteedUpdate(
+        info, info.ns, info.name, dry_run,
+        [this, apply, &r](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+          auto scale = api::ParseJson(ScaleJson(r, doc));
+          if (!scale.ok()) return scale.status();
+          RETURN_IF_ERROR(apply(*scale));
+          RETURN_IF_ERROR(CheckUserPrecondition(*scale, cur, r));
+          int64_t replicas = api::GetInt(*scale, "spec.replicas", -1);
+          if (replicas < 0) {
+            return Invalid("Scale.autoscaling " + Quote(cur.name) +
+                           " is invalid: spec.replicas: Invalid value: " +
+                           std::to_string(replicas) + ": must be greater than or equal to 0");
+          }
+          api::Document next = api::Clone(doc);
+          api::SetInt(next, "spec.replicas", replicas, next.GetAllocator());
+          RETURN_IF_ERROR(PrepareUpdate(r, "", doc, next));
+          return next;
+        },
+        resp);
+  }
+  GuaranteedUpdate(
+      info, info.ns, info.name, dry_run,
+      [this, apply, patch, &r, sub](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+        RETURN_IF_ERROR(CheckUserPrecondition(*patch, cur, r));
+        api::Document next = api::Clone(doc);
+        RETURN_IF_ERROR(apply(next));
+        // The patch may not move the object: a changed rv in the result is a precondition.
+        api::SetString(next, "metadata.resourceVersion", std::to_string(cur.rv), next.GetAllocator());
+        RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));
+        return next;
+      },
+      Respond(req, w, 200));
+}
+
+void Api::DeleteObject(const RequestInfo& info, const std::string& ns, const std::string& name,
+                       const api::Value* options, bool dry_run, Done done) {
+  const ResourceInfo& r = *info.resource;
+  ObjectPtr cur = storage_->Get(r.QualifiedName(), ns, name);
+  if (cur == nullptr) return done(NotFoundStatus(r, name));
+  auto doc = api::ParseJson(cur->json);
+  if (!doc.ok()) return done(Internal("stored object is corrupt"));
+  if (options != nullptr) {
+    std::string want_uid = api::GetString(*options, "preconditions.uid");
+    if (!want_uid.empty() && want_uid != api::GetString(*doc, "metadata.uid")) {
+      return done(Conflict("Precondition failed: UID in precondition: " + want_uid +
+                           ", UID in object meta: " + api::GetString(*doc, "metadata.uid")));
+    }
+    std::string want_rv = api::GetString(*options, "preconditions.resourceVersion");
+    if (!want_rv.empty() && want_rv != std::to_string(cur->rv)) {
+      return done(Conflict("Precondition failed: ResourceVersion in precondition: " + want_rv +
+                           ", ResourceVersion in object meta: " + std::to_string(cur->rv)));
+    }
+  }
+  std::string policy = options ? api::GetString(*options, "propagationPolicy") : "";
+  if (policy.empty() && options && api::Has(*options, "orphanDependents")) {
+    policy = api::GetBool(*options, "orphanDependents") ? "Orphan" : "Background";
+  }
+  if (!policy.empty() && policy != "Orphan" && policy != "Background" && policy != "Foreground") {
+    return done(BadRequest("propagationPolicy must be Orphan, Background or Foreground, not " +
+                           Quote(policy)));
+  }
+  bool is_pod = r.plural == "pods" && r.group.empty();
+  bool is_namespace = r.plural == "namespaces";
+  int64_t grace = is_pod ? PodGracePeriod(*doc, options) : 0;
+  std::string finalizer = policy == "Foreground" ? "foregroundDeletion"
+                          : policy == "Orphan"   ? "orphan"
+                                                 : "";
+  bool has_finalizers = HasFinalizers(*doc) ||
+                        (is_namespace && api::Find(*doc, "spec.finalizers") &&
+                         api::Find(*doc, "spec.finalizers")->IsArray() &&
+                         !api::Find(*doc, "spec.finalizers")->Empty());
+  bool mark_only = has_finalizers || grace > 0 || !finalizer.empty();
+  if (!mark_only) {
+    if (dry_run) return done(cur);
+    Write write;
+    write.kind = Write::Kind::kDelete;
+    write.resource = r.QualifiedName();
+    write.ns = ns;
+    write.name = name;
+    write.expected_rv = cur->rv;
+    bool is_service = r.plural == "services" && r.group.empty();
+    auto old = std::make_shared<api::Document>(std::move(*doc));
+    storage_->Submit(std::move(write), [=, this](Result<ObjectPtr> res) {
+      if (res.ok() && is_service) ReleaseServiceAddresses(*old, nullptr);
+      if (!res.ok() && res.status().code() == Code::kConflict) {
+        return DeleteObject(info, ns, name, nullptr, dry_run, done);  // raced: retry
+      }
+      done(std::move(res));
+    });
+    return;
+  }
+  // Mark for deletion; the kubelet (pods), a controller (namespaces, finalizers) or the
+  // garbage collector (foreground/orphan) finishes it.
+  GuaranteedUpdate(
+      info, ns, name, dry_run,
+      [=](const StoredObject&, api::Document d) -> Result<api::Document> {
+        auto& a = d.GetAllocator();
+        if (!api::Has(d, "metadata.deletionTimestamp")) {
+          api::SetString(d, "metadata.deletionTimestamp", util::FormatRfc3339(util::NowUnix() + grace), a);
+          api::SetInt(d, "metadata.deletionGracePeriodSeconds", grace, a);
+        } else if (is_pod && grace < api::GetInt(d, "metadata.deletionGracePeriodSeconds", 30)) {
+          // A shorter grace period shortens a pending graceful deletion.
+          api::SetString(d, "metadata.deletionTimestamp", util::FormatRfc3339(util::NowUnix() + grace), a);
+          api::SetInt(d, "metadata.deletionGracePeriodSeconds", grace, a);
+        }
+        if (!finalizer.empty()) {
+          api::Value& meta = api::Ensure(d, "metadata", a);
+          if (!meta.HasMember("finalizers") || !meta["finalizers"].IsArray()) {
+            meta.RemoveMember("finalizers");
+            meta.AddMember("finalizers", api::Value(rapidjson::kArrayType), a);
+          }
+          bool present = false;
+          for (auto& f : meta["finalizers"].GetArray()) present |= api::View(f) == finalizer;
+          if (!present) meta["finalizers"].PushBack(api::Str(finalizer, a), a);
+        }
+        if (is_namespace) api::SetString(d, "status.phase", "Terminating", a);
+        // Written as is: no pipeline, the object's content does not change.
+        api::Remove(d, "metadata.resourceVersion");
+        return d;
+      },
+      done);
+}
+
+void Api::Delete(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  std::shared_ptr<api::Document> options;
+  if (!req.body.empty()) {
+    auto body = DecodeBody(req);
+    if (!body.ok()) return SendStatus(w, body.status());
+    options = std::make_shared<api::Document>(std::move(*body));
+  }
+  if (auto g = req.Query("gracePeriodSeconds"); !g.empty()) {
+    if (!options) {
+      options = std::make_shared<api::Document>();
+      options->SetObject();
+    }
+    api::SetInt(*options, "gracePeriodSeconds", std::atoll(g.c_str()), options->GetAllocator());
+  }
+  if (auto p = req.Query("propagationPolicy"); !p.empty()) {
+    if (!options) {
+      options = std::make_shared<api::Document>();
+      options->SetObject();
+    }
+    api::SetString(*options, "propagationPolicy", p, options->GetAllocator());
+  }
+  bool dry_run = IsDryRun(req) ||
+                 (options && api::Find(*options, "dryRun") && api::Find(*options, "dryRun")->IsArray() &&
+                  !api::Find(*options, "dryRun")->Empty());
+  auto respond = Respond(req, w, 200);
+  DeleteObject(info, info.ns, info.name, options.get(), dry_run,
+               [respond, options](Result<ObjectPtr> r) { respond(std::move(r)); });
+}
+
+void Api::DeleteCollection(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  http::Request list_req = req;
+  auto sel = api::LabelSelector::Parse(req.Query("labelSelector"));
+  if (!sel.ok()) return SendStatus(w, sel.status());
+  std::optional<api::FieldSelector> fields;
+  if (auto f = req.Query("fieldSelector"); !f.empty()) {
+    auto fs = api::FieldSelector::Parse(f);
+    if (!fs.ok()) return SendStatus(w, fs.status());
+    fields = std::move(*fs);
+  }
+  auto items = storage_->List(info.resource->QualifiedName(), info.ns, {}, 0, nullptr).items;
+  std::vector<ObjectPtr> victims;
+  for (auto& o : items) {
+    if (!sel->Matches(o->labels)) continue;
+    if (fields && !fields->Matches([&](std::string_view f) { return o->Field(f); })) continue;
+    victims.push_back(o);
+  }
+  bool dry_run = IsDryRun(req);
+  struct State {
+    std::mutex mu;
+    size_t left;
+    Status first_error;
+  };
+  auto state = std::make_shared<State>();
+  state->left = victims.size();
+  const ResourceInfo& r = *info.resource;
+  auto finish = [this, w, &r, state] {
+    if (!state->first_error.ok()) return SendStatus(w, state->first_error);
+    http::Response resp;
+    resp.body = R"({"kind":")" + r.kind + R"(List","apiVersion":")" + r.ApiVersion() +
+                R"(","metadata":{},"items":[]})";
+    w->Send(std::move(resp));
+  };
+  if (victims.empty()) return finish();
+  for (auto& v : victims) {
+    DeleteObject(info, v->ns, v->name, nullptr, dry_run, [state, finish](Result<ObjectPtr> res) {
+      std::lock_guard<std::mutex> l(state->mu);
+      if (!res.ok() && res.status().code() != Code::kNotFound && state->first_error.ok()) {
+        state->first_error = res.status();
+      }
+      if (--state->left == 0) finish();
+    });
+  }
+}
+
+void Api::Binding(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  auto body = DecodeBody(req);
+  if (!body.ok()) return SendStatus(w, body.status());
+  std::string node = api::GetString(*body, "target.name");
+  std::string target_kind = api::GetString(*body, "target.kind", "Node");
+  if (node.empty() || target_kind != "Node") {
+    Status st = Invalid("Binding " + Quote(info.name) + " is invalid: target.name: Required value");
+    st.mutable_details().causes.push_back({"FieldValueRequired", "Required value", "target.name"});
+    return SendStatus(w, st);
+  }
+  std::string want_uid = api::GetString(*body, "metadata.uid");
+  GuaranteedUpdate(
+      info, info.ns, info.name, IsDryRun(req),
+      [node, want_uid](const StoredObject& cur, api::Document d) -> Result<api::Document> {
+        if (!want_uid.empty() && want_uid != api::GetString(d, "metadata.uid")) {
+          return Conflict("Operation cannot be fulfilled on pods/binding " + Quote(cur.name) +
+                          ": the UID in the binding does not match the pod's");
+        }
+        if (api::Has(d, "metadata.deletionTimestamp")) {
+          return Conflict("Operation cannot be fulfilled on pods/binding " + Quote(cur.name) +
+                          ": pod " + cur.name + " is being deleted, cannot be assigned to a host");
+        }
+        std::string bound = api::GetString(d, "spec.nodeName");
+        if (!bound.empty()) {
+          return Conflict("Operation cannot be fulfilled on pods/binding " + Quote(cur.name) +
+                          ": pod " + cur.name + " is already assigned to node " + Quote(bound))
+              .WithDetails(cur.name, "", "pods/binding");
+        }
+        api::SetString(d, "spec.nodeName", node, d.GetAllocator());
+        api::Remove(d, "metadata.resourceVersion");
+        return d;
+      },
+      [this, w](Result<ObjectPtr> res) {
+        if (!res.ok()) return SendStatus(w, res.status());
+        http::Response resp;
+        resp.status = 201;
+        resp.body = Status().ToJson();
+        w->Send(std::move(resp));
+      });
+}
+
+void Api::Eviction(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  std::shared_ptr<api::Document> options;
+  if (!req.body.empty()) {
+    auto body = DecodeBody(req);
+    if (!body.ok()) return SendStatus(w, body.status());
+    if (const api::Value* d = api::Find(*body, "deleteOptions"); d && d->IsObject()) {
+      options = std::make_shared<api::Document>(api::Clone(*d));
+    }
+  }
+  DeleteObject(info, info.ns, info.name, options.get(), IsDryRun(req),
+               [this, w, options](Result<ObjectPtr> res) {
+                 if (!res.ok()) return SendStatus(w, res.status());
+                 http::Response resp;
+                 resp.status = 201;
+                 resp.body = Status().ToJson();
+                 w->Send(std::move(resp));
+               });
+}
+
+void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  auto obj = storage_->Get("pods", info.ns, info.name);
+  if (obj == nullptr) return SendStatus(w, NotFoundStatus(*info.resource, info.name));
+  auto doc = api::ParseJson(obj->json);
+  std::string node = doc.ok() ? api::GetString(*doc, "spec.nodeName") : "";
+  if (node.empty()) {
+    return SendStatus(w, BadRequest("pod " + Quote(info.name) +
+                                    " is not scheduled to a node yet: no logs to show"));
+  }
+  SendStatus(w, NotFound("the logs of pod " + Quote(info.name) + " are served by the kubelet of node " +
+                         Quote(node) + ", which does not serve logs yet"));
+}
+
+}  // namespace kubepp::apiserver

@@ -1,0 +1,130 @@
+// The apiserver's storage contract: current objects keyed by (resource, namespace,
+// name), one global revision counter, durable writes, and watch from a revision.
+//
+// Reads (Get/List) come from memory and never wait for the disk. Writes go through
+// Submit(): the callback fires once the write is durably committed (or failed). Watch
+// events are published in revision order, each object serialized once and shared.
+//
+// Thread safety: all methods are safe from any thread. Callbacks and watch sinks run on
+// the storage's writer thread and must not block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/api/json.h"
+#include "common/status.h"
+
+namespace kubepp::apiserver {
+
+// One version of one object. Immutable once published.
+struct StoredObject {
+  std::string resource;  // qualified resource name, e.g. "pods", "deployments.apps"
+  std::string ns;        // "" for cluster-scoped
+  std::string name;
+  int64_t rv = 0;        // the revision that wrote this version
+  std::string json;      // the object, with metadata.resourceVersion == rv
+  std::map<std::string, std::string> labels;
+  // Values of the fields field selectors may name (see SelectableFields()).
+  std::vector<std::pair<std::string, std::string>> fields;
+
+  // The value of a selectable field, "" when absent.
+  std::string Field(std::string_view field) const;
+};
+using ObjectPtr = std::shared_ptr<const StoredObject>;
+
+enum class EventType { kAdded, kModified, kDeleted };
+std::string_view EventTypeName(EventType t);
+
+struct WatchEvent {
+  EventType type;
+  ObjectPtr object;  // for kDeleted: the last state, carrying the deletion revision
+  ObjectPtr prev;    // the previous version for kModified/kDeleted, else null
+  // `{"type":"ADDED","object":{...}}\n`, built once at publish time.
+  std::shared_ptr<const std::string> line;
+};
+using EventPtr = std::shared_ptr<const WatchEvent>;
+
+// Builds the watch line for an event type and object JSON.
+std::shared_ptr<const std::string> EncodeWatchLine(EventType type, const std::string& json);
+
+struct Write {
+  enum class Kind { kCreate, kUpdate, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string resource;
+  std::string ns;
+  std::string name;
+  // kUpdate/kDelete: the write fails with Conflict unless the current revision equals
+  // this; 0 means no precondition. kUpdate/kDelete of a missing object is NotFound;
+  // kCreate of an existing one AlreadyExists.
+  int64_t expected_rv = 0;
+  // kCreate/kUpdate: the full object; storage sets metadata.resourceVersion.
+  api::Document object;
+};
+using WriteCallback = std::function<void(Result<ObjectPtr>)>;
+
+// Receives events in revision order. Called with the storage's publish lock held.
+using WatchSink = std::function<void(const EventPtr&)>;
+
+class WatchHandle {
+ public:
+  virtual ~WatchHandle() = default;  // unsubscribes
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual ObjectPtr Get(const std::string& resource, const std::string& ns,
+                        const std::string& name) const = 0;
+
+  struct ListResult {
+    std::vector<ObjectPtr> items;  // ordered by (namespace, name)
+    int64_t rv = 0;                // the revision the list reflects
+  };
+  // All objects of `resource` in `ns` ("" = every namespace) whose (ns, name) key
+  // sorts after `after` (for paging; empty = from the start), at most `limit` (0 = all).
+  // `more` is set when items remain after the last one returned.
+  virtual ListResult List(const std::string& resource, const std::string& ns,
+                          const std::pair<std::string, std::string>& after = {},
+                          size_t limit = 0, bool* more = nullptr) const = 0;
+  virtual size_t Count(const std::string& resource) const = 0;
+  virtual int64_t CurrentRevision() const = 0;
+
+  virtual void Submit(Write write, WriteCallback done) = 0;
+  // Blocking convenience for startup code and tests.
+  Result<ObjectPtr> SubmitAndWait(Write write);
+
+  // Subscribes to the events of `resource` (every namespace; the sink filters) with a
+  // revision greater than `from_rv`. from_rv == 0: first an ADDED event for every
+  // current object, then live events. Gone when from_rv is older than the kept history.
+  virtual Result<std::unique_ptr<WatchHandle>> Watch(const std::string& resource,
+                                                     int64_t from_rv, WatchSink sink) = 0;
+};
+
+struct SqliteOptions {
+  std::string path;              // database file
+  size_t history = 10000;        // revisions kept for watch resumption
+  size_t compact_step = 1000;    // most log rows deleted per transaction
+  size_t max_batch = 2048;       // most writes per transaction
+};
+
+// The SQLite implementation (WAL, group commit).
+Result<std::unique_ptr<Storage>> OpenSqliteStorage(const SqliteOptions& options);
+
+// Online backup of a (possibly live) database file to `dest` with SQLite's backup API.
+Status BackupDatabase(const std::string& db_path, const std::string& dest);
+
+// The labels and selectable fields of an object (computed once per write).
+void ExtractSelectable(const std::string& resource, const api::Value& obj,
+                       std::map<std::string, std::string>* labels,
+                       std::vector<std::pair<std::string, std::string>>* fields);
+// Whether `field` may be used in a field selector on `resource`.
+bool IsSelectableField(const std::string& resource, std::string_view field);
+
+}  // namespace kubepp::apiserver

@@ -1,0 +1,199 @@
+#include "common/api/json.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace kubepp::api {
+namespace {
+
+// Rejects documents nested deeper than kMaxJsonDepth (RapidJSON parses iteratively with
+// kParseIterativeFlag, but our recursive helpers and patch code would not).
+bool DepthOk(const Value& v, int depth) {
+  if (depth > kMaxJsonDepth) return false;
+  if (v.IsObject()) {
+    for (auto& m : v.GetObject())
+      if (!DepthOk(m.value, depth + 1)) return false;
+  } else if (v.IsArray()) {
+    for (auto& e : v.GetArray())
+      if (!DepthOk(e, depth + 1)) return false;
+  }
+  return true;
+}
+
+template <typename V>
+V* Walk(V* v, std::string_view path) {
+  while (v != nullptr) {
+    if (path.empty()) return v;
+    size_t dot = path.find('.');
+    std::string_view key = path.substr(0, dot);
+    if (!v->IsObject()) return nullptr;
+    auto it = v->FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+    if (it == v->MemberEnd()) return nullptr;
+    v = &it->value;
+    if (dot == std::string_view::npos) return v;
+    path.remove_prefix(dot + 1);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<Document> ParseJson(std::string_view text) {
+  Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (d.HasParseError()) {
+    return BadRequest("invalid JSON at offset " + std::to_string(d.GetErrorOffset()) + ": " +
+                      rapidjson::GetParseError_En(d.GetParseError()));
+  }
+  if (!DepthOk(d, 0)) return BadRequest("JSON nested deeper than 256 levels");
+  return d;
+}
+
+std::string ToJson(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string ToPrettyJson(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Document Clone(const Value& v) {
+  Document d;
+  d.CopyFrom(v, d.GetAllocator());
+  return d;
+}
+
+const Value* Find(const Value& v, std::string_view path) { return Walk(&v, path); }
+Value* FindMutable(Value& v, std::string_view path) { return Walk(&v, path); }
+
+const Value* FindMember(const Value& v, std::string_view key) {
+  if (!v.IsObject()) return nullptr;
+  auto it = v.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+  return it == v.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string GetString(const Value& v, std::string_view path, std::string_view fallback) {
+  const Value* f = Find(v, path);
+  if (f == nullptr || !f->IsString()) return std::string(fallback);
+  return std::string(f->GetString(), f->GetStringLength());
+}
+
+int64_t GetInt(const Value& v, std::string_view path, int64_t fallback) {
+  const Value* f = Find(v, path);
+  if (f == nullptr) return fallback;
+  if (f->IsInt64()) return f->GetInt64();
+  if (f->IsUint64()) return static_cast<int64_t>(f->GetUint64());
+  if (f->IsDouble()) return static_cast<int64_t>(f->GetDouble());
+  return fallback;
+}
+
+bool GetBool(const Value& v, std::string_view path, bool fallback) {
+  const Value* f = Find(v, path);
+  return (f != nullptr && f->IsBool()) ? f->GetBool() : fallback;
+}
+
+bool Has(const Value& v, std::string_view path) {
+  const Value* f = Find(v, path);
+  return f != nullptr && !f->IsNull();
+}
+
+std::map<std::string, std::string> GetStringMap(const Value& v, std::string_view path) {
+  std::map<std::string, std::string> out;
+  const Value* f = Find(v, path);
+  if (f == nullptr || !f->IsObject()) return out;
+  for (auto& m : f->GetObject()) {
+    if (m.value.IsString()) out.emplace(View(m.name), View(m.value));
+  }
+  return out;
+}
+
+Value& Ensure(Value& root, std::string_view path, Allocator& a) {
+  Value* v = &root;
+  if (!v->IsObject()) v->SetObject();
+  while (!path.empty()) {
+    size_t dot = path.find('.');
+    std::string_view key = path.substr(0, dot);
+    auto it = v->FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+    if (it == v->MemberEnd()) {
+      v->AddMember(Str(key, a), Value(rapidjson::kObjectType), a);
+      v = &(v->MemberEnd() - 1)->value;
+    } else {
+      v = &it->value;
+      if (!v->IsObject()) v->SetObject();
+    }
+    if (dot == std::string_view::npos) break;
+    path.remove_prefix(dot + 1);
+  }
+  return *v;
+}
+
+void SetValue(Value& root, std::string_view path, Value val, Allocator& a) {
+  size_t dot = path.rfind('.');
+  Value& parent = dot == std::string_view::npos ? (root.IsObject() ? root : root.SetObject())
+                                                : Ensure(root, path.substr(0, dot), a);
+  std::string_view key = dot == std::string_view::npos ? path : path.substr(dot + 1);
+  auto it = parent.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+  if (it == parent.MemberEnd()) {
+    parent.AddMember(Str(key, a), val, a);
+  } else {
+    it->value = val;
+  }
+}
+
+void SetString(Value& root, std::string_view path, std::string_view s, Allocator& a) {
+  SetValue(root, path, Str(s, a), a);
+}
+void SetInt(Value& root, std::string_view path, int64_t n, Allocator& a) {
+  SetValue(root, path, Value(n), a);
+}
+void SetBool(Value& root, std::string_view path, bool b, Allocator& a) {
+  SetValue(root, path, Value(b), a);
+}
+void SetStringMap(Value& root, std::string_view path,
+                  const std::map<std::string, std::string>& m, Allocator& a) {
+  Value obj(rapidjson::kObjectType);
+  for (auto& [k, v] : m) obj.AddMember(Str(k, a), Str(v, a), a);
+  SetValue(root, path, std::move(obj), a);
+}
+
+bool Remove(Value& root, std::string_view path) {
+  size_t dot = path.rfind('.');
+  Value* parent = dot == std::string_view::npos ? &root : FindMutable(root, path.substr(0, dot));
+  if (parent == nullptr || !parent->IsObject()) return false;
+  std::string_view key = dot == std::string_view::npos ? path : path.substr(dot + 1);
+  return parent->RemoveMember(Value(rapidjson::StringRef(key.data(), key.size())));
+}
+
+void AppendQuoted(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace kubepp::api

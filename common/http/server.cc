@@ -1,0 +1,445 @@
+// The one translation unit with Beast's server side (it is slow to compile: keep it
+// here and nowhere else).
+#include <utility>
+
+#include "common/http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <optional>
+#include <mutex>
+#include <thread>
+
+#include "common/log.h"
+
+namespace kubepp::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string StatusLine(int status) {
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<int> inflight{0};
+  std::atomic<bool> stopped{false};
+  int bound_port = 0;
+
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)), ioc(options.threads) {}
+  void Accept();
+};
+
+namespace {
+
+class Session;
+
+// Bridges a handler's answer (from any thread) onto the session's strand.
+class Writer : public ResponseWriter {
+ public:
+  explicit Writer(std::shared_ptr<Session> s) : session_(std::move(s)) {}
+  void Send(Response response) override;
+  void StartStream(int status, const std::string& content_type,
+                   std::vector<std::pair<std::string, std::string>> headers) override;
+  bool WriteChunk(std::shared_ptr<const std::string> data) override;
+  void EndStream() override;
+  bool Closed() const override;
+  void OnClose(std::function<void()> fn) override;
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::atomic<bool> answered_{false};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl* server)
+      : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  }
+
+  // --- called from any thread through Writer ---
+  void PostSend(Response r) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(r)]() mutable {
+      self->DoSend(std::move(r));
+    });
+  }
+
+  void PostStartStream(int status, std::string content_type,
+                       std::vector<std::pair<std::string, std::string>> headers) {
+    std::string head = StatusLine(status);
+    head += "Content-Type: " + content_type + "\r\n";
+    for (auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+    head += "Cache-Control: no-cache, private\r\nTransfer-Encoding: chunked\r\n\r\n";
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queued_bytes_ += head.size();
+    }
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), head = std::make_shared<const std::string>(head)] {
+                self->streaming_ = true;
+                if (self->counted_) {  // a long-running request does not count as in flight
+                  self->server_->inflight--;
+                  self->counted_ = false;
+                }
+                self->Enqueue(head, false);
+                self->WatchForClose();
+              });
+  }
+
+  bool PostChunk(std::shared_ptr<const std::string> data) {
+    if (closed_) return false;
+    if (data->empty()) return true;  // an empty chunk would end the stream
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (queued_bytes_ + data->size() > server_->options.max_stream_buffer_bytes) {
+        too_slow_ = true;
+      } else {
+        queued_bytes_ += data->size();
+      }
+    }
+    if (too_slow_) {
+      LOG(WARNING) << "closing stream to slow client " << remote_;
+      net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+      return false;
+    }
+    net::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data)] {
+      self->Enqueue(data, true);
+    });
+    return true;
+  }
+
+  void PostEndStream() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->Enqueue(std::make_shared<const std::string>("0\r\n\r\n"), false);
+      self->end_after_drain_ = true;
+      self->MaybeFinishStream();
+    });
+  }
+
+  bool closed() const { return closed_; }
+
+  void AddCloseCallback(std::function<void()> fn) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), fn = std::move(fn)] {
+      if (self->closed_) {
+        fn();
+      } else {
+        self->close_callbacks_.push_back(fn);
+      }
+    });
+  }
+
+ private:
+  void ReadRequest() {
+    if (server_->stopped) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
+    parser_->body_limit(server_->options.max_body_bytes);
+    // Idle keep-alive connections wait longer for their next request than a request
+    // takes to arrive once started; Beast applies one deadline to the whole read, so
+    // the idle timeout bounds both.
+    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnRead(ec);
+                      });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      Response r;
+      r.status = 413;
+      r.body = Status(Code::kRequestTooLarge,
+                      "the request body is too large (limit " +
+                          std::to_string(server_->options.max_body_bytes) + " bytes)")
+                   .ToJson();
+      keep_alive_ = false;
+      return DoSend(std::move(r));
+    }
+    if (ec == bhttp::error::header_limit) {
+      Response r;
+      r.status = 431;
+      r.body = BadRequest("request headers too large").ToJson();
+      keep_alive_ = false;
+      return DoSend(std::move(r));
+    }
+    if (ec) {
+      if (ec != bhttp::error::end_of_stream && ec != net::error::operation_aborted &&
+          ec != beast::error::timeout && ec != net::error::connection_reset &&
+          ec != net::error::eof) {
+        // Malformed HTTP: answer 400 once, then close.
+        Response r;
+        r.status = 400;
+        r.body = BadRequest("malformed HTTP request: " + ec.message()).ToJson();
+        keep_alive_ = false;
+        return DoSend(std::move(r));
+      }
+      return Close();
+    }
+    auto msg = parser_->release();
+    keep_alive_ = msg.keep_alive();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.remote_address = remote_;
+    for (auto& f : msg) {
+      auto n = f.name_string();
+      req.headers[ToLower(std::string_view(n.data(), n.size()))] = std::string(f.value());
+    }
+    req.body = std::move(msg.body());
+    if (!ParseTarget(req.target, &req.path, &req.query)) {
+      Response r;
+      r.status = 400;
+      r.body = BadRequest("malformed percent-encoding in the request URL").ToJson();
+      return DoSend(std::move(r));
+    }
+    if (server_->inflight.fetch_add(1) >= server_->options.max_inflight) {
+      server_->inflight--;
+      Response r;
+      r.status = 429;
+      r.headers.push_back({"Retry-After", "1"});
+      Status st(Code::kTooManyRequests, "too many requests in flight, please try again later");
+      st.mutable_details().retry_after_seconds = 1;
+      r.body = st.ToJson();
+      return DoSend(std::move(r));
+    }
+    counted_ = true;
+    stream_.expires_never();
+    auto writer = std::make_shared<Writer>(shared_from_this());
+    server_->handler(std::move(req), std::move(writer));
+  }
+
+  void DoSend(Response r) {
+    if (closed_) return;
+    if (counted_) {
+      server_->inflight--;
+      counted_ = false;
+    }
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(bhttp::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(server_->options.write_timeout_seconds));
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                         if (ec || !res->keep_alive()) return self->Close();
+                         self->ReadRequest();
+                       });
+  }
+
+  // Streaming: a queue of chunks written one at a time on the strand.
+  void Enqueue(std::shared_ptr<const std::string> data, bool frame) {
+    if (closed_) return;
+    if (frame) {
+      char size[24];
+      int n = std::snprintf(size, sizeof size, "%zx\r\n", data->size());
+      out_.push_back({std::make_shared<const std::string>(size, n), data->size()});
+      out_.push_back({data, 0});
+      out_.push_back({std::make_shared<const std::string>("\r\n"), 0});
+    } else {
+      out_.push_back({data, data->size()});
+    }
+    if (!writing_) WriteNext();
+  }
+
+  void WriteNext() {
+    if (closed_ || out_.empty()) {
+      writing_ = false;
+      MaybeFinishStream();
+      return;
+    }
+    writing_ = true;
+    // Gather everything queued into one write.
+    std::vector<net::const_buffer> bufs;
+    auto batch = std::make_shared<std::vector<Piece>>();
+    while (!out_.empty() && bufs.size() < 64) {
+      batch->push_back(std::move(out_.front()));
+      out_.pop_front();
+      bufs.push_back(net::buffer(*batch->back().data));
+    }
+    stream_.expires_after(std::chrono::seconds(server_->options.write_timeout_seconds));
+    net::async_write(stream_, bufs,
+                     [self = shared_from_this(), batch](beast::error_code ec, size_t) {
+                       size_t accounted = 0;
+                       for (auto& p : *batch) accounted += p.accounted;
+                       {
+                         std::lock_guard<std::mutex> l(self->mu_);
+                         self->queued_bytes_ -= std::min(self->queued_bytes_, accounted);
+                       }
+                       if (ec) return self->Close();
+                       self->stream_.expires_never();
+                       self->WriteNext();
+                     });
+  }
+
+  void MaybeFinishStream() {
+    if (!end_after_drain_ || writing_ || !out_.empty() || closed_) return;
+    end_after_drain_ = false;
+    streaming_ = false;
+    // The close-detecting read may still be pending: cancel it and start over with a
+    // fresh request read once it completes.
+    if (detect_pending_) {
+      restart_after_detect_ = true;
+      stream_.socket().cancel();
+    } else if (keep_alive_) {
+      ReadRequest();
+    } else {
+      Close();
+    }
+  }
+
+  // While streaming, the client sends nothing; a read completing means it went away.
+  void WatchForClose() {
+    detect_pending_ = true;
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                  self->detect_pending_ = false;
+                                  if (self->restart_after_detect_) {
+                                    self->restart_after_detect_ = false;
+                                    if (self->keep_alive_) return self->ReadRequest();
+                                    return self->Close();
+                                  }
+                                  if (ec == net::error::operation_aborted && !self->closed_) return;
+                                  // Readable during a stream: EOF or unexpected bytes.
+                                  if (self->streaming_) self->Close();
+                                });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    if (counted_) {
+      server_->inflight--;
+      counted_ = false;
+    }
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+    out_.clear();
+    auto cbs = std::move(close_callbacks_);
+    for (auto& cb : cbs) cb();
+  }
+
+  struct Piece {
+    std::shared_ptr<const std::string> data;
+    size_t accounted;  // bytes counted against the stream buffer limit
+  };
+
+  beast::tcp_stream stream_;
+  Server::Impl* server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  bool keep_alive_ = true;
+  bool counted_ = false;  // counted in server_->inflight
+  // Strand-only state.
+  std::deque<Piece> out_;
+  bool writing_ = false;
+  bool streaming_ = false;
+  bool end_after_drain_ = false;
+  bool detect_pending_ = false;
+  bool restart_after_detect_ = false;
+  std::vector<std::function<void()>> close_callbacks_;
+  // Shared with other threads.
+  std::atomic<bool> closed_{false};
+  std::mutex mu_;
+  size_t queued_bytes_ = 0;
+  std::atomic<bool> too_slow_{false};
+};
+
+void Writer::Send(Response response) {
+  if (answered_.exchange(true)) return;
+  session_->PostSend(std::move(response));
+}
+void Writer::StartStream(int status, const std::string& content_type,
+                         std::vector<std::pair<std::string, std::string>> headers) {
+  if (answered_.exchange(true)) return;
+  session_->PostStartStream(status, content_type, std::move(headers));
+}
+bool Writer::WriteChunk(std::shared_ptr<const std::string> data) {
+  return session_->PostChunk(std::move(data));
+}
+void Writer::EndStream() { session_->PostEndStream(); }
+bool Writer::Closed() const { return session_->closed(); }
+void Writer::OnClose(std::function<void()> fn) { session_->AddCloseCallback(std::move(fn)); }
+
+}  // namespace
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopped) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), this)->Start();
+    } else if (ec == net::error::no_descriptors) {
+      LOG(ERROR) << "accept: " << ec.message();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    Accept();
+  });
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  beast::error_code ec;
+  auto addr = net::ip::make_address(impl_->options.bind_address, ec);
+  if (ec) return BadRequest("invalid bind address \"" + impl_->options.bind_address + "\"");
+  tcp::endpoint ep(addr, static_cast<unsigned short>(impl_->options.port));
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + impl_->options.bind_address + ":" +
+                       std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  impl_->bound_port = impl_->acceptor.local_endpoint().port();
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  net::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+}  // namespace kubepp::http

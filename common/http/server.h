@@ -1,0 +1,79 @@
+// An asynchronous HTTP/1.1 server (Boost.Beast behind this header). Handlers never
+// touch sockets: they get a parsed Request and a ResponseWriter, and may answer later
+// from any thread (a write waiting on a group commit answers from the storage thread).
+//
+// Every read has a timeout and a size limit; keep-alive is supported; a response may be
+// a whole body or a chunked stream (watch, log follow).
+// Thread safety: Server methods are safe from any thread; handlers run on the server's
+// I/O threads and must not block.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/http/types.h"
+#include "common/status.h"
+
+namespace kubepp::http {
+
+// The answering half of one request. Thread-safe; every call after the connection is
+// gone is a no-op. Exactly one of Send() or StartStream()...EndStream() per request.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  virtual void Send(Response response) = 0;
+  // Starts a chunked response. `headers` as in Response.
+  virtual void StartStream(int status, const std::string& content_type,
+                           std::vector<std::pair<std::string, std::string>> headers = {}) = 0;
+  // Queues one chunk. Returns false when the connection is gone or the client is too
+  // slow (more than the stream buffer limit queued): the caller should stop streaming.
+  virtual bool WriteChunk(std::shared_ptr<const std::string> data) = 0;
+  bool WriteChunk(std::string data) {
+    return WriteChunk(std::make_shared<const std::string>(std::move(data)));
+  }
+  // Ends the stream (zero chunk); the connection then serves the next request.
+  virtual void EndStream() = 0;
+  // Whether the peer has gone away.
+  virtual bool Closed() const = 0;
+  // Called once, on an I/O thread, when the connection closes (immediately if it has).
+  virtual void OnClose(std::function<void()> fn) = 0;
+};
+
+using Handler = std::function<void(Request, std::shared_ptr<ResponseWriter>)>;
+
+struct ServerOptions {
+  std::string bind_address = "127.0.0.1";
+  int port = 0;                      // 0 picks a free port (see Server::port())
+  int threads = 2;
+  size_t max_header_bytes = 64 * 1024;
+  size_t max_body_bytes = 3 * 1024 * 1024;
+  int read_timeout_seconds = 60;     // for a whole request once its first byte came
+  int idle_timeout_seconds = 120;    // keep-alive connection with no request
+  int write_timeout_seconds = 60;
+  size_t max_stream_buffer_bytes = 32 * 1024 * 1024;  // per streaming response
+  int max_inflight = 1000;           // non-streaming requests in progress; more get 429
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();  // stops and joins
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; the threads start serving.
+  Status Start();
+  // Stops accepting, closes connections, joins the threads. Idempotent.
+  void Stop();
+  int port() const;
+
+  struct Impl;  // public only so the implementation's sessions can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kubepp::http

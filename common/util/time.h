@@ -1,0 +1,23 @@
+// Wall-clock helpers in the formats the Kubernetes API uses.
+// Thread safety: stateless.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace kubepp::util {
+
+int64_t NowUnix();
+int64_t NowUnixMicros();
+// RFC 3339 in UTC with second precision: "2026-11-27T10:43:36Z" (metav1.Time).
+std::string FormatRfc3339(int64_t unix_seconds);
+std::string NowRfc3339();
+// With microseconds: "2026-11-27T10:43:36.123456Z" (metav1.MicroTime).
+std::string NowRfc3339Micro();
+// Parses RFC 3339 ("Z" or "+hh:mm" offsets, optional fraction) to Unix seconds.
+Result<int64_t> ParseRfc3339(std::string_view s);
+
+}  // namespace kubepp::util
