@@ -263,15 +263,17 @@ Api::Done Api::Respond(const http::Request& req, const Writer& w, int code) {
   };
 }
 
-Status Api::CheckNamespace(const RequestInfo& info, const std::string& ns, bool creating) {
+Status Api::CheckNamespace(const RequestInfo& info, const std::string& ns,
+                           const std::string& name, bool creating) {
   if (!info.resource->namespaced) return Status::Ok();
   auto obj = storage_->Get("namespaces", "", ns);
   if (obj == nullptr) {
     return NotFound("namespaces \"" + ns + "\" not found").WithDetails(ns, "", "namespaces");
   }
   if (creating && obj->json.find("\"deletionTimestamp\"") != std::string::npos) {
-    return Status(Code::kForbidden, info.resource->QualifiedName() + " \"" + "\" is forbidden: unable to create new content in namespace " +
-                                        ns + " because it is being terminated");
+    return Status(Code::kForbidden, info.resource->QualifiedName() + " \"" + name +
+                                        "\" is forbidden: unable to create new content in "
+                                        "namespace " + ns + " because it is being terminated");
   }
   return Status::Ok();
 }
@@ -384,10 +386,21 @@ void Api::List(const http::Request& req, const RequestInfo& info, const Writer& 
   if (auto c = req.Query("continue"); !c.empty()) {
     if (auto st = DecodeContinue(c, &token_rv, &after); !st.ok()) return SendStatus(w, st);
   }
-  auto all = storage_->List(info.resource->QualifiedName(), info.ns, after, 0, nullptr);
+  // Later pages are served at the first page's revision, as upstream.
+  int64_t exact = token_rv;
+  if (req.Query("resourceVersionMatch") == "Exact") exact = std::atoll(req.Query("resourceVersion").c_str());
+  Storage::ListResult all;
+  if (exact > 0) {
+    auto at = storage_->ListAtRevision(info.resource->QualifiedName(), info.ns, exact);
+    if (!at.ok()) return SendStatus(w, at.status());
+    all = std::move(*at);
+  } else {
+    all = storage_->List(info.resource->QualifiedName(), info.ns, after, 0, nullptr);
+  }
   std::vector<ObjectPtr> items;
   bool more = false;
   for (auto& o : all.items) {
+    if (exact > 0 && !after.second.empty() && std::make_pair(o->ns, o->name) <= after) continue;
     if (!filter->Matches(*o)) continue;
     if (limit > 0 && static_cast<int64_t>(items.size()) == limit) {
       more = true;

@@ -80,7 +80,8 @@ class Api {
   void SendStatus(const Writer& w, const Status& st);
   // Adapts a write completion into a response.
   Done Respond(const http::Request& req, const Writer& w, int code);
-  Status CheckNamespace(const RequestInfo& info, const std::string& ns, bool creating);
+  Status CheckNamespace(const RequestInfo& info, const std::string& ns, const std::string& name,
+                        bool creating);
 
   ApiServerOptions options_;
   std::unique_ptr<Storage> storage_;

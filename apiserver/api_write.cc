@@ -24,12 +24,6 @@ Status NotFoundStatus(const ResourceInfo& r, const std::string& name) {
       .WithDetails(name, r.group, r.plural);
 }
 
-// Resources whose status a client may set on create (the rest start with none, as
-// upstream's PrepareForCreate).
-bool KeepsStatusOnCreate(const ResourceInfo& r) {
-  return r.plural == "nodes" || r.plural == "namespaces" || !r.HasStatus();
-}
-
 // The part of an object whose change bumps metadata.generation: everything but
 // metadata and status.
 bool SpecChanged(const api::Value& a, const api::Value& b) {
@@ -61,9 +55,15 @@ void CopyMember(api::Document& doc, const api::Value& from, const char* path) {
   }
 }
 
+// Whether something still has to finish before a marked object may go: metadata
+// finalizers, or a namespace's spec.finalizers (the namespace controller's).
 bool HasFinalizers(const api::Value& doc) {
-  const api::Value* f = api::Find(doc, "metadata.finalizers");
-  return f != nullptr && f->IsArray() && !f->Empty();
+  for (const char* path : {"metadata.finalizers", "spec.finalizers"}) {
+    if (path[0] == 's' && api::GetString(doc, "kind") != "Namespace") continue;
+    const api::Value* f = api::Find(doc, path);
+    if (f != nullptr && f->IsArray() && !f->Empty()) return true;
+  }
+  return false;
 }
 
 Status CheckSize(const api::Value& doc) {
@@ -221,7 +221,6 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
                                       "the namespace sent on the request"));
     }
     api::SetString(doc, "metadata.namespace", ns, a);
-    if (auto st = CheckNamespace(info, ns, true); !st.ok()) return SendStatus(w, st);
   } else {
     api::Remove(doc, "metadata.namespace");
   }
@@ -230,6 +229,9 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   if (name.empty() && !generate.empty()) {
     name = generate + util::RandomSuffix(5);
     api::SetString(doc, "metadata.name", name, a);
+  }
+  if (r.namespaced) {
+    if (auto st = CheckNamespace(info, ns, name, true); !st.ok()) return SendStatus(w, st);
   }
   // Server-owned metadata.
   for (const char* f : {"metadata.resourceVersion", "metadata.uid", "metadata.deletionTimestamp",
@@ -240,9 +242,9 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   api::SetString(doc, "metadata.uid", util::NewUuid(), a);
   api::SetString(doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
   api::SetInt(doc, "metadata.generation", 1, a);
-  if (!KeepsStatusOnCreate(r)) api::Remove(doc, "status");
   ApplyDefaults(r, doc);
   if (auto st = ValidateCreate(r, doc); !st.ok()) return SendStatus(w, st);
+  PrepareForCreate(r, doc);
   if (auto st = CheckSize(doc); !st.ok()) return SendStatus(w, st);
   bool dry_run = IsDryRun(req);
   bool is_service = r.plural == "services" && r.group.empty();
@@ -429,6 +431,12 @@ void Api::GetScale(const http::Request& req, const RequestInfo& info, const Writ
 void Api::Update(const http::Request& req, const RequestInfo& info, const Writer& w) {
   auto body = DecodeBody(req);
   if (!body.ok()) return SendStatus(w, body.status());
+  // Checked before the lookup, as upstream: a mismatch is the client's mistake, not a 404.
+  if (std::string n = api::GetString(*body, "metadata.name"); !n.empty() && n != info.name &&
+                                                                info.subresource != "scale") {
+    return SendStatus(w, BadRequest("the name of the object (" + n +
+                                    ") does not match the name on the URL (" + info.name + ")"));
+  }
   auto shared_body = std::make_shared<api::Document>(std::move(*body));
   const ResourceInfo& r = *info.resource;
   std::string sub = info.subresource;
@@ -591,11 +599,7 @@ void Api::DeleteObject(const RequestInfo& info, const std::string& ns, const std
   std::string finalizer = policy == "Foreground" ? "foregroundDeletion"
                           : policy == "Orphan"   ? "orphan"
                                                  : "";
-  bool has_finalizers = HasFinalizers(*doc) ||
-                        (is_namespace && api::Find(*doc, "spec.finalizers") &&
-                         api::Find(*doc, "spec.finalizers")->IsArray() &&
-                         !api::Find(*doc, "spec.finalizers")->Empty());
-  bool mark_only = has_finalizers || grace > 0 || !finalizer.empty();
+  bool mark_only = HasFinalizers(*doc) || grace > 0 || !finalizer.empty();
   if (!mark_only) {
     if (dry_run) return done(cur);
     Write write;

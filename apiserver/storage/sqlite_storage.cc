@@ -188,6 +188,35 @@ class SqliteStorage : public Storage {
     return out;
   }
 
+  Result<ListResult> ListAtRevision(const std::string& resource, const std::string& ns,
+                                    int64_t rv) override {
+    std::lock_guard<std::mutex> pl(publish_mu_);
+    ListResult cur = List(resource, ns, {}, 0, nullptr);
+    if (rv >= cur.rv) return cur;
+    Status gone = Gone("the revision " + std::to_string(rv) +
+                       " is too old to list; start again without a continue token");
+    if (rv < compacted_rv_) return gone;
+    std::map<Key, ObjectPtr> m;
+    for (auto& o : cur.items) m[Key(o->ns, o->name)] = o;
+    // Undo the events after `rv`, newest first.
+    for (auto it = history_.rbegin(); it != history_.rend() && (*it)->object->rv > rv; ++it) {
+      const WatchEvent& ev = **it;
+      const StoredObject& o = *ev.object;
+      if (o.resource != resource || (!ns.empty() && o.ns != ns)) continue;
+      if (ev.type == EventType::kAdded) {
+        m.erase(Key(o.ns, o.name));
+      } else if (ev.prev) {
+        m[Key(o.ns, o.name)] = ev.prev;
+      } else {
+        return gone;  // history rebuilt after a restart lacks this version
+      }
+    }
+    ListResult out;
+    out.rv = rv;
+    for (auto& [k, o] : m) out.items.push_back(o);
+    return out;
+  }
+
   size_t Count(const std::string& resource) const override {
     std::shared_lock<std::shared_mutex> l(cache_mu_);
     auto r = cache_.find(resource);

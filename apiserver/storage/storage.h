@@ -93,6 +93,11 @@ class Storage {
   virtual ListResult List(const std::string& resource, const std::string& ns,
                           const std::pair<std::string, std::string>& after = {},
                           size_t limit = 0, bool* more = nullptr) const = 0;
+  // Every object of `resource` in `ns` as it was at revision `rv` (for paging with a
+  // continue token and exact-revision lists). Gone when that revision can no longer be
+  // reconstructed from the kept history.
+  virtual Result<ListResult> ListAtRevision(const std::string& resource, const std::string& ns,
+                                            int64_t rv) = 0;
   virtual size_t Count(const std::string& resource) const = 0;
   virtual int64_t CurrentRevision() const = 0;
 

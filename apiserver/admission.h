@@ -1,0 +1,72 @@
+// Defaulting and validation of the objects the apiserver stores, with upstream's
+// semantics and messages (k8s.io/kubernetes/pkg/apis/*/v1/defaults.go,
+// pkg/apis/*/validation, the registry strategies, and the DefaultTolerationSeconds,
+// Priority and ServiceAccount admission plugins' defaulting).
+//
+// On create the apiserver calls, in order:
+//   ApplyDefaults -> ValidateCreate -> (assigns uid, resourceVersion, ...) -> PrepareForCreate
+// and on update:
+//   ApplyDefaults -> ValidateUpdate
+// The object must already carry apiVersion/kind and, for namespaced resources,
+// metadata.namespace taken from the URL (upstream fills it the same way before
+// validating, and reports "metadata.namespace: Required value" when it is missing).
+// On update the caller is expected to have carried server-allocated values the client
+// may omit (service clusterIP/clusterIPs and nodePorts, job selector) over from the old
+// object before ValidateUpdate, as upstream's registry does.
+//
+// Bad values in messages are printed as Go's `%#v` would print them for the common
+// cases (strings, numbers, label maps, label selectors, int-or-string); other composite
+// values are printed as JSON. Quantities are echoed as written (upstream prints their
+// canonical form).
+//
+// Thread safety: stateless; all functions may be called concurrently.
+#pragma once
+
+#include <string_view>
+
+#include "apiserver/resources.h"
+#include "common/api/json.h"
+#include "common/status.h"
+
+namespace kubepp::apiserver {
+
+// Fills upstream's defaults in place for an object of resource `info`. Only fields that
+// are absent (or null) are filled; it is therefore safe on create and on update.
+// Objects of resources without defaults, and values of unexpected JSON types, are left
+// alone (validation reports the latter).
+void ApplyDefaults(const ResourceInfo& info, api::Document& obj);
+
+// What upstream's strategies do once on create, after validation and after the server
+// has set metadata.uid: resets status (pods get {phase: Pending, qosClass}, namespaces
+// {phase: Active}; nodes keep theirs), adds the "kubernetes" finalizer to namespaces, and
+// generates a Job's selector and template labels from its uid unless manualSelector.
+void PrepareForCreate(const ResourceInfo& info, api::Document& obj);
+
+// Validates a new object (metadata + spec). Returns OK or an Invalid Status:
+//   Deployment.apps "x" is invalid: [metadata.name: Invalid value: "A_b": ..., spec...]
+// (a single cause is not bracketed; identical messages are reported once), with every
+// cause in details().causes and details name/group/kind set.
+Status ValidateCreate(const ResourceInfo& info, const api::Value& obj);
+
+// Everything ValidateCreate checks, plus the fields upstream keeps immutable against
+// `old_obj`: metadata name/namespace/uid; workload selectors; Job template, completions
+// and completionMode; StatefulSet spec except replicas/template/updateStrategy/
+// persistentVolumeClaimRetentionPolicy/minReadySeconds/ordinals; pod spec except images,
+// activeDeadlineSeconds (decrease only) and tolerations (additions only); service
+// clusterIP(s) unless either side is ExternalName; ConfigMap/Secret data when immutable;
+// Secret type; EndpointSlice addressType.
+Status ValidateUpdate(const ResourceInfo& info, const api::Value& new_obj,
+                      const api::Value& old_obj);
+
+// Name syntax, also used by the router for names in URLs.
+// <= 253 chars of dot-separated RFC 1123 labels: [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.<same>)*
+bool IsDns1123Subdomain(std::string_view s);
+// <= 63 chars of [a-z0-9]([-a-z0-9]*[a-z0-9])?
+bool IsDns1123Label(std::string_view s);
+
+// Parses a resource quantity ("100m", "0.5", "128Mi", "1G", "1e3", "-2") into its value
+// in base units (cores, bytes). Anything not matching upstream's syntax
+// ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$ with a known suffix is BadRequest.
+Result<double> ParseQuantity(std::string_view s);
+
+}  // namespace kubepp::apiserver
