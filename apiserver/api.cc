@@ -9,6 +9,7 @@
 #include "common/api/selector.h"
 #include "common/api/yaml.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util/time.h"
 
 namespace kubepp::apiserver {
@@ -98,6 +99,57 @@ std::string TableRow(const ResourceInfo& r, const std::string& json, IncludeObje
   if (!doc.ok()) return json;
   std::vector<const api::Value*> objs = {&doc.value()};
   return BuildTable(r, objs, include, "", "", util::NowUnix());
+}
+
+// Records each answer in the request metrics, then forwards it.
+class MeteredWriter : public http::ResponseWriter {
+ public:
+  MeteredWriter(std::shared_ptr<http::ResponseWriter> w, std::string verb, std::string resource)
+      : w_(std::move(w)), verb_(std::move(verb)), resource_(std::move(resource)),
+        start_(std::chrono::steady_clock::now()) {}
+  void Send(http::Response r) override {
+    Record(r.status);
+    w_->Send(std::move(r));
+  }
+  void StartStream(int status, const std::string& type,
+                   std::vector<std::pair<std::string, std::string>> headers) override {
+    Record(status);
+    w_->StartStream(status, type, std::move(headers));
+  }
+  bool WriteChunk(std::shared_ptr<const std::string> d) override { return w_->WriteChunk(std::move(d)); }
+  void EndStream() override { w_->EndStream(); }
+  bool Closed() const override { return w_->Closed(); }
+  void OnClose(std::function<void()> fn) override { w_->OnClose(std::move(fn)); }
+
+ private:
+  void Record(int code) {
+    static auto& total = metrics::Registry::Default().AddCounterVec(
+        "apiserver_request_total", "Requests by verb, resource and HTTP code.",
+        {"verb", "resource", "code"});
+    static auto& latency = metrics::Registry::Default().AddHistogramVec(
+        "apiserver_request_duration_seconds", "Time to the first byte of the answer.",
+        {"verb", "resource"}, metrics::DefaultBuckets());
+    total.WithLabelValues({verb_, resource_, std::to_string(code)}).Inc();
+    latency.WithLabelValues({verb_, resource_})
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+  std::shared_ptr<http::ResponseWriter> w_;
+  std::string verb_, resource_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Upstream's verb names, as in its request metrics.
+std::string VerbOf(const http::Request& req, const RequestInfo& info) {
+  const std::string& m = req.method;
+  if (m == "GET") {
+    if (!info.name.empty()) return "get";
+    return IsTrue(req.Query("watch")) ? "watch" : "list";
+  }
+  if (m == "POST") return "create";
+  if (m == "PUT") return "update";
+  if (m == "PATCH") return "patch";
+  if (m == "DELETE") return info.name.empty() ? "deletecollection" : "delete";
+  return "other";
 }
 
 }  // namespace
@@ -303,9 +355,21 @@ void Api::Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w) {
   }
   if (path == "/openapi/v3") return send(R"({"paths":{}})");
   if (path == "/metrics") {
-    return send("# HELP apiserver_storage_objects Number of stored objects.\n"
-                "# TYPE apiserver_storage_objects gauge\n",
-                "text/plain; version=0.0.4");
+    static auto& objects = metrics::Registry::Default().AddGaugeVec(
+        "apiserver_storage_objects", "Number of stored objects by resource.", {"resource"});
+    static auto& revision = metrics::Registry::Default().AddGauge(
+        "kubepp_storage_revision", "The current storage revision.");
+    static auto& watches = metrics::Registry::Default().AddGauge(
+        "apiserver_longrunning_requests", "Open watch streams.");
+    for (const auto& r : AllResources()) {
+      objects.WithLabelValues({r.QualifiedName()}).Set(storage_->Count(r.QualifiedName()));
+    }
+    revision.Set(static_cast<double>(storage_->CurrentRevision()));
+    {
+      std::lock_guard<std::mutex> l(watches_mu_);
+      watches.Set(static_cast<double>(watches_.size()));
+    }
+    return send(metrics::Registry::Default().Render(), "text/plain; version=0.0.4");
   }
   if (path == "/api/v1") return send(ApiResourceListJson("", "v1"));
   if (path.rfind("/apis/", 0) == 0) {
@@ -325,7 +389,8 @@ void Api::Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w) {
     return SendStatus(w, NotFound("the server could not find the requested resource"));
   }
   (void)m;
-  HandleResource(req, *info, w);
+  auto metered = std::make_shared<MeteredWriter>(w, VerbOf(req, *info), info->resource->QualifiedName());
+  HandleResource(req, *info, metered);
 }
 
 void Api::HandleResource(const http::Request& req, const RequestInfo& info, const Writer& w) {
