@@ -184,9 +184,8 @@ Msgs ConfigKeyErrors(std::string_view s) {
 Msgs PortNameErrors(std::string_view s) {
   Msgs e;
   if (s.size() > 15) e.push_back(MaxLenError(15));
-  bool charset_ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return IsLowerAlnum(c) || c == '-';
-  });
+  bool charset_ok = !s.empty() && std::all_of(s.begin(), s.end(),
+                                              [](char c) { return IsLowerAlnum(c) || c == '-'; });
   if (!charset_ok) {
     e.push_back("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
   } else if (std::none_of(s.begin(), s.end(), IsLower)) {
@@ -236,6 +235,13 @@ Msgs NameIsDns1035(std::string_view n, bool prefix) {
 }
 Msgs NameIsPathSegment(std::string_view n, bool prefix) {
   return prefix ? PathSegmentErrors(MaskTrailingDash(n)) : PathSegmentErrors(n);
+}
+
+// A quantity as written: quantities decode from JSON strings and numbers alike.
+std::optional<std::string> QuantityText(const Value& v) {
+  if (v.IsString()) return std::string(api::View(v));
+  if (v.IsNumber()) return api::ToJson(v);
+  return std::nullopt;
 }
 
 // Decoded size of padded standard base64 (newlines ignored, as Go's decoder does), or
@@ -434,9 +440,9 @@ std::string GoIntOrString(const Value* v) {
 // Field errors (k8s.io/apimachinery/pkg/util/validation/field).
 
 struct FieldError {
-  std::string type;   // StatusCause type
+  std::string type;  // StatusCause type
   std::string field;
-  std::string body;   // field.Error.ErrorBody()
+  std::string body;  // field.Error.ErrorBody()
 };
 
 class Errors {
@@ -461,8 +467,8 @@ class Errors {
   void TypeInvalid(const std::string& path, std::string_view bad, std::string_view detail) {
     Add("FieldValueTypeInvalid", "Invalid value", path, bad, detail);
   }
-  void Duplicate(const std::string& path, std::string_view bad) {
-    Add("FieldValueDuplicate", "Duplicate value", path, bad, "");
+  void Duplicate(const std::string& path, std::string_view bad, std::string_view detail = "") {
+    Add("FieldValueDuplicate", "Duplicate value", path, bad, detail);
   }
   void NotFound(const std::string& path, std::string_view bad) {
     Add("FieldValueNotFound", "Not found", path, bad, "");
@@ -625,12 +631,13 @@ class Validator {
   void TaintEffect(std::string_view effect, bool allow_empty, const std::string& path);
 
   // Workloads.
+  bool RequiredSelector(const Value* sel, const std::string& path, std::string_view kind);
   void ReplicatedSpec(const Value* spec, std::string_view kind_for_empty_selector);
   void TemplateLabelsMatch(const Value* sel, const Value* tpl, const std::string& tpl_path);
   void RestartAlways(const Value* tpl, const std::string& tpl_path, std::string_view kind,
                      bool deadline_forbidden);
   void IntOrPercent(const Value* p, std::string_view k, const std::string& path);
-  void RollingUpdate(const Value* ru, const std::string& path, bool check_100);
+  void RollingUpdate(const Value* ru, const std::string& path, bool daemonset);
   void Deployment(const Value& obj);
   void ReplicaSet(const Value& obj);
   void DaemonSet(const Value& obj);
@@ -671,7 +678,8 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
   }
   // With generateName the name is generated after validation.
   if (name.empty()) {
-    if (generate_name.empty()) errs.Required(Child(path, "name"), "name or generateName is required");
+    if (generate_name.empty())
+      errs.Required(Child(path, "name"), "name or generateName is required");
   } else {
     errs.InvalidEach(Child(path, "name"), Quote(name), name_fn(name, false));
   }
@@ -695,9 +703,9 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
     for (const Value& ref : refs->GetArray()) {
       std::string_view api_version = GetStr(&ref, "apiVersion");
       size_t slashes = std::count(api_version.begin(), api_version.end(), '/');
-      std::string_view version =
-          slashes == 0 ? api_version
-                       : slashes == 1 ? api_version.substr(api_version.find('/') + 1) : "";
+      std::string_view version = slashes == 0   ? api_version
+                                 : slashes == 1 ? api_version.substr(api_version.find('/') + 1)
+                                                : "";
       if (version.empty()) {
         errs.Invalid(Child(owners_path, "apiVersion"), Quote(api_version),
                      "version must not be empty");
@@ -710,14 +718,15 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
       }
       const Value* controller = Get(&ref, "controller");
       if (controller != nullptr && controller->IsBool() && controller->GetBool()) {
-        std::string current = std::string(GetStr(&ref, "kind")) + "/" +
-                              std::string(GetStr(&ref, "name"));
+        std::string current =
+            std::string(GetStr(&ref, "kind")) + "/" + std::string(GetStr(&ref, "name"));
         if (first_controller.empty()) {
           first_controller = current;
         } else {
           errs.Invalid(owners_path, Repr(refs),
                        "Only one reference can have Controller set to true. Found \"true\" in "
-                       "references for " + first_controller + " and " + current);
+                       "references for " +
+                           first_controller + " and " + current);
         }
       }
     }
@@ -843,7 +852,8 @@ void Validator::PodSpec(const Value* spec, const std::string& path, bool is_pod,
   if (restart.empty()) {
     errs.Required(Child(path, "restartPolicy"));
   } else if (restart != "Always" && restart != "OnFailure" && restart != "Never") {
-    errs.NotSupported(Child(path, "restartPolicy"), Quote(restart), {"Always", "OnFailure", "Never"});
+    errs.NotSupported(Child(path, "restartPolicy"), Quote(restart),
+                      {"Always", "OnFailure", "Never"});
   }
   std::string_view dns = Str(spec, "dnsPolicy", path);
   if (dns.empty()) {
@@ -891,7 +901,8 @@ void Validator::Container(const Value* c, const std::string& path,
     errs.Required(Child(path, "image"));
   } else if (is_pod && (std::isspace(static_cast<unsigned char>(image.front())) ||
                         std::isspace(static_cast<unsigned char>(image.back())))) {
-    errs.Invalid(Child(path, "image"), Quote(image), "must not have leading or trailing whitespace");
+    errs.Invalid(Child(path, "image"), Quote(image),
+                 "must not have leading or trailing whitespace");
   }
   std::string_view tmp = Str(c, "terminationMessagePolicy", path);
   if (tmp.empty()) {
@@ -998,8 +1009,7 @@ void Validator::Env(const Value* c, const std::string& path) {
                    "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
                    "`secretKeyRef`");
     } else if (sources > 1) {
-      errs.Invalid(from_path, "\"\"",
-                   "may not have more than one field specified at a time");
+      errs.Invalid(from_path, "\"\"", "may not have more than one field specified at a time");
     }
     if (!GetStr(e, "value").empty()) {
       errs.Invalid(from_path, "\"\"", "may not be specified when `value` is not empty");
@@ -1010,7 +1020,8 @@ void Validator::Env(const Value* c, const std::string& path) {
 void Validator::Resources(const Value* res, const std::string& path) {
   // Resource names may be overcommitted unless they are extended resources or hugepages.
   auto is_native = [](std::string_view n) {
-    return n.find('/') == std::string_view::npos || n.find("kubernetes.io/") != std::string_view::npos;
+    return n.find('/') == std::string_view::npos ||
+           n.find("kubernetes.io/") != std::string_view::npos;
   };
   auto overcommit_allowed = [&](std::string_view n) {
     return is_native(n) && n.substr(0, 10) != "hugepages-";
@@ -1024,28 +1035,28 @@ void Validator::Resources(const Value* res, const std::string& path) {
   };
   // Parses and checks one quantity; nullopt when it is unusable.
   auto quantity = [&](const Value& v, const std::string& p) -> std::optional<double> {
-    if (!v.IsString() && !v.IsNumber()) {
+    std::optional<std::string> text = QuantityText(v);
+    if (!text) {
       errs.TypeInvalid(p, Repr(&v), "must be of type string");
       return std::nullopt;
     }
-    std::string text = v.IsString() ? std::string(api::View(v)) : api::ToJson(v);
-    Result<double> q = ParseQuantity(text);
+    Result<double> q = ParseQuantity(*text);
     if (!q.ok()) {
-      errs.Invalid(p, Quote(text), kQuantityMsg);
+      errs.Invalid(p, Quote(*text), kQuantityMsg);
       return std::nullopt;
     }
-    if (*q < 0) errs.Invalid(p, Quote(text), kNegativeMsg);
+    if (*q < 0) errs.Invalid(p, Quote(*text), kNegativeMsg);
     return *q;
   };
   std::string lim_path = Child(path, "limits");
   std::string req_path = Child(path, "requests");
-  std::map<std::string, std::pair<double, std::string>> limits;
+  std::map<std::string, std::pair<double, std::string>> limits;  // value, as written
   if (const Value* lim = Obj(res, "limits", path)) {
     for (const auto& kv : lim->GetObject()) {
       std::string name(api::View(kv.name));
       name_errors(name, Key(lim_path, name));
       if (auto q = quantity(kv.value, Key(lim_path, name))) {
-        limits[name] = {*q, kv.value.IsString() ? std::string(api::View(kv.value)) : api::ToJson(kv.value)};
+        limits[name] = {*q, *QuantityText(kv.value)};
       }
     }
   }
@@ -1055,7 +1066,7 @@ void Validator::Resources(const Value* res, const std::string& path) {
       name_errors(name, Key(req_path, name));
       auto q = quantity(kv.value, Key(req_path, name));
       if (!q) continue;
-      std::string text = kv.value.IsString() ? std::string(api::View(kv.value)) : api::ToJson(kv.value);
+      std::string text = *QuantityText(kv.value);
       auto it = limits.find(name);
       if (it != limits.end()) {
         if (*q != it->second.first && !overcommit_allowed(name)) {
@@ -1146,7 +1157,8 @@ void Validator::Tolerations(const Value* spec, const std::string& spec_path) {
       }
     } else if (op == "Exists") {
       if (!value.empty()) {
-        errs.Invalid(Child(p, "operator"), Repr(t), "value must be empty when `operator` is 'Exists'");
+        errs.Invalid(Child(p, "operator"), Repr(t),
+                     "value must be empty when `operator` is 'Exists'");
       }
     } else {
       errs.NotSupported(Child(p, "operator"), Quote(op), {"Equal", "Exists"});
@@ -1166,8 +1178,8 @@ void Validator::TemplateLabelsMatch(const Value* sel, const Value* tpl,
   }
 }
 
-void Validator::RestartAlways(const Value* tpl, const std::string& tpl_path,
-                              std::string_view kind, bool deadline_forbidden) {
+void Validator::RestartAlways(const Value* tpl, const std::string& tpl_path, std::string_view kind,
+                              bool deadline_forbidden) {
   const Value* spec = Get(tpl, "spec");
   std::string spec_path = Child(tpl_path, "spec");
   std::string_view restart = GetStr(spec, "restartPolicy");
@@ -1184,27 +1196,29 @@ void Validator::RestartAlways(const Value* tpl, const std::string& tpl_path,
   }
 }
 
+// A required, non-empty selector. Returns whether it would convert to a labels.Selector.
+bool Validator::RequiredSelector(const Value* sel, const std::string& path, std::string_view kind) {
+  if (sel == nullptr) {
+    errs.Required(path);
+    return true;
+  }
+  size_t errors_before = errs.size();
+  LabelSelector(sel, path);
+  bool ok = errs.size() == errors_before;
+  if (SelectorEmpty(sel)) {
+    errs.Invalid(path, GoLabelSelector(sel), "empty selector is invalid for " + std::string(kind));
+  }
+  return ok;
+}
+
 // Deployment and ReplicaSet: selector required, non-empty, matching the template.
 void Validator::ReplicatedSpec(const Value* spec, std::string_view kind_for_empty_selector) {
   const std::string path = "spec";
   const Value* sel = Obj(spec, "selector", path);
-  std::string sel_path = Child(path, "selector");
-  bool sel_ok = true;
-  if (sel == nullptr) {
-    errs.Required(sel_path);
-  } else {
-    size_t errors_before = errs.size();
-    LabelSelector(sel, sel_path);
-    sel_ok = errs.size() == errors_before;
-    if (SelectorEmpty(sel)) {
-      errs.Invalid(sel_path, GoLabelSelector(sel),
-                   "empty selector is invalid for " + std::string(kind_for_empty_selector));
-    }
-  }
   const Value* tpl = Obj(spec, "template", path);
   std::string tpl_path = Child(path, "template");
-  if (!sel_ok) {
-    errs.Invalid(sel_path, GoLabelSelector(sel), "invalid label selector");
+  if (!RequiredSelector(sel, Child(path, "selector"), kind_for_empty_selector)) {
+    errs.Invalid(Child(path, "selector"), GoLabelSelector(sel), "invalid label selector");
   } else if (sel == nullptr || !SelectorEmpty(sel)) {
     TemplateLabelsMatch(sel, tpl, tpl_path);
   }
@@ -1220,8 +1234,7 @@ void Validator::IntOrPercent(const Value* p, std::string_view k, const std::stri
     errs.NonNegative(fp, v->GetInt64());
   } else if (v->IsString()) {
     std::string_view s = api::View(*v);
-    bool ok = s.size() >= 2 && s.back() == '%' &&
-              std::all_of(s.begin(), s.end() - 1, IsDigit);
+    bool ok = s.size() >= 2 && s.back() == '%' && std::all_of(s.begin(), s.end() - 1, IsDigit);
     if (!ok) {
       errs.Invalid(fp, GoIntOrString(v),
                    "a valid percent string must be a numeric string followed by an ending '%' "
@@ -1232,22 +1245,39 @@ void Validator::IntOrPercent(const Value* p, std::string_view k, const std::stri
   }
 }
 
-void Validator::RollingUpdate(const Value* ru, const std::string& path, bool check_100) {
+// Deployment and DaemonSet rolling updates, whose rules differ on maxSurge.
+void Validator::RollingUpdate(const Value* ru, const std::string& path, bool daemonset) {
   IntOrPercent(ru, "maxUnavailable", path);
   IntOrPercent(ru, "maxSurge", path);
+  // getIntOrPercentValue: an int, or a percentage's number (0 when unparsable).
   auto value = [&](std::string_view k) -> int64_t {
     const Value* v = Get(ru, k);
     if (v == nullptr) return 0;
     if (v->IsInt64()) return v->GetInt64();
     return v->IsString() ? std::atoll(std::string(api::View(*v)).c_str()) : -1;
   };
-  if (value("maxUnavailable") == 0 && value("maxSurge") == 0) {
-    errs.Invalid(Child(path, "maxUnavailable"), GoIntOrString(Get(ru, "maxUnavailable")),
-                 "may not be 0 when `maxSurge` is 0");
+  auto not_over_100 = [&](std::string_view k) {
+    const Value* v = Get(ru, k);
+    if (v != nullptr && v->IsString() && value(k) > 100) {
+      errs.Invalid(Child(path, k), GoIntOrString(v), "must not be greater than 100%");
+    }
+  };
+  if (!daemonset) {
+    if (value("maxUnavailable") == 0 && value("maxSurge") == 0) {
+      errs.Invalid(Child(path, "maxUnavailable"), GoIntOrString(Get(ru, "maxUnavailable")),
+                   "may not be 0 when `maxSurge` is 0");
+    }
+    not_over_100("maxUnavailable");
+    return;
   }
-  const Value* mu = Get(ru, "maxUnavailable");
-  if (check_100 && mu != nullptr && mu->IsString() && value("maxUnavailable") > 100) {
-    errs.Invalid(Child(path, "maxUnavailable"), GoIntOrString(mu), "must not be greater than 100%");
+  not_over_100("maxUnavailable");
+  not_over_100("maxSurge");
+  bool unavailable = value("maxUnavailable") != 0, surge = value("maxSurge") != 0;
+  if (unavailable && surge) {
+    errs.Invalid(Child(path, "maxSurge"), GoIntOrString(Get(ru, "maxSurge")),
+                 "may not be set when maxUnavailable is non-zero");
+  } else if (!unavailable && !surge) {
+    errs.Required(Child(path, "maxUnavailable"), "cannot be 0 when maxSurge is 0");
   }
 }
 
@@ -1270,7 +1300,7 @@ void Validator::Deployment(const Value& obj) {
     if (ru == nullptr) {
       errs.Required(Child(st_path, "rollingUpdate"), "this should be defaulted and never be nil");
     } else {
-      RollingUpdate(ru, Child(st_path, "rollingUpdate"), true);
+      RollingUpdate(ru, Child(st_path, "rollingUpdate"), false);
     }
   } else {
     errs.NotSupported(st_path, Repr(strategy), {"Recreate", "RollingUpdate"});
@@ -1355,7 +1385,8 @@ void Validator::StatefulSet(const Value& obj) {
     std::string pp = Child(path, "persistentVolumeClaimRetentionPolicy");
     for (std::string_view f : {"whenDeleted", "whenScaled"}) {
       std::string_view v = Str(policy, f, pp);
-      if (v != "Retain" && v != "Delete") errs.NotSupported(Child(pp, f), Quote(v), {"Retain", "Delete"});
+      if (v != "Retain" && v != "Delete")
+        errs.NotSupported(Child(pp, f), Quote(v), {"Retain", "Delete"});
     }
   }
   NonNegative(spec, "replicas", path);
@@ -1363,22 +1394,10 @@ void Validator::StatefulSet(const Value& obj) {
   NonNegative(spec, "revisionHistoryLimit", path);
 
   const Value* sel = Obj(spec, "selector", path);
-  std::string sel_path = Child(path, "selector");
-  bool sel_ok = true;
-  if (sel == nullptr) {
-    errs.Required(sel_path);
-  } else {
-    size_t errors_before = errs.size();
-    LabelSelector(sel, sel_path);
-    sel_ok = errs.size() == errors_before;
-    if (SelectorEmpty(sel)) {
-      errs.Invalid(sel_path, GoLabelSelector(sel), "empty selector is invalid for statefulset");
-    }
-  }
   const Value* tpl = Obj(spec, "template", path);
   std::string tpl_path = Child(path, "template");
-  if (!sel_ok) {
-    errs.Invalid(sel_path, GoLabelSelector(sel), "");
+  if (!RequiredSelector(sel, Child(path, "selector"), "statefulset")) {
+    errs.Invalid(Child(path, "selector"), GoLabelSelector(sel), "");
   } else if (sel == nullptr || !SelectorEmpty(sel)) {
     TemplateLabelsMatch(sel, tpl, tpl_path);
   }
@@ -1393,8 +1412,9 @@ void Validator::StatefulSet(const Value& obj) {
 
 // Job specs, at the top of a Job (`top_level`) or in a CronJob's jobTemplate.
 void Validator::JobSpec(const Value* spec, const std::string& path, bool top_level) {
-  for (std::string_view f : {"parallelism", "completions", "activeDeadlineSeconds", "backoffLimit",
-                             "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"}) {
+  for (std::string_view f :
+       {"parallelism", "completions", "activeDeadlineSeconds", "backoffLimit",
+        "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"}) {
     NonNegative(spec, f, path);
   }
   if (const Value* mode = Get(spec, "completionMode")) {
@@ -1409,7 +1429,8 @@ void Validator::JobSpec(const Value* spec, const std::string& path, bool top_lev
   if (const Value* rp = Get(spec, "podReplacementPolicy")) {
     std::string_view v = StrOf(rp);
     if (v != "TerminatingOrFailed" && v != "Failed") {
-      errs.NotSupported(Child(path, "podReplacementPolicy"), Repr(rp), {"Failed", "TerminatingOrFailed"});
+      errs.NotSupported(Child(path, "podReplacementPolicy"), Repr(rp),
+                        {"Failed", "TerminatingOrFailed"});
     }
   }
   const Value* tpl = Obj(spec, "template", path);
@@ -1422,7 +1443,8 @@ void Validator::JobSpec(const Value* spec, const std::string& path, bool top_lev
   } else if (restart != "OnFailure" && restart != "Never") {
     errs.NotSupported(rp_path, Quote(restart), {"OnFailure", "Never"});
   } else if (Get(spec, "podFailurePolicy") != nullptr && restart != "Never") {
-    errs.Invalid(rp_path, Quote(restart), "only \"Never\" is supported when podFailurePolicy is specified");
+    errs.Invalid(rp_path, Quote(restart),
+                 "only \"Never\" is supported when podFailurePolicy is specified");
   }
   if (!top_level) return;
 
@@ -1432,7 +1454,8 @@ void Validator::JobSpec(const Value* spec, const std::string& path, bool top_lev
   const Value* sel = Obj(spec, "selector", path);
   std::string sel_path = Child(path, "selector");
   if (!manual_selector && !update_) {
-    if (sel != nullptr) errs.Invalid(sel_path, GoLabelSelector(sel), "`selector` not auto-generated");
+    if (sel != nullptr)
+      errs.Invalid(sel_path, GoLabelSelector(sel), "`selector` not auto-generated");
     return;
   }
   size_t errors_before = errs.size();
@@ -1450,7 +1473,8 @@ void Validator::Job(const Value& obj) {
   const Value* meta = Get(&obj, "metadata");
   auto completions = GetInt(spec, "completions");
   if (GetStr(spec, "completionMode") == "Indexed" && completions && *completions > 0) {
-    std::string hostname = std::string(GetStr(meta, "name")) + "-" + std::to_string(*completions - 1);
+    std::string hostname =
+        std::string(GetStr(meta, "name")) + "-" + std::to_string(*completions - 1);
     if (!GetStr(meta, "name").empty() && !Dns1123LabelErrors(hostname).empty()) {
       errs.Invalid("metadata.name", Quote(GetStr(meta, "name")),
                    "will not able to create pod with invalid DNS label: " + hostname);
@@ -1501,9 +1525,9 @@ std::string CronScheduleError(std::string_view schedule) {
       }
       if (range == "*" || range == "?") continue;
       size_t dash = range.find('-');
-      for (std::string_view bound : {range.substr(0, dash),
-                                     dash == std::string_view::npos ? std::string_view()
-                                                                    : range.substr(dash + 1)}) {
+      for (std::string_view bound :
+           {range.substr(0, dash),
+            dash == std::string_view::npos ? std::string_view() : range.substr(dash + 1)}) {
         if (bound.empty() && dash == std::string_view::npos) continue;
         std::string lower(bound);
         std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -1517,8 +1541,8 @@ std::string CronScheduleError(std::string_view schedule) {
         }
         if (value < 0) {
           if (bound.empty() || !std::all_of(bound.begin(), bound.end(), IsDigit)) {
-            return "failed to parse int from " + std::string(bound) +
-                   ": strconv.Atoi: parsing " + Quote(bound) + ": invalid syntax";
+            return "failed to parse int from " + std::string(bound) + ": strconv.Atoi: parsing " +
+                   Quote(bound) + ": invalid syntax";
           }
           value = std::atoi(std::string(bound).c_str());
         }
@@ -1563,9 +1587,11 @@ void Validator::CronJob(const Value& obj) {
   std::string jspec_path = Child(jt_path, "spec");
   JobSpec(jspec, jspec_path, false);
   if (const Value* sel = Get(jspec, "selector")) {
-    errs.Invalid(Child(jspec_path, "selector"), GoLabelSelector(sel), "`selector` will be auto-generated");
+    errs.Invalid(Child(jspec_path, "selector"), GoLabelSelector(sel),
+                 "`selector` will be auto-generated");
   }
-  if (const Value* manual = Get(jspec, "manualSelector"); manual != nullptr && manual->IsBool() && manual->GetBool()) {
+  if (const Value* manual = Get(jspec, "manualSelector");
+      manual != nullptr && manual->IsBool() && manual->GetBool()) {
     errs.NotSupported(Child(jspec_path, "manualSelector"), "true", {"nil", "false"});
   }
   NonNegative(spec, "successfulJobsHistoryLimit", path);
@@ -1588,7 +1614,8 @@ void Validator::Service(const Value& obj) {
   std::string ports_path = Child(path, "ports");
 
   if (Size(ports) == 0 && !headless && type != "ExternalName") errs.Required(ports_path);
-  if (type != "ClusterIP" && type != "NodePort" && type != "LoadBalancer" && type != "ExternalName") {
+  if (type != "ClusterIP" && type != "NodePort" && type != "LoadBalancer" &&
+      type != "ExternalName") {
     errs.NotSupported(Child(path, "type"), Quote(type),
                       {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"});
   }
@@ -1724,8 +1751,9 @@ void Validator::ConfigData(const Value& obj, bool secret) {
       std::string_view k = api::View(kv.name);
       errs.InvalidEach(Key(bag_name, k), Quote(k), ConfigKeyErrors(k));
       if (Get(other, k) != nullptr) {
-        errs.Invalid(Key(bag_name, k), Quote(k),
-                     "duplicate of key present in " + std::string(bag == data ? "binaryData" : "data"));
+        errs.Invalid(
+            Key(bag_name, k), Quote(k),
+            "duplicate of key present in " + std::string(bag == data ? "binaryData" : "data"));
       }
       std::string_view v = api::View(kv.value);
       if (!secret && bag == data) {
@@ -1759,7 +1787,8 @@ void Validator::ConfigData(const Value& obj, bool secret) {
   } else if (type == "kubernetes.io/ssh-auth") {
     require_key("ssh-privatekey");
   } else if (type == "kubernetes.io/service-account-token") {
-    if (GetStr(Get(Get(&obj, "metadata"), "annotations"), "kubernetes.io/service-account.name").empty()) {
+    if (GetStr(Get(Get(&obj, "metadata"), "annotations"), "kubernetes.io/service-account.name")
+            .empty()) {
       errs.Required("metadata.annotations[kubernetes.io/service-account.name]");
     }
   }
@@ -1784,7 +1813,7 @@ void Validator::Node(const Value& obj) {
     std::string_view effect = Str(t, "effect", p);
     TaintEffect(effect, false, Child(p, "effect"));
     if (!seen.insert({std::string(key), std::string(effect)}).second) {
-      errs.Invalid(p, Repr(t), "taints must be unique by key and effect pair");
+      errs.Duplicate(p, Repr(t), "taints must be unique by key and effect pair");
     }
   }
 }
@@ -1794,17 +1823,20 @@ void Validator::Event(const Value& obj) {
   std::string_view involved_ns = GetStr(Get(&obj, "involvedObject"), "namespace");
   auto too_long = [&](std::string_view f, size_t limit) {
     if (GetStr(&obj, f).size() > limit) {
-      errs.Invalid(std::string(f), "\"\"", "can have at most " + std::to_string(limit) + " characters");
+      errs.Invalid(std::string(f), "\"\"",
+                   "can have at most " + std::to_string(limit) + " characters");
     }
   };
   if (Get(&obj, "eventTime") == nullptr) {
     bool mismatch = involved_ns.empty() ? (!ns.empty() && ns != "default") : ns != involved_ns;
     if (mismatch) {
-      errs.Invalid("involvedObject.namespace", Quote(involved_ns), "does not match event.namespace");
+      errs.Invalid("involvedObject.namespace", Quote(involved_ns),
+                   "does not match event.namespace");
     }
   } else {
     if (involved_ns.empty() && ns != "default" && ns != "kube-system") {
-      errs.Invalid("involvedObject.namespace", Quote(involved_ns), "does not match event.namespace");
+      errs.Invalid("involvedObject.namespace", Quote(involved_ns),
+                   "does not match event.namespace");
     }
     std::string_view component = Str(&obj, "reportingComponent", "");
     if (component.empty()) errs.Required("reportingComponent");
@@ -1857,7 +1889,8 @@ void Validator::Ingress(const Value& obj) {
       if (type.empty()) {
         errs.Required(Child(pp, "pathType"), "pathType must be specified");
       } else if (type != "Exact" && type != "Prefix" && type != "ImplementationSpecific") {
-        errs.NotSupported(Child(pp, "pathType"), Quote(type), {"Exact", "ImplementationSpecific", "Prefix"});
+        errs.NotSupported(Child(pp, "pathType"), Quote(type),
+                          {"Exact", "ImplementationSpecific", "Prefix"});
       } else if (type != "ImplementationSpecific" && (path.empty() || path.front() != '/')) {
         errs.Invalid(Child(pp, "path"), Quote(path), "must be an absolute path");
       }
@@ -1969,7 +2002,8 @@ void Validator::PodUpdate(const Value& obj, const Value& old) {
       return;
     }
   } else if (old_deadline) {
-    errs.Invalid("spec.activeDeadlineSeconds", "null", "must not update from a positive integer to nil value");
+    errs.Invalid("spec.activeDeadlineSeconds", "null",
+                 "must not update from a positive integer to nil value");
   }
 
   // Existing tolerations may only change their tolerationSeconds.
@@ -1983,7 +2017,8 @@ void Validator::PodUpdate(const Value& obj, const Value& old) {
       found = found || same;
     }
     if (!found) {
-      errs.Forbidden("spec.tolerations", "existing toleration can not be modified except its tolerationSeconds");
+      errs.Forbidden("spec.tolerations",
+                     "existing toleration can not be modified except its tolerationSeconds");
       break;
     }
   }
@@ -2051,7 +2086,8 @@ void Validator::ServiceUpdate(const Value& obj, const Value& old) {
   bad = now.empty() ? "[]string(nil)" : bad + "}";
   if (now.size() == before.size()) {
     for (size_t i = 0; i < now.size(); ++i) {
-      if (now[i] != before[i]) errs.Invalid(Index("spec.clusterIPs", i), bad, "may not change once set");
+      if (now[i] != before[i])
+        errs.Invalid(Index("spec.clusterIPs", i), bad, "may not change once set");
     }
   } else if (now.size() < before.size()) {
     if (now.empty()) {
@@ -2060,8 +2096,9 @@ void Validator::ServiceUpdate(const Value& obj, const Value& old) {
       errs.Invalid("spec.clusterIPs[0]", bad, "may not change once set");
     }
     if (now.size() == 1 && GetStr(spec, "ipFamilyPolicy") != "SingleStack") {
-      errs.Invalid("spec.clusterIPs[0]", bad,
-                   "`ipFamilyPolicy` must be set to 'SingleStack' when releasing the secondary clusterIP");
+      errs.Invalid(
+          "spec.clusterIPs[0]", bad,
+          "`ipFamilyPolicy` must be set to 'SingleStack' when releasing the secondary clusterIP");
     }
   } else if (!before.empty() && now[0] != before[0]) {
     errs.Invalid("spec.clusterIPs[0]", bad, "may not change once set");
@@ -2127,7 +2164,8 @@ void Validator::Update(const Value& obj, const Value& old) {
       if (suspend != nullptr && suspend->IsBool() && suspend->GetBool() && t.IsObject()) {
         api::Remove(t, "metadata");
         for (std::string_view f : {"nodeSelector", "tolerations", "affinity", "schedulingGates"}) {
-          if (Value* ts = api::FindMutable(t, "spec"); ts != nullptr && ts->IsObject()) api::Remove(*ts, f);
+          if (Value* ts = api::FindMutable(t, "spec"); ts != nullptr && ts->IsObject())
+            api::Remove(*ts, f);
         }
       }
       return t;
@@ -2239,7 +2277,9 @@ void DefaultProbe(Value& c, std::string_view key, Allocator& a) {
   Value* probe = MemberOf(c, key);
   if (probe == nullptr || !probe->IsObject()) return;
   for (auto [f, n] : {std::pair<std::string_view, int64_t>{"timeoutSeconds", 1},
-                      {"periodSeconds", 10}, {"successThreshold", 1}, {"failureThreshold", 3}}) {
+                      {"periodSeconds", 10},
+                      {"successThreshold", 1},
+                      {"failureThreshold", 3}}) {
     Default(*probe, f, Value(n), a);
     DefaultNonZero(*probe, f, n);
   }
@@ -2350,11 +2390,13 @@ void DefaultPodSpec(Value& spec, bool is_pod, Allocator& a) {
   }
   Value& tolerations = Default(spec, "tolerations", Value(rapidjson::kArrayType), a);
   if (!tolerations.IsArray()) return;
-  for (std::string_view taint : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+  for (std::string_view taint :
+       {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
     bool tolerated = false;
     for (const Value& t : tolerations.GetArray()) {
       std::string_view key = GetStr(&t, "key"), effect = GetStr(&t, "effect");
-      tolerated = tolerated || ((key == taint || key.empty()) && (effect == "NoExecute" || effect.empty()));
+      tolerated =
+          tolerated || ((key == taint || key.empty()) && (effect == "NoExecute" || effect.empty()));
     }
     if (tolerated) continue;
     Value t(rapidjson::kObjectType);
@@ -2415,7 +2457,8 @@ void DefaultJob(Value& obj, Value& spec, Allocator& a) {
   if (tpl_labels == nullptr || !tpl_labels->IsObject()) return;
   Value labels(*tpl_labels, a);
   Value* meta = DefaultObj(obj, "metadata", a);
-  if (meta != nullptr && Size(Get(meta, "labels")) == 0) api::SetValue(*meta, "labels", std::move(labels), a);
+  if (meta != nullptr && Size(Get(meta, "labels")) == 0)
+    api::SetValue(*meta, "labels", std::move(labels), a);
 }
 
 void DefaultService(Value& spec, Allocator& a) {
@@ -2449,7 +2492,8 @@ void DefaultService(Value& spec, Allocator& a) {
   if (type == "ExternalName") return;
   bool headless_without_selector =
       GetStr(&spec, "clusterIP") == "None" && Size(Get(&spec, "selector")) == 0;
-  DefaultStr(spec, "ipFamilyPolicy", headless_without_selector ? "RequireDualStack" : "SingleStack", a);
+  DefaultStr(spec, "ipFamilyPolicy", headless_without_selector ? "RequireDualStack" : "SingleStack",
+             a);
   Value& families = Default(spec, "ipFamilies", Value(rapidjson::kArrayType), a);
   if (families.IsArray() && families.Empty()) families.PushBack("IPv4", a);
 }
@@ -2484,9 +2528,13 @@ std::string_view PodQos(const Value* spec) {
       const Value* res = Get(c, "resources");
       std::set<std::string> limit_names;
       for (auto [bag, sums] : {std::pair{"requests", &requests}, std::pair{"limits", &limits}}) {
-        for (const auto& [name, text] : StringMap(res, bag)) {
-          if (name != "cpu" && name != "memory") continue;
-          Result<double> q = ParseQuantity(text);
+        const Value* quantities = Get(res, bag);
+        if (quantities == nullptr || !quantities->IsObject()) continue;
+        for (const auto& kv : quantities->GetObject()) {
+          std::string name(api::View(kv.name));
+          std::optional<std::string> text = QuantityText(kv.value);
+          if ((name != "cpu" && name != "memory") || !text) continue;
+          Result<double> q = ParseQuantity(*text);
           if (!q.ok() || *q <= 0) continue;
           (*sums)[name] += *q;
           if (sums == &limits) limit_names.insert(name);
@@ -2529,12 +2577,22 @@ Result<double> ParseQuantity(std::string_view s) {
   if (!digits) return fail();
   double value = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
   std::string_view suffix = s.substr(i);
-  static const std::map<std::string_view, double> kSuffixes = {
-      {"", 1},         {"n", 1e-9},     {"u", 1e-6},     {"m", 1e-3},
-      {"k", 1e3},      {"M", 1e6},      {"G", 1e9},      {"T", 1e12},
-      {"P", 1e15},     {"E", 1e18},     {"Ki", 1024.0},  {"Mi", std::pow(1024.0, 2)},
-      {"Gi", std::pow(1024.0, 3)},      {"Ti", std::pow(1024.0, 4)},
-      {"Pi", std::pow(1024.0, 5)},      {"Ei", std::pow(1024.0, 6)}};
+  static const std::map<std::string_view, double> kSuffixes = {{"", 1},
+                                                               {"n", 1e-9},
+                                                               {"u", 1e-6},
+                                                               {"m", 1e-3},
+                                                               {"k", 1e3},
+                                                               {"M", 1e6},
+                                                               {"G", 1e9},
+                                                               {"T", 1e12},
+                                                               {"P", 1e15},
+                                                               {"E", 1e18},
+                                                               {"Ki", 1024.0},
+                                                               {"Mi", std::pow(1024.0, 2)},
+                                                               {"Gi", std::pow(1024.0, 3)},
+                                                               {"Ti", std::pow(1024.0, 4)},
+                                                               {"Pi", std::pow(1024.0, 5)},
+                                                               {"Ei", std::pow(1024.0, 6)}};
   if (auto it = kSuffixes.find(suffix); it != kSuffixes.end()) return value * it->second;
   // Decimal exponent: e<int> / E<int>.
   if (suffix.size() >= 2 && (suffix[0] == 'e' || suffix[0] == 'E')) {
@@ -2598,9 +2656,8 @@ void ApplyDefaults(const ResourceInfo& info, api::Document& obj) {
     return;
   }
 
-  static const std::set<std::string> kWithSpec = {"Pod",         "Deployment", "ReplicaSet",
-                                                  "DaemonSet",   "StatefulSet", "Job",
-                                                  "CronJob",     "Service"};
+  static const std::set<std::string> kWithSpec = {
+      "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service"};
   if (!kWithSpec.count(kind)) return;
   Value* spec = DefaultObj(obj, "spec", a);
   if (spec == nullptr) return;
@@ -2664,11 +2721,12 @@ void PrepareForCreate(const ResourceInfo& info, api::Document& obj) {
   } else if (kind == "Namespace") {
     api::SetString(obj, "status.phase", "Active", a);
     Value* spec = DefaultObj(obj, "spec", a);
-    Value* finalizers = spec != nullptr ? &Default(*spec, "finalizers", Value(rapidjson::kArrayType), a)
-                                        : nullptr;
+    Value* finalizers =
+        spec != nullptr ? &Default(*spec, "finalizers", Value(rapidjson::kArrayType), a) : nullptr;
     if (finalizers != nullptr && finalizers->IsArray()) {
       bool present = false;
-      for (const Value& f : finalizers->GetArray()) present = present || api::View(f) == "kubernetes";
+      for (const Value& f : finalizers->GetArray())
+        present = present || api::View(f) == "kubernetes";
       if (!present) finalizers->PushBack("kubernetes", a);
     }
   } else if (kind == "Job") {
@@ -2682,11 +2740,13 @@ void PrepareForCreate(const ResourceInfo& info, api::Document& obj) {
       return;
     }
     Value& labels = api::Ensure(*spec, "template.metadata.labels", a);
-    for (auto [key, value] : {std::pair<std::string_view, std::string_view>{"batch.kubernetes.io/controller-uid", uid},
-                              {"batch.kubernetes.io/job-name", name},
-                              {"controller-uid", uid},
-                              {"job-name", name}}) {
-      if (MemberOf(labels, key) == nullptr) labels.AddMember(api::Str(key, a), api::Str(value, a), a);
+    for (auto [key, value] :
+         {std::pair<std::string_view, std::string_view>{"batch.kubernetes.io/controller-uid", uid},
+          {"batch.kubernetes.io/job-name", name},
+          {"controller-uid", uid},
+          {"job-name", name}}) {
+      if (MemberOf(labels, key) == nullptr)
+        labels.AddMember(api::Str(key, a), api::Str(value, a), a);
     }
     Value& match = api::Ensure(*spec, "selector.matchLabels", a);
     if (MemberOf(match, "batch.kubernetes.io/controller-uid") == nullptr) {

@@ -1,7 +1,6 @@
 #include "apiserver/admission.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <string>
 
@@ -43,7 +42,8 @@ Status Update(std::string_view plural, std::string_view new_json, std::string_vi
 std::string Causes(const Status& st) {
   std::string out;
   if (st.details() == nullptr) return st.message();
-  for (const Cause& c : st.details()->causes) out += c.type + " " + c.field + ": " + c.message + "\n";
+  for (const Cause& c : st.details()->causes)
+    out += c.type + " " + c.field + ": " + c.message + "\n";
   return out;
 }
 
@@ -58,16 +58,16 @@ bool HasCause(const Status& st, std::string_view field, std::string_view type,
   return false;
 }
 
-#define REQUIRE_CAUSE(st, ...)                 \
-  do {                                         \
-    INFO(Causes(st));                          \
-    REQUIRE(HasCause(st, __VA_ARGS__));        \
+#define REQUIRE_CAUSE(st, ...)          \
+  do {                                  \
+    INFO(Causes(st));                   \
+    REQUIRE(HasCause(st, __VA_ARGS__)); \
   } while (0)
-#define REQUIRE_OK(st)                         \
-  do {                                         \
-    Status _s = (st);                          \
-    INFO(Causes(_s));                          \
-    REQUIRE(_s.ok());                          \
+#define REQUIRE_OK(st) \
+  do {                 \
+    Status _s = (st);  \
+    INFO(Causes(_s));  \
+    REQUIRE(_s.ok());  \
   } while (0)
 
 constexpr const char* kPod = R"({"apiVersion":"v1","kind":"Pod",
@@ -206,7 +206,8 @@ TEST_CASE("other workloads' defaults") {
     REQUIRE(api::GetString(claim, "status.phase") == "Pending");
   }
   SECTION("statefulset OnDelete gets no rollingUpdate") {
-    api::Document d = Defaulted("statefulsets", R"({"spec":{"updateStrategy":{"type":"OnDelete"}}})");
+    api::Document d =
+        Defaulted("statefulsets", R"({"spec":{"updateStrategy":{"type":"OnDelete"}}})");
     REQUIRE(api::ToJson(*api::Find(d, "spec.updateStrategy")) == R"({"type":"OnDelete"})");
   }
   SECTION("cronjob") {
@@ -263,11 +264,13 @@ TEST_CASE("a minimal service gets upstream's defaults") {
   REQUIRE_OK(ValidateCreate(Res("services"), d));
 
   SECTION("NodePort gets externalTrafficPolicy") {
-    api::Document n = Defaulted("services", R"({"spec":{"type":"NodePort","ports":[{"port":80}]}})");
+    api::Document n =
+        Defaulted("services", R"({"spec":{"type":"NodePort","ports":[{"port":80}]}})");
     REQUIRE(api::GetString(n, "spec.externalTrafficPolicy") == "Cluster");
   }
   SECTION("ExternalName gets no IP families") {
-    api::Document e = Defaulted("services", R"({"spec":{"type":"ExternalName","externalName":"x.org"}})");
+    api::Document e =
+        Defaulted("services", R"({"spec":{"type":"ExternalName","externalName":"x.org"}})");
     REQUIRE_FALSE(api::Has(e, "spec.ipFamilies"));
     REQUIRE_FALSE(api::Has(e, "spec.internalTrafficPolicy"));
   }
@@ -299,13 +302,19 @@ TEST_CASE("PrepareForCreate resets status and fills strategy-owned fields") {
         "resources":{"limits":{"cpu":"1","memory":"1Gi"}}}]},
       "status":{"phase":"Running"}})");
     PrepareForCreate(Res("pods"), d);
-    REQUIRE(api::ToJson(*api::Find(d, "status")) == R"({"phase":"Pending","qosClass":"Guaranteed"})");
+    REQUIRE(api::ToJson(*api::Find(d, "status")) ==
+            R"({"phase":"Pending","qosClass":"Guaranteed"})");
+    api::Document n = Defaulted("pods", R"({"metadata":{"name":"p","namespace":"n"},
+      "spec":{"containers":[{"name":"c","image":"x","resources":{"requests":{"cpu":1}}}]}})");
+    PrepareForCreate(Res("pods"), n);
+    REQUIRE(api::GetString(n, "status.qosClass") == "Burstable");
     api::Document b = Defaulted("pods", kPod);
     PrepareForCreate(Res("pods"), b);
     REQUIRE(api::GetString(b, "status.qosClass") == "BestEffort");
   }
   SECTION("namespace: kubernetes finalizer and Active") {
-    api::Document d = Defaulted("namespaces", R"({"metadata":{"name":"x"},"spec":{"finalizers":["a.io/b"]}})");
+    api::Document d =
+        Defaulted("namespaces", R"({"metadata":{"name":"x"},"spec":{"finalizers":["a.io/b"]}})");
     PrepareForCreate(Res("namespaces"), d);
     REQUIRE(api::ToJson(*api::Find(d, "spec.finalizers")) == R"(["a.io/b","kubernetes"])");
     REQUIRE(api::GetString(d, "status.phase") == "Active");
@@ -352,12 +361,14 @@ TEST_CASE("the Invalid status has upstream's message, details and causes") {
       "spec":{"selector":{"matchLabels":{"app":"web"}},
               "template":{"metadata":{"labels":{"app":"web"}},
                           "spec":{"containers":[{"name":"c"}]}}}})");
-    REQUIRE(st.message() ==
-            R"(Deployment.apps "A_b" is invalid: [metadata.name: Invalid value: "A_b": a lowercase )"
-            R"(RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', )"
-            R"(and must start and end with an alphanumeric character (e.g. 'example.com', regex )"
-            R"(used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'), )"
-            R"(spec.template.spec.containers[0].image: Required value])");
+    REQUIRE(
+        st.message() ==
+        R"(Deployment.apps "A_b" is invalid: [metadata.name: Invalid value: "A_b": a lowercase )"
+        R"(RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', )"
+        R"(and must start and end with an alphanumeric character (e.g. 'example.com', regex )"
+        R"(used for validation is )"
+        R"('[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'), )"
+        R"(spec.template.spec.containers[0].image: Required value])");
     REQUIRE(st.details()->group == "apps");
     REQUIRE(st.details()->kind == "Deployment");
     REQUIRE(st.details()->causes.size() == 2);
@@ -416,27 +427,35 @@ TEST_CASE("metadata validation") {
   }
   SECTION("labels and annotations") {
     REQUIRE_OK(Create("configmaps", R"({"metadata":{"name":"x","namespace":"d",
-      "labels":{"example.com/My_name.1":"Val-1","a":""},"annotations":{"Example.com/Key":"any value"}}})"));
+      "labels":{"example.com/My_name.1":"Val-1","a":""},
+      "annotations":{"Example.com/Key":"any value"}}})"));
     Status bad_key = Create("configmaps", R"({"metadata":{"name":"x","namespace":"d",
       "labels":{"-bad":"v"}}})");
-    REQUIRE(bad_key.message() ==
-            R"(ConfigMap "x" is invalid: metadata.labels: Invalid value: "-bad": name part must )"
-            R"(consist of alphanumeric characters, '-', '_' or '.', and must start and end with an )"
-            R"(alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for )"
-            R"(validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'))");
+    REQUIRE(
+        bad_key.message() ==
+        R"(ConfigMap "x" is invalid: metadata.labels: Invalid value: "-bad": name part must )"
+        R"(consist of alphanumeric characters, '-', '_' or '.', and must start and end with an )"
+        R"(alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for )"
+        R"(validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'))");
     REQUIRE_CAUSE(Create("configmaps", R"({"metadata":{"name":"x","namespace":"d",
-      "labels":{"k":"bad value"}}})"), "metadata.labels", "FieldValueInvalid",
-                  "a valid label must be an empty string");
-    REQUIRE_CAUSE(Create("configmaps", "{\"metadata\":{\"name\":\"x\",\"namespace\":\"d\","
-                                       "\"labels\":{\"k\":\"" + std::string(64, 'v') + "\"}}}"),
+      "labels":{"k":"bad value"}}})"),
+                  "metadata.labels", "FieldValueInvalid", "a valid label must be an empty string");
+    REQUIRE_CAUSE(Create("configmaps",
+                         "{\"metadata\":{\"name\":\"x\",\"namespace\":\"d\","
+                         "\"labels\":{\"k\":\"" +
+                             std::string(64, 'v') + "\"}}}"),
                   "metadata.labels", "FieldValueInvalid", "must be no more than 63 characters");
     REQUIRE_CAUSE(Create("configmaps", R"({"metadata":{"name":"x","namespace":"d",
-      "labels":{"/a":"v"}}})"), "metadata.labels", "FieldValueInvalid", "prefix part must be non-empty");
-    REQUIRE_CAUSE(Create("configmaps", "{\"metadata\":{\"name\":\"x\",\"namespace\":\"d\","
-                                       "\"annotations\":{\"k\":\"" + std::string(300000, 'v') + "\"}}}"),
+      "labels":{"/a":"v"}}})"),
+                  "metadata.labels", "FieldValueInvalid", "prefix part must be non-empty");
+    REQUIRE_CAUSE(Create("configmaps",
+                         "{\"metadata\":{\"name\":\"x\",\"namespace\":\"d\","
+                         "\"annotations\":{\"k\":\"" +
+                             std::string(300000, 'v') + "\"}}}"),
                   "metadata.annotations", "FieldValueTooLong", "must have at most 262144 bytes");
     REQUIRE_CAUSE(Create("configmaps", R"({"metadata":{"name":"x","namespace":"d",
-      "labels":{"k":1}}})"), "metadata.labels[k]", "FieldValueTypeInvalid");
+      "labels":{"k":1}}})"),
+                  "metadata.labels[k]", "FieldValueTypeInvalid");
   }
   SECTION("owner references") {
     REQUIRE_CAUSE(Create("configmaps", R"({"metadata":{"name":"x","namespace":"d",
@@ -447,7 +466,8 @@ TEST_CASE("metadata validation") {
 
 TEST_CASE("pod validation") {
   auto pod = [](std::string_view spec) {
-    return Create("pods", R"({"metadata":{"name":"p","namespace":"d"},"spec":)" + std::string(spec) + "}");
+    return Create("pods",
+                  R"({"metadata":{"name":"p","namespace":"d"},"spec":)" + std::string(spec) + "}");
   };
   SECTION("at least one container") {
     REQUIRE_CAUSE(pod(R"({"containers":[]})"), "spec.containers", "FieldValueRequired");
@@ -458,10 +478,13 @@ TEST_CASE("pod validation") {
     REQUIRE_CAUSE(pod(R"({"containers":[{"name":"Web","image":"x"}]})"), "spec.containers[0].name",
                   "FieldValueInvalid", "RFC 1123 label");
     Status dup = pod(R"({"containers":[{"name":"a","image":"x"},{"name":"a","image":"y"}]})");
-    REQUIRE(dup.message() == R"(Pod "p" is invalid: spec.containers[1].name: Duplicate value: "a")");
+    REQUIRE(dup.message() ==
+            R"(Pod "p" is invalid: spec.containers[1].name: Duplicate value: "a")");
     REQUIRE(dup.details()->causes[0].type == "FieldValueDuplicate");
-    REQUIRE_CAUSE(pod(R"({"initContainers":[{"name":"a","image":"x"}],"containers":[{"name":"a","image":"y"}]})"),
-                  "spec.initContainers[0].name", "FieldValueDuplicate");
+    REQUIRE_CAUSE(
+        pod(R"({"initContainers":[{"name":"a","image":"x"}],"containers":[{"name":"a",
+      "image":"y"}]})"),
+        "spec.initContainers[0].name", "FieldValueDuplicate");
   }
   SECTION("ports") {
     Status st = pod(R"({"containers":[{"name":"a","image":"x","ports":[
@@ -477,10 +500,12 @@ TEST_CASE("pod validation") {
   SECTION("restartPolicy and dnsPolicy") {
     Status st = pod(R"({"restartPolicy":"Sometimes","dnsPolicy":"Bogus",
       "containers":[{"name":"a","image":"x"}]})");
-    REQUIRE_CAUSE(st, "spec.restartPolicy", "FieldValueNotSupported",
-                  R"(Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never")");
-    REQUIRE_CAUSE(st, "spec.dnsPolicy", "FieldValueNotSupported",
-                  R"(supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")");
+    REQUIRE_CAUSE(
+        st, "spec.restartPolicy", "FieldValueNotSupported",
+        R"(Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never")");
+    REQUIRE_CAUSE(
+        st, "spec.dnsPolicy", "FieldValueNotSupported",
+        R"(supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")");
     REQUIRE_CAUSE(pod(R"({"dnsPolicy":"None","containers":[{"name":"a","image":"x"}]})"),
                   "spec.dnsConfig", "FieldValueRequired");
   }
@@ -489,35 +514,44 @@ TEST_CASE("pod validation") {
       "limits":{"cpu":"0.5","memory":"1G"},"requests":{"cpu":"100m","memory":"1e3"}}}]})"));
     Status st = pod(R"({"containers":[{"name":"a","image":"x","resources":{
       "limits":{"cpu":"abc","memory":"128Mi"},"requests":{"memory":"1Gi"}}}]})");
-    REQUIRE_CAUSE(st, "spec.containers[0].resources.limits[cpu]", "FieldValueInvalid",
-                  R"(Invalid value: "abc": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$')");
+    REQUIRE_CAUSE(
+        st, "spec.containers[0].resources.limits[cpu]", "FieldValueInvalid",
+        R"(Invalid value: "abc": quantities must match the regular expression )"
+        R"('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$')");
     REQUIRE_CAUSE(st, "spec.containers[0].resources.requests", "FieldValueInvalid",
                   R"(Invalid value: "1Gi": must be less than or equal to memory limit of 128Mi)");
-    REQUIRE_CAUSE(pod(R"({"containers":[{"name":"a","image":"x","resources":{"requests":{"cpu":"-1"}}}]})"),
-                  "spec.containers[0].resources.requests[cpu]", "FieldValueInvalid",
-                  "must be greater than or equal to 0");
-    REQUIRE_CAUSE(pod(R"({"containers":[{"name":"a","image":"x","resources":{"requests":{"gpu":"1"}}}]})"),
-                  "spec.containers[0].resources.requests[gpu]", "FieldValueInvalid",
-                  "must be a standard resource for containers");
+    REQUIRE_CAUSE(
+        pod(R"({"containers":[{"name":"a","image":"x","resources":{"requests":{"cpu":"-1"}}}]})"),
+        "spec.containers[0].resources.requests[cpu]", "FieldValueInvalid",
+        "must be greater than or equal to 0");
+    REQUIRE_CAUSE(
+        pod(R"({"containers":[{"name":"a","image":"x","resources":{"requests":{"gpu":"1"}}}]})"),
+        "spec.containers[0].resources.requests[gpu]", "FieldValueInvalid",
+        "must be a standard resource for containers");
   }
   SECTION("volumes and mounts") {
     Status st = pod(R"({"volumes":[{"name":"v"},{"name":"v"}],"containers":[{"name":"a","image":"x",
       "volumeMounts":[{"name":"w","mountPath":"/w"},{"name":"v"}]}]})");
     REQUIRE_CAUSE(st, "spec.volumes[1].name", "FieldValueDuplicate");
-    REQUIRE_CAUSE(st, "spec.containers[0].volumeMounts[0].name", "FieldValueNotFound", R"(Not found: "w")");
+    REQUIRE_CAUSE(st, "spec.containers[0].volumeMounts[0].name", "FieldValueNotFound",
+                  R"(Not found: "w")");
     REQUIRE_CAUSE(st, "spec.containers[0].volumeMounts[1].mountPath", "FieldValueRequired");
   }
   SECTION("probes need a handler; liveness successThreshold is 1") {
     Status st = pod(R"({"containers":[{"name":"a","image":"x",
       "livenessProbe":{"successThreshold":2,"exec":{"command":["true"]}},"readinessProbe":{}}]})");
-    REQUIRE_CAUSE(st, "spec.containers[0].livenessProbe.successThreshold", "FieldValueInvalid", "must be 1");
-    REQUIRE_CAUSE(st, "spec.containers[0].readinessProbe", "FieldValueRequired", "must specify a handler type");
+    REQUIRE_CAUSE(st, "spec.containers[0].livenessProbe.successThreshold", "FieldValueInvalid",
+                  "must be 1");
+    REQUIRE_CAUSE(st, "spec.containers[0].readinessProbe", "FieldValueRequired",
+                  "must specify a handler type");
   }
   SECTION("tolerations") {
     Status st = pod(R"({"containers":[{"name":"a","image":"x"}],"tolerations":[
-      {"operator":"Equal","value":"x"},{"key":"k","operator":"Exists","effect":"NoSchedule","tolerationSeconds":5},
+      {"operator":"Equal","value":"x"},{"key":"k","operator":"Exists","effect":"NoSchedule",
+      "tolerationSeconds":5},
       {"key":"k","effect":"Sometimes"}]})");
-    REQUIRE_CAUSE(st, "spec.tolerations[0].operator", "FieldValueInvalid", "operator must be Exists when `key` is empty");
+    REQUIRE_CAUSE(st, "spec.tolerations[0].operator", "FieldValueInvalid",
+                  "operator must be Exists when `key` is empty");
     REQUIRE_CAUSE(st, "spec.tolerations[1].effect", "FieldValueInvalid",
                   "effect must be 'NoExecute' when `tolerationSeconds` is set");
     REQUIRE_CAUSE(st, "spec.tolerations[2].effect", "FieldValueNotSupported");
@@ -527,46 +561,58 @@ TEST_CASE("pod validation") {
     REQUIRE_CAUSE(st, "spec.containers", "FieldValueTypeInvalid", "must be of type array");
     REQUIRE_CAUSE(st, "spec.restartPolicy", "FieldValueTypeInvalid", "must be of type string");
     REQUIRE_FALSE(Create("pods", R"({"metadata":[],"spec":7})").ok());
-    REQUIRE_FALSE(Create("deployments", R"({"spec":{"template":[1],"selector":"x","replicas":"2"}})").ok());
+    REQUIRE_FALSE(
+        Create("deployments", R"({"spec":{"template":[1],"selector":"x","replicas":"2"}})").ok());
   }
 }
 
 TEST_CASE("workload validation") {
   SECTION("deployment selector required; template must match") {
     Status st = Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
-      "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})");
+      "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c",
+      "image":"x"}]}}}})");
     REQUIRE(st.message() ==
             R"(Deployment.apps "d" is invalid: [spec.selector: Required value, )"
             R"(spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: )"
             R"(`selector` does not match template `labels`])");
-    REQUIRE_CAUSE(Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
+    REQUIRE_CAUSE(
+        Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
       "selector":{"matchLabels":{"app":"other"}},
-      "template":{"metadata":{"labels":{"app":"web","tier":"fe"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
-                  "spec.template.metadata.labels", "FieldValueInvalid",
-                  R"(map[string]string{"app":"web", "tier":"fe"}: `selector` does not match template `labels`)");
-    REQUIRE_CAUSE(Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{"selector":{},
+      "template":{"metadata":{"labels":{"app":"web","tier":"fe"}},
+      "spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
+        "spec.template.metadata.labels", "FieldValueInvalid",
+        R"(map[string]string{"app":"web", "tier":"fe"}: `selector` does not match )"
+        R"(template `labels`)");
+    REQUIRE_CAUSE(
+        Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{"selector":{},
       "template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
-                  "spec.selector", "FieldValueInvalid",
-                  "Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), "
-                  "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment");
+        "spec.selector", "FieldValueInvalid",
+        "Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), "
+        "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for "
+        "deployment");
   }
   SECTION("matchExpressions are evaluated") {
     REQUIRE_OK(Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
       "selector":{"matchExpressions":[{"key":"app","operator":"In","values":["web","api"]},
                                       {"key":"legacy","operator":"DoesNotExist"}]},
-      "template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})"));
+      "template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"c",
+      "image":"x"}]}}}})"));
     Status st = Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
       "selector":{"matchExpressions":[{"key":"app","operator":"In"}]},
-      "template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})");
+      "template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"c",
+      "image":"x"}]}}}})");
     REQUIRE_CAUSE(st, "spec.selector.matchExpressions[0].values", "FieldValueRequired");
     REQUIRE_CAUSE(st, "spec.selector", "FieldValueInvalid", "invalid label selector");
   }
   SECTION("replicas >= 0, template restartPolicy Always, strategy") {
-    Status st = Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{"replicas":-1,
-      "selector":{"matchLabels":{"a":"b"}},"strategy":{"rollingUpdate":{"maxUnavailable":0,"maxSurge":0}},
+    Status st =
+        Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{"replicas":-1,
+      "selector":{"matchLabels":{"a":"b"}},"strategy":{"rollingUpdate":{"maxUnavailable":0,
+      "maxSurge":0}},
       "template":{"metadata":{"labels":{"a":"b"}},"spec":{"restartPolicy":"Never",
                   "containers":[{"name":"c","image":"x"}]}}}})");
-    REQUIRE_CAUSE(st, "spec.replicas", "FieldValueInvalid", "Invalid value: -1: must be greater than or equal to 0");
+    REQUIRE_CAUSE(st, "spec.replicas", "FieldValueInvalid",
+                  "Invalid value: -1: must be greater than or equal to 0");
     REQUIRE_CAUSE(st, "spec.template.spec.restartPolicy", "FieldValueNotSupported",
                   R"(Unsupported value: "Never": supported values: "Always")");
     REQUIRE_CAUSE(st, "spec.strategy.rollingUpdate.maxUnavailable", "FieldValueInvalid",
@@ -579,58 +625,86 @@ TEST_CASE("workload validation") {
   }
   SECTION("daemonset: as upstream, a missing selector shows as a mismatch") {
     Status st = Create("daemonsets", R"({"metadata":{"name":"ds","namespace":"n"},"spec":{
-      "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})");
-    REQUIRE_CAUSE(st, "spec.template.metadata.labels", "FieldValueInvalid", "`selector` does not match");
+      "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c",
+      "image":"x"}]}}}})");
+    REQUIRE_CAUSE(st, "spec.template.metadata.labels", "FieldValueInvalid",
+                  "`selector` does not match");
     REQUIRE_OK(Create("daemonsets", R"({"metadata":{"name":"ds","namespace":"n"},"spec":{
       "selector":{"matchLabels":{"a":"b"}},
-      "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})"));
+      "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c",
+      "image":"x"}]}}}})"));
+  }
+  SECTION("daemonset rolling update: exactly one of maxUnavailable and maxSurge") {
+    Status st = Create("daemonsets", R"({"metadata":{"name":"ds","namespace":"n"},"spec":{
+      "selector":{"matchLabels":{"a":"b"}},
+      "updateStrategy":{"rollingUpdate":{"maxUnavailable":1,"maxSurge":"10%"}},
+      "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})");
+    REQUIRE(st.message() ==
+            R"(DaemonSet.apps "ds" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid )"
+            R"(value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"10%"}: may not be set when )"
+            R"(maxUnavailable is non-zero)");
   }
   SECTION("statefulset: claim templates count as volumes") {
     const char* sts = R"({"metadata":{"name":"db","namespace":"n"},"spec":{
       "selector":{"matchLabels":{"a":"b"}},"serviceName":"db",
-      "volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"]}}],
+      "volumeClaimTemplates":[{"metadata":{"name":"data"},
+      "spec":{"accessModes":["ReadWriteOnce"]}}],
       "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x",
         "volumeMounts":[{"name":"data","mountPath":"/data"}]}]}}}})";
     REQUIRE_OK(Create("statefulsets", sts));
     REQUIRE_CAUSE(Create("statefulsets", R"({"metadata":{"name":"db","namespace":"n"},"spec":{
-      "podManagementPolicy":"Sometimes","template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
-                  "spec.podManagementPolicy", "FieldValueInvalid", "must be 'OrderedReady' or 'Parallel'");
+      "podManagementPolicy":"Sometimes","template":{"spec":{"containers":[{"name":"c",
+      "image":"x"}]}}}})"),
+                  "spec.podManagementPolicy", "FieldValueInvalid",
+                  "must be 'OrderedReady' or 'Parallel'");
   }
   SECTION("job: template restartPolicy, user selectors need manualSelector") {
     REQUIRE_CAUSE(Create("jobs", R"({"metadata":{"name":"j","namespace":"n"},"spec":{
-      "template":{"spec":{"restartPolicy":"Sometimes","containers":[{"name":"c","image":"x"}]}}}})"),
+      "template":{"spec":{"restartPolicy":"Sometimes","containers":[{"name":"c",
+      "image":"x"}]}}}})"),
                   "spec.template.spec.restartPolicy", "FieldValueNotSupported",
                   R"(supported values: "OnFailure", "Never")");
     REQUIRE_CAUSE(Create("jobs", R"({"metadata":{"name":"j","namespace":"n"},"spec":{
       "selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},
       "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"x"}]}}}})"),
                   "spec.selector", "FieldValueInvalid", "`selector` not auto-generated");
-    REQUIRE_OK(Create("jobs", R"({"metadata":{"name":"j","namespace":"n"},"spec":{"manualSelector":true,
+    REQUIRE_OK(
+        Create("jobs", R"({"metadata":{"name":"j","namespace":"n"},"spec":{"manualSelector":true,
       "selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},
       "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"x"}]}}}})"));
-    REQUIRE_CAUSE(Create("jobs", R"({"metadata":{"name":"j","namespace":"n"},"spec":{"backoffLimit":-1,
+    REQUIRE_CAUSE(
+        Create("jobs", R"({"metadata":{"name":"j","namespace":"n"},"spec":{"backoffLimit":-1,
       "template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"x"}]}}}})"),
-                  "spec.backoffLimit", "FieldValueInvalid");
+        "spec.backoffLimit", "FieldValueInvalid");
   }
   SECTION("cronjob: schedule, name length") {
-    const std::string tail = R"(,"namespace":"n"},"spec":{"schedule":"*/5 * * * *","jobTemplate":{"spec":{
-      "template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"x"}]}}}}}})";
+    const std::string tail =
+        R"(,"namespace":"n"},"spec":{"schedule":"*/5 * * * *","jobTemplate":{"spec":{
+      "template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c",
+      "image":"x"}]}}}}}})";
     REQUIRE_OK(Create("cronjobs", R"({"metadata":{"name":"cj")" + tail));
-    REQUIRE_CAUSE(Create("cronjobs", R"({"metadata":{"name":")" + std::string(53, 'c') + "\"" + tail),
-                  "metadata.name", "FieldValueInvalid", "must be no more than 52 characters");
-    REQUIRE_CAUSE(Create("cronjobs", R"({"metadata":{"name":"cj","namespace":"n"},"spec":{"schedule":"* * *",
-      "jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"x"}]}}}}}})"),
-                  "spec.schedule", "FieldValueInvalid",
-                  R"(Invalid value: "* * *": expected exactly 5 fields, found 3: [* * *])");
-    REQUIRE_CAUSE(Create("cronjobs", R"({"metadata":{"name":"cj","namespace":"n"},"spec":{"schedule":"61 * * * *",
-      "jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"x"}]}}}}}})"),
-                  "spec.schedule", "FieldValueInvalid", "above maximum (59)");
+    REQUIRE_CAUSE(
+        Create("cronjobs", R"({"metadata":{"name":")" + std::string(53, 'c') + "\"" + tail),
+        "metadata.name", "FieldValueInvalid", "must be no more than 52 characters");
+    REQUIRE_CAUSE(
+        Create("cronjobs", R"({"metadata":{"name":"cj","namespace":"n"},"spec":{"schedule":"* * *",
+      "jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never",
+      "containers":[{"name":"c","image":"x"}]}}}}}})"),
+        "spec.schedule", "FieldValueInvalid",
+        R"(Invalid value: "* * *": expected exactly 5 fields, found 3: [* * *])");
+    REQUIRE_CAUSE(
+        Create("cronjobs",
+               R"({"metadata":{"name":"cj","namespace":"n"},"spec":{"schedule":"61 * * * *",
+      "jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never",
+      "containers":[{"name":"c","image":"x"}]}}}}}})"),
+        "spec.schedule", "FieldValueInvalid", "above maximum (59)");
   }
 }
 
 TEST_CASE("service validation") {
   auto svc = [](std::string_view spec) {
-    return Create("services", R"({"metadata":{"name":"s","namespace":"d"},"spec":)" + std::string(spec) + "}");
+    return Create("services",
+                  R"({"metadata":{"name":"s","namespace":"d"},"spec":)" + std::string(spec) + "}");
   };
   SECTION("ports required unless headless or ExternalName") {
     REQUIRE_CAUSE(svc(R"({"selector":{"a":"b"}})"), "spec.ports", "FieldValueRequired");
@@ -644,7 +718,8 @@ TEST_CASE("service validation") {
     Status st = svc(R"({"type":"Magic","ports":[{"port":0},{"port":80,"name":"Web"}]})");
     REQUIRE_CAUSE(st, "spec.type", "FieldValueNotSupported",
                   R"(supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort")");
-    REQUIRE_CAUSE(st, "spec.ports[0].port", "FieldValueInvalid", "must be between 1 and 65535, inclusive");
+    REQUIRE_CAUSE(st, "spec.ports[0].port", "FieldValueInvalid",
+                  "must be between 1 and 65535, inclusive");
     REQUIRE_CAUSE(st, "spec.ports[0].name", "FieldValueRequired");
     REQUIRE_CAUSE(st, "spec.ports[1].name", "FieldValueInvalid");
     REQUIRE_CAUSE(svc(R"({"ports":[{"port":80,"name":"a"},{"port":81,"name":"a"}]})"),
@@ -654,8 +729,9 @@ TEST_CASE("service validation") {
   }
   SECTION("nodePort only for NodePort/LoadBalancer; its range is the allocator's") {
     Status st = svc(R"({"ports":[{"port":80,"nodePort":30080}]})");
-    REQUIRE(st.message() == R"(Service "s" is invalid: spec.ports[0].nodePort: Forbidden: may not be )"
-                            R"(used when `type` is 'ClusterIP')");
+    REQUIRE(st.message() ==
+            R"(Service "s" is invalid: spec.ports[0].nodePort: Forbidden: may not be )"
+            R"(used when `type` is 'ClusterIP')");
     REQUIRE_OK(svc(R"({"type":"NodePort","ports":[{"port":80,"nodePort":80}]})"));
   }
   SECTION("clusterIP must be an IP or None") {
@@ -673,27 +749,39 @@ TEST_CASE("configmap, secret, lease, namespace, node, event validation") {
                   "a valid config key must consist of alphanumeric characters, '-', '_' or '.'");
     REQUIRE_CAUSE(st, "data[..x]", "FieldValueInvalid", "must not start with '..'");
     REQUIRE(st.details()->causes.size() == 2);
-    REQUIRE_CAUSE(Create("configmaps", "{\"metadata\":{\"name\":\"c\",\"namespace\":\"d\"},"
-                                       "\"data\":{\"k\":\"" + std::string(1024 * 1024 + 1, 'x') + "\"}}"),
+    REQUIRE_CAUSE(Create("configmaps",
+                         "{\"metadata\":{\"name\":\"c\",\"namespace\":\"d\"},"
+                         "\"data\":{\"k\":\"" +
+                             std::string(1024 * 1024 + 1, 'x') + "\"}}"),
                   "", "FieldValueTooLong", "must have at most 1048576 bytes");
   }
   SECTION("secret keys, base64 and type-specific keys") {
-    REQUIRE_OK(Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"data":{"a":"YWI="}})"));
-    REQUIRE_CAUSE(Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"data":{"a":"!!"}})"),
-                  "data[a]", "FieldValueInvalid", "illegal base64 data at input byte 0");
-    REQUIRE_CAUSE(Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"type":"kubernetes.io/tls",
-      "data":{"tls.crt":"YWI="}})"), "data[tls.key]", "FieldValueRequired");
-    REQUIRE_CAUSE(Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"stringData":{"a b":"x"}})"),
-                  "data[a b]", "FieldValueInvalid");
+    REQUIRE_OK(
+        Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"data":{"a":"YWI="}})"));
+    REQUIRE_CAUSE(
+        Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"data":{"a":"!!"}})"),
+        "data[a]", "FieldValueInvalid", "illegal base64 data at input byte 0");
+    REQUIRE_CAUSE(
+        Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"type":"kubernetes.io/tls",
+      "data":{"tls.crt":"YWI="}})"),
+        "data[tls.key]", "FieldValueRequired");
+    REQUIRE_CAUSE(
+        Create("secrets", R"({"metadata":{"name":"s","namespace":"d"},"stringData":{"a b":"x"}})"),
+        "data[a b]", "FieldValueInvalid");
   }
   SECTION("lease") {
-    REQUIRE_OK(Create("leases", R"({"metadata":{"name":"l","namespace":"d"},"spec":{"holderIdentity":"x",
+    REQUIRE_OK(
+        Create("leases", R"({"metadata":{"name":"l","namespace":"d"},"spec":{"holderIdentity":"x",
       "leaseDurationSeconds":15,"leaseTransitions":0}})"));
-    REQUIRE_CAUSE(Create("leases", R"({"metadata":{"name":"l","namespace":"d"},"spec":{"leaseDurationSeconds":0}})"),
-                  "spec.leaseDurationSeconds", "FieldValueInvalid", "must be greater than 0");
+    REQUIRE_CAUSE(
+        Create("leases",
+               R"({"metadata":{"name":"l","namespace":"d"},"spec":{"leaseDurationSeconds":0}})"),
+        "spec.leaseDurationSeconds", "FieldValueInvalid", "must be greater than 0");
   }
   SECTION("node taints") {
-    REQUIRE_OK(Create("nodes", R"({"metadata":{"name":"n1"},"spec":{"taints":[{"key":"a","effect":"NoSchedule"}]}})"));
+    REQUIRE_OK(Create(
+        "nodes",
+        R"({"metadata":{"name":"n1"},"spec":{"taints":[{"key":"a","effect":"NoSchedule"}]}})"));
     REQUIRE_CAUSE(Create("nodes", R"({"metadata":{"name":"n1"},"spec":{"taints":[{"key":"a"}]}})"),
                   "spec.taints[0].effect", "FieldValueRequired");
   }
@@ -701,9 +789,11 @@ TEST_CASE("configmap, secret, lease, namespace, node, event validation") {
     REQUIRE_OK(Create("events", R"({"metadata":{"name":"p.17a","namespace":"d"},
       "involvedObject":{"kind":"Pod","name":"p","namespace":"d"},"reason":"Started"})"));
     REQUIRE_CAUSE(Create("events", R"({"metadata":{"name":"p.17a","namespace":"d"},"reason":"x"})"),
-                  "involvedObject.namespace", "FieldValueInvalid", "does not match event.namespace");
+                  "involvedObject.namespace", "FieldValueInvalid",
+                  "does not match event.namespace");
     REQUIRE_CAUSE(Create("events", R"({"metadata":{"name":"a/b","namespace":"d"},
-      "involvedObject":{"namespace":"d"}})"), "metadata.name", "FieldValueInvalid", "may not contain '/'");
+      "involvedObject":{"namespace":"d"}})"),
+                  "metadata.name", "FieldValueInvalid", "may not contain '/'");
   }
 }
 
@@ -713,12 +803,15 @@ TEST_CASE("configmap, secret, lease, namespace, node, event validation") {
 TEST_CASE("ValidateUpdate: metadata name and namespace are immutable") {
   Status st = Update("configmaps", R"({"metadata":{"name":"b","namespace":"d"}})",
                      R"({"metadata":{"name":"a","namespace":"d"}})");
-  REQUIRE(st.message() == R"(ConfigMap "b" is invalid: metadata.name: Invalid value: "b": field is immutable)");
+  REQUIRE(st.message() ==
+          R"(ConfigMap "b" is invalid: metadata.name: Invalid value: "b": field is immutable)");
   REQUIRE_CAUSE(Update("configmaps", R"({"metadata":{"name":"a","namespace":"e"}})",
                        R"({"metadata":{"name":"a","namespace":"d"}})"),
                 "metadata.namespace", "FieldValueInvalid", "field is immutable");
-  REQUIRE_OK(Update("configmaps", R"({"metadata":{"name":"a","namespace":"d","labels":{"x":"y"}},"data":{"k":"v2"}})",
-                    R"({"metadata":{"name":"a","namespace":"d"},"data":{"k":"v"}})"));
+  REQUIRE_OK(
+      Update("configmaps",
+             R"({"metadata":{"name":"a","namespace":"d","labels":{"x":"y"}},"data":{"k":"v2"}})",
+             R"({"metadata":{"name":"a","namespace":"d"},"data":{"k":"v"}})"));
 }
 
 TEST_CASE("ValidateUpdate: workload selectors are immutable") {
@@ -727,10 +820,12 @@ TEST_CASE("ValidateUpdate: workload selectors are immutable") {
     changed.replace(pos, 11, "\"app\":\"web2\"");
   }
   Status st = Update("deployments", changed, kDeployment);
-  REQUIRE(st.message() ==
-          R"(Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{)"
-          R"(MatchLabels:map[string]string{"app":"web2"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: )"
-          R"(field is immutable)");
+  REQUIRE(
+      st.message() ==
+      R"(Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{)"
+      R"(MatchLabels:map[string]string{"app":"web2"}, )"
+      R"(MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: )"
+      R"(field is immutable)");
   // Scaling and new images are fine.
   std::string scaled = kDeployment;
   scaled.replace(scaled.find("nginx:1.25"), 10, "nginx:1.26");
@@ -739,63 +834,95 @@ TEST_CASE("ValidateUpdate: workload selectors are immutable") {
 }
 
 TEST_CASE("ValidateUpdate: pods change only images, deadlines and tolerations") {
-  const char* old_pod = R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
+  const char* old_pod =
+      R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
     "containers":[{"name":"c","image":"nginx:1.25","ports":[{"containerPort":80}]}]}})";
   REQUIRE_OK(Update("pods", R"({"metadata":{"name":"p","namespace":"d","labels":{"a":"b"}},"spec":{
     "activeDeadlineSeconds":50,"tolerations":[{"key":"k","operator":"Exists"}],
-    "containers":[{"name":"c","image":"nginx:1.26","ports":[{"containerPort":80}]}]}})", old_pod));
+    "containers":[{"name":"c","image":"nginx:1.26","ports":[{"containerPort":80}]}]}})",
+                    old_pod));
 
-  Status port = Update("pods", R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
-    "containers":[{"name":"c","image":"nginx:1.25","ports":[{"containerPort":81}]}]}})", old_pod);
+  Status port = Update(
+      "pods", R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
+    "containers":[{"name":"c","image":"nginx:1.25","ports":[{"containerPort":81}]}]}})",
+      old_pod);
   REQUIRE(port.message() ==
           "Pod \"p\" is invalid: spec: Forbidden: pod updates may not change fields other than "
           "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
           "`spec.tolerations` (only additions to existing tolerations),"
-          "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)");
+          "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously "
+          "negative)");
 
-  REQUIRE_CAUSE(Update("pods", R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":200,
-    "containers":[{"name":"c","image":"nginx","ports":[{"containerPort":80}]}]}})", old_pod),
-                "spec.activeDeadlineSeconds", "FieldValueInvalid", "must be less than or equal to previous value");
-  REQUIRE_CAUSE(Update("pods", R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
-    "containers":[{"name":"c","image":"x"},{"name":"d","image":"y"}]}})", old_pod),
-                "spec.containers", "FieldValueForbidden", "pod updates may not add or remove containers");
-  REQUIRE_CAUSE(Update("pods", R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
-    "nodeName":"n1","containers":[{"name":"c","image":"nginx:1.25","ports":[{"containerPort":80}]}]}})", old_pod),
-                "spec", "FieldValueForbidden");
+  REQUIRE_CAUSE(
+      Update("pods",
+             R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":200,
+    "containers":[{"name":"c","image":"nginx","ports":[{"containerPort":80}]}]}})",
+             old_pod),
+      "spec.activeDeadlineSeconds", "FieldValueInvalid",
+      "must be less than or equal to previous value");
+  REQUIRE_CAUSE(
+      Update("pods",
+             R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
+    "containers":[{"name":"c","image":"x"},{"name":"d","image":"y"}]}})",
+             old_pod),
+      "spec.containers", "FieldValueForbidden", "pod updates may not add or remove containers");
+  REQUIRE_CAUSE(
+      Update("pods",
+             R"({"metadata":{"name":"p","namespace":"d"},"spec":{"activeDeadlineSeconds":100,
+    "nodeName":"n1","containers":[{"name":"c","image":"nginx:1.25",
+      "ports":[{"containerPort":80}]}]}})",
+             old_pod),
+      "spec", "FieldValueForbidden");
   // Removing a defaulted toleration is a modification.
   api::Document before = Defaulted("pods", old_pod);
   api::Document after = Defaulted("pods", old_pod);
   api::Value* tolerations = api::FindMutable(after, "spec.tolerations");
   tolerations->Erase(tolerations->Begin());
-  REQUIRE_CAUSE(ValidateUpdate(Res("pods"), after, before), "spec.tolerations", "FieldValueForbidden",
+  REQUIRE_CAUSE(ValidateUpdate(Res("pods"), after, before), "spec.tolerations",
+                "FieldValueForbidden",
                 "existing toleration can not be modified except its tolerationSeconds");
 }
 
 TEST_CASE("ValidateUpdate: service clusterIP is immutable once set") {
   const char* old_svc = R"({"metadata":{"name":"s","namespace":"d"},"spec":{"clusterIP":"10.96.0.5",
     "clusterIPs":["10.96.0.5"],"ports":[{"port":80}]}})";
-  Status st = Update("services", R"({"metadata":{"name":"s","namespace":"d"},"spec":{"clusterIP":"10.96.0.6",
-    "clusterIPs":["10.96.0.6"],"ports":[{"port":80}]}})", old_svc);
-  REQUIRE(st.message() == R"(Service "s" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.96.0.6"}: )"
-                          R"(may not change once set)");
-  REQUIRE_OK(Update("services", R"({"metadata":{"name":"s","namespace":"d"},"spec":{"clusterIP":"10.96.0.5",
-    "clusterIPs":["10.96.0.5"],"ports":[{"port":8080}]}})", old_svc));
-  REQUIRE_OK(Update("services", R"({"metadata":{"name":"s","namespace":"d"},"spec":{"type":"ExternalName",
-    "externalName":"x.org"}})", old_svc));
+  Status st = Update("services",
+                     R"({"metadata":{"name":"s","namespace":"d"},"spec":{"clusterIP":"10.96.0.6",
+    "clusterIPs":["10.96.0.6"],"ports":[{"port":80}]}})",
+                     old_svc);
+  REQUIRE(st.message() ==
+          R"(Service "s" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.96.0.6"}: )"
+          R"(may not change once set)");
+  REQUIRE_OK(Update("services",
+                    R"({"metadata":{"name":"s","namespace":"d"},"spec":{"clusterIP":"10.96.0.5",
+    "clusterIPs":["10.96.0.5"],"ports":[{"port":8080}]}})",
+                    old_svc));
+  REQUIRE_OK(Update("services",
+                    R"({"metadata":{"name":"s","namespace":"d"},"spec":{"type":"ExternalName",
+    "externalName":"x.org"}})",
+                    old_svc));
 }
 
 TEST_CASE("ValidateUpdate: immutable configmaps and secrets") {
-  const char* old_cm = R"({"metadata":{"name":"c","namespace":"d"},"immutable":true,"data":{"k":"v"}})";
-  Status st = Update("configmaps", R"({"metadata":{"name":"c","namespace":"d"},"immutable":true,"data":{"k":"w"}})",
-                     old_cm);
-  REQUIRE(st.message() == R"(ConfigMap "c" is invalid: data: Forbidden: field is immutable when `immutable` is set)");
-  REQUIRE_CAUSE(Update("configmaps", R"({"metadata":{"name":"c","namespace":"d"},"data":{"k":"v"}})", old_cm),
-                "immutable", "FieldValueForbidden");
+  const char* old_cm =
+      R"({"metadata":{"name":"c","namespace":"d"},"immutable":true,"data":{"k":"v"}})";
+  Status st = Update(
+      "configmaps",
+      R"({"metadata":{"name":"c","namespace":"d"},"immutable":true,"data":{"k":"w"}})", old_cm);
+  REQUIRE(
+      st.message() ==
+      R"(ConfigMap "c" is invalid: data: Forbidden: field is immutable when `immutable` is set)");
+  REQUIRE_CAUSE(
+      Update("configmaps", R"({"metadata":{"name":"c","namespace":"d"},"data":{"k":"v"}})", old_cm),
+      "immutable", "FieldValueForbidden");
   REQUIRE_OK(Update("configmaps", R"({"metadata":{"name":"c","namespace":"d","labels":{"a":"b"}},
-    "immutable":true,"data":{"k":"v"}})", old_cm));
-  REQUIRE_CAUSE(Update("secrets", R"({"metadata":{"name":"s","namespace":"d"},"type":"kubernetes.io/tls",
-    "data":{"tls.crt":"YQ==","tls.key":"YQ=="}})", R"({"metadata":{"name":"s","namespace":"d"}})"),
-                "type", "FieldValueInvalid", "field is immutable");
+    "immutable":true,"data":{"k":"v"}})",
+                    old_cm));
+  REQUIRE_CAUSE(
+      Update("secrets", R"({"metadata":{"name":"s","namespace":"d"},"type":"kubernetes.io/tls",
+    "data":{"tls.crt":"YQ==","tls.key":"YQ=="}})",
+             R"({"metadata":{"name":"s","namespace":"d"}})"),
+      "type", "FieldValueInvalid", "field is immutable");
 }
 
 TEST_CASE("ValidateUpdate: jobs and statefulsets") {
@@ -809,16 +936,21 @@ TEST_CASE("ValidateUpdate: jobs and statefulsets") {
                 "field is immutable");
   api::Document suspended = api::Clone(old_job);
   api::SetBool(suspended, "spec.suspend", true, suspended.GetAllocator());
-  api::SetStringMap(suspended, "spec.template.spec.nodeSelector", {{"zone", "a"}}, suspended.GetAllocator());
+  api::SetStringMap(suspended, "spec.template.spec.nodeSelector", {{"zone", "a"}},
+                    suspended.GetAllocator());
   REQUIRE_OK(ValidateUpdate(Res("jobs"), suspended, old_job));
 
-  const char* sts = R"({"metadata":{"name":"db","namespace":"n"},"spec":{"selector":{"matchLabels":{"a":"b"}},
-    "serviceName":"db","template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})";
+  const char* sts =
+      R"({"metadata":{"name":"db","namespace":"n"},"spec":{"selector":{"matchLabels":{"a":"b"}},
+    "serviceName":"db","template":{"metadata":{"labels":{"a":"b"}},
+      "spec":{"containers":[{"name":"c","image":"x"}]}}}})";
   std::string renamed = sts;
   renamed.replace(renamed.find("\"serviceName\":\"db\""), 18, "\"serviceName\":\"db2\"");
-  REQUIRE_CAUSE(Update("statefulsets", renamed, sts), "spec", "FieldValueForbidden",
-                "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
-                "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+  REQUIRE_CAUSE(
+      Update("statefulsets", renamed, sts), "spec", "FieldValueForbidden",
+      "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
+      "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are "
+      "forbidden");
   std::string scaled = sts;
   scaled.replace(scaled.find("\"serviceName\""), 13, "\"replicas\":3,\"serviceName\"");
   REQUIRE_OK(Update("statefulsets", scaled, sts));

@@ -306,9 +306,11 @@ Status SqliteStorage::Init() {
   RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
   RETURN_IF_ERROR(db_.Exec("PRAGMA wal_autocheckpoint=4000"));
   RETURN_IF_ERROR(db_.Exec(
+      // A rowid table: objects are kilobytes, too wide for WITHOUT ROWID's clustered
+      // b-tree (which bloats the file with overflow pages).
       "CREATE TABLE IF NOT EXISTS objects(resource TEXT NOT NULL, namespace TEXT NOT NULL, "
       "name TEXT NOT NULL, rv INTEGER NOT NULL, value BLOB NOT NULL, "
-      "PRIMARY KEY(resource, namespace, name)) WITHOUT ROWID;"
+      "UNIQUE(resource, namespace, name));"
       "CREATE TABLE IF NOT EXISTS log(rv INTEGER PRIMARY KEY, resource TEXT NOT NULL, "
       "namespace TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, value BLOB NOT NULL);"
       "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"));
