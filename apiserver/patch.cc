@@ -337,7 +337,7 @@ constexpr size_t kNotFound = static_cast<size_t>(-1);
 size_t IndexOf(const std::vector<const Value*>& ids, const Value* id) {
   if (id == nullptr) return kNotFound;
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (*ids[i] == *id) return i;
+    if (ids[i] != nullptr && *ids[i] == *id) return i;  // null: an element without the key
   }
   return kNotFound;
 }

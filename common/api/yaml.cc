@@ -320,13 +320,37 @@ void AppendBlock(std::string& out, const Value& v, int indent) {
   }
 }
 
+
+
+// Splits a stream into documents at "---" lines, as Kubernetes' own YAML reader does.
+// We never hand yaml-cpp a whole stream: 0.7's LoadAll loops forever, allocating, on
+// inputs as small as "," (its issue #1040); Load of a single document does not.
+std::vector<std::string_view> SplitDocuments(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t start = 0, line = 0;
+  while (line <= text.size()) {
+    size_t end = text.find('\n', line);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(line, end - line);
+    if (l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r')) {
+      out.push_back(text.substr(start, line - start));
+      // Content after the marker on the same line ("--- {a: 1}") belongs to the next one.
+      start = line + 3;
+    }
+    line = end + 1;
+  }
+  out.push_back(text.substr(std::min(start, text.size())));
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<Document>> ParseYaml(std::string_view text) {
   std::vector<Document> docs;
   try {
     Converter converter;
-    for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
+    for (std::string_view part : SplitDocuments(text)) {
+      YAML::Node node = YAML::Load(std::string(part));
       if (node.IsNull()) continue;
       Document d;
       RETURN_IF_ERROR(converter.Convert(node, 0, d, d.GetAllocator()));

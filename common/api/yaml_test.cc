@@ -253,3 +253,18 @@ TEST_CASE("ToYaml output parses back to the same JSON") {
 
 }  // namespace
 }  // namespace kubepp::api
+
+TEST_CASE("yaml: inputs that hang yaml-cpp's LoadAll are rejected or parsed, never loop",
+          "[yaml]") {
+  using kubepp::api::ParseYaml;
+  for (const char* text : {",", ",a", "{a: 1},", "\"a\",", "a: 1\n---\n,\n---\nb: 2"}) {
+    auto r = ParseYaml(text);  // returning at all is the point
+    (void)r;
+  }
+  auto docs = ParseYaml("a: 1\n--- \nb: 2\n---\n---\nc: 3\n");
+  REQUIRE(docs.ok());
+  CHECK(docs->size() == 3);
+  auto inline_doc = ParseYaml("--- {a: 1}\n");
+  REQUIRE(inline_doc.ok());
+  CHECK(inline_doc->size() == 1);
+}
