@@ -2073,14 +2073,23 @@ void Validator::ServiceUpdate(const Value& obj, const Value& old) {
   const Value* spec = Get(&obj, "spec");
   const Value* old_spec = Get(&old, "spec");
   if (GetStr(spec, "type") == "ExternalName" || GetStr(old_spec, "type") == "ExternalName") return;
-  if (GetStr(spec, "clusterIP") == "None" && GetStr(old_spec, "clusterIP") == "None") return;
-  auto ips_of = [](const Value* s) {
+  // As upstream's patchAllocatedValues: addresses the client omits are the old ones.
+  auto ips_of = [](const Value* s, const Value* fallback) {
     std::vector<std::string> out;
     for (const Value* ip : Items(s, "clusterIPs")) out.emplace_back(StrOf(ip));
-    if (out.empty() && !GetStr(s, "clusterIP").empty()) out.emplace_back(GetStr(s, "clusterIP"));
+    if (out.empty()) {
+      for (const Value* ip : Items(fallback, "clusterIPs")) out.emplace_back(StrOf(ip));
+    }
+    std::string_view ip = GetStr(s, "clusterIP");
+    if (ip.empty()) ip = GetStr(fallback, "clusterIP");
+    if (out.empty() && !ip.empty()) out.emplace_back(ip);
     return out;
   };
-  std::vector<std::string> now = ips_of(spec), before = ips_of(old_spec);
+  std::vector<std::string> now = ips_of(spec, old_spec), before = ips_of(old_spec, nullptr);
+  auto headless = [](const std::vector<std::string>& ips) {
+    return !ips.empty() && ips[0] == "None";
+  };
+  if (headless(now) && headless(before)) return;
   std::string bad = "[]string{";
   for (size_t i = 0; i < now.size(); ++i) bad += (i ? ", " : "") + Quote(now[i]);
   bad = now.empty() ? "[]string(nil)" : bad + "}";
@@ -2090,11 +2099,8 @@ void Validator::ServiceUpdate(const Value& obj, const Value& old) {
         errs.Invalid(Index("spec.clusterIPs", i), bad, "may not change once set");
     }
   } else if (now.size() < before.size()) {
-    if (now.empty()) {
-      errs.Invalid("spec.clusterIPs[0]", bad, "primary clusterIP can not be unset");
-    } else if (now[0] != before[0]) {
-      errs.Invalid("spec.clusterIPs[0]", bad, "may not change once set");
-    }
+    // A secondary IP released (`now` holds at least the carried-over primary).
+    if (now[0] != before[0]) errs.Invalid("spec.clusterIPs[0]", bad, "may not change once set");
     if (now.size() == 1 && GetStr(spec, "ipFamilyPolicy") != "SingleStack") {
       errs.Invalid(
           "spec.clusterIPs[0]", bad,

@@ -3,16 +3,13 @@
 // pkg/apis/*/validation, the registry strategies, and the DefaultTolerationSeconds,
 // Priority and ServiceAccount admission plugins' defaulting).
 //
-// On create the apiserver calls, in order:
-//   ApplyDefaults -> ValidateCreate -> (assigns uid, resourceVersion, ...) -> PrepareForCreate
-// and on update:
-//   ApplyDefaults -> ValidateUpdate
+// On create the apiserver calls ApplyDefaults, ValidateCreate, then (once metadata.uid is
+// assigned) PrepareForCreate; on update ApplyDefaults, then ValidateUpdate.
 // The object must already carry apiVersion/kind and, for namespaced resources,
 // metadata.namespace taken from the URL (upstream fills it the same way before
 // validating, and reports "metadata.namespace: Required value" when it is missing).
-// On update the caller is expected to have carried server-allocated values the client
-// may omit (service clusterIP/clusterIPs and nodePorts, job selector) over from the old
-// object before ValidateUpdate, as upstream's registry does.
+// ValidateUpdate takes a service clusterIP/clusterIPs the client omits to be the old ones,
+// as upstream's registry does; keeping them in the stored object is the allocator's job.
 //
 // Bad values in messages are printed as Go's `%#v` would print them for the common
 // cases (strings, numbers, label maps, label selectors, int-or-string); other composite

@@ -481,10 +481,9 @@ TEST_CASE("pod validation") {
     REQUIRE(dup.message() ==
             R"(Pod "p" is invalid: spec.containers[1].name: Duplicate value: "a")");
     REQUIRE(dup.details()->causes[0].type == "FieldValueDuplicate");
-    REQUIRE_CAUSE(
-        pod(R"({"initContainers":[{"name":"a","image":"x"}],"containers":[{"name":"a",
+    REQUIRE_CAUSE(pod(R"({"initContainers":[{"name":"a","image":"x"}],"containers":[{"name":"a",
       "image":"y"}]})"),
-        "spec.initContainers[0].name", "FieldValueDuplicate");
+                  "spec.initContainers[0].name", "FieldValueDuplicate");
   }
   SECTION("ports") {
     Status st = pod(R"({"containers":[{"name":"a","image":"x","ports":[
@@ -514,10 +513,9 @@ TEST_CASE("pod validation") {
       "limits":{"cpu":"0.5","memory":"1G"},"requests":{"cpu":"100m","memory":"1e3"}}}]})"));
     Status st = pod(R"({"containers":[{"name":"a","image":"x","resources":{
       "limits":{"cpu":"abc","memory":"128Mi"},"requests":{"memory":"1Gi"}}}]})");
-    REQUIRE_CAUSE(
-        st, "spec.containers[0].resources.limits[cpu]", "FieldValueInvalid",
-        R"(Invalid value: "abc": quantities must match the regular expression )"
-        R"('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$')");
+    REQUIRE_CAUSE(st, "spec.containers[0].resources.limits[cpu]", "FieldValueInvalid",
+                  R"(Invalid value: "abc": quantities must match the regular expression )"
+                  R"('^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$')");
     REQUIRE_CAUSE(st, "spec.containers[0].resources.requests", "FieldValueInvalid",
                   R"(Invalid value: "1Gi": must be less than or equal to memory limit of 128Mi)");
     REQUIRE_CAUSE(
@@ -575,14 +573,13 @@ TEST_CASE("workload validation") {
             R"(Deployment.apps "d" is invalid: [spec.selector: Required value, )"
             R"(spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: )"
             R"(`selector` does not match template `labels`])");
-    REQUIRE_CAUSE(
-        Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
+    REQUIRE_CAUSE(Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{
       "selector":{"matchLabels":{"app":"other"}},
       "template":{"metadata":{"labels":{"app":"web","tier":"fe"}},
       "spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
-        "spec.template.metadata.labels", "FieldValueInvalid",
-        R"(map[string]string{"app":"web", "tier":"fe"}: `selector` does not match )"
-        R"(template `labels`)");
+                  "spec.template.metadata.labels", "FieldValueInvalid",
+                  R"(map[string]string{"app":"web", "tier":"fe"}: `selector` does not match )"
+                  R"(template `labels`)");
     REQUIRE_CAUSE(
         Create("deployments", R"({"metadata":{"name":"d","namespace":"n"},"spec":{"selector":{},
       "template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
@@ -638,9 +635,11 @@ TEST_CASE("workload validation") {
     Status st = Create("daemonsets", R"({"metadata":{"name":"ds","namespace":"n"},"spec":{
       "selector":{"matchLabels":{"a":"b"}},
       "updateStrategy":{"rollingUpdate":{"maxUnavailable":1,"maxSurge":"10%"}},
-      "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})");
+      "template":{"metadata":{"labels":{"a":"b"}},
+                  "spec":{"containers":[{"name":"c","image":"x"}]}}}})");
     REQUIRE(st.message() ==
-            R"(DaemonSet.apps "ds" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid )"
+            R"(DaemonSet.apps "ds" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: )"
+            R"(Invalid )"
             R"(value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"10%"}: may not be set when )"
             R"(maxUnavailable is non-zero)");
   }
@@ -820,12 +819,11 @@ TEST_CASE("ValidateUpdate: workload selectors are immutable") {
     changed.replace(pos, 11, "\"app\":\"web2\"");
   }
   Status st = Update("deployments", changed, kDeployment);
-  REQUIRE(
-      st.message() ==
-      R"(Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{)"
-      R"(MatchLabels:map[string]string{"app":"web2"}, )"
-      R"(MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: )"
-      R"(field is immutable)");
+  REQUIRE(st.message() ==
+          R"(Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{)"
+          R"(MatchLabels:map[string]string{"app":"web2"}, )"
+          R"(MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: )"
+          R"(field is immutable)");
   // Scaling and new images are fine.
   std::string scaled = kDeployment;
   scaled.replace(scaled.find("nginx:1.25"), 10, "nginx:1.26");
@@ -896,6 +894,10 @@ TEST_CASE("ValidateUpdate: service clusterIP is immutable once set") {
   REQUIRE_OK(Update("services",
                     R"({"metadata":{"name":"s","namespace":"d"},"spec":{"clusterIP":"10.96.0.5",
     "clusterIPs":["10.96.0.5"],"ports":[{"port":8080}]}})",
+                    old_svc));
+  // Omitted addresses are the old ones (kubectl replace of the original manifest).
+  REQUIRE_OK(Update("services", R"({"metadata":{"name":"s","namespace":"d"},
+    "spec":{"ports":[{"port":80}]}})",
                     old_svc));
   REQUIRE_OK(Update("services",
                     R"({"metadata":{"name":"s","namespace":"d"},"spec":{"type":"ExternalName",

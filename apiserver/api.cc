@@ -5,6 +5,7 @@
 
 #include "apiserver/admission.h"
 #include "apiserver/discovery.h"
+#include "apiserver/protobuf.h"
 #include "apiserver/table.h"
 #include "common/api/selector.h"
 #include "common/api/yaml.h"
@@ -230,10 +231,13 @@ Result<api::Document> DecodeBody(const http::Request& req) {
   std::string_view ct = req.Header("content-type");
   if (req.body.empty()) return BadRequest("the request body is empty");
   if (ct.find("yaml") != std::string_view::npos) return api::ParseJsonOrYaml(req.body);
+  // kubectl's typed clients (create deployment/configmap/secret/...) send protobuf.
+  if (ct.substr(0, ct.find(';')) == kProtobufContentType) return DecodeProtobufObject(req.body);
   if (!ct.empty() && ct.find("json") == std::string_view::npos) {
     return Status(Code::kUnsupportedMedia,
                   "the body of the request was in an unknown format - accepted media types "
-                  "include: application/json, application/yaml");
+                  "include: application/json, application/yaml, "
+                  "application/vnd.kubernetes.protobuf");
   }
   return api::ParseJson(req.body);
 }

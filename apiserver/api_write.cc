@@ -306,11 +306,11 @@ Status Api::PrepareUpdate(const ResourceInfo& r, const std::string& subresource,
     // Only status changes through the status subresource.
     api::Document next = api::Clone(old_doc);
     CopyMember(next, doc, "status");
-    doc.Swap(next);
+    doc.CopyFrom(next, a);  // not Swap: that would hand `a` (doc's allocator) to `next`
   } else if (subresource == "finalize") {
     api::Document next = api::Clone(old_doc);
     CopyMember(next, doc, "spec.finalizers");
-    doc.Swap(next);
+    doc.CopyFrom(next, a);  // not Swap: that would hand `a` (doc's allocator) to `next`
   } else if (r.HasStatus()) {
     // The main resource ignores status changes.
     CopyMember(doc, old_doc, "status");
