@@ -4,6 +4,7 @@
 #include "apiserver/admission.h"
 #include "apiserver/api.h"
 #include "apiserver/patch.h"
+#include "apiserver/protobuf.h"
 #include "common/api/selector.h"
 #include "common/api/yaml.h"
 #include "common/log.h"
@@ -84,6 +85,21 @@ int64_t PodGracePeriod(const api::Value& pod, const api::Value* options) {
     grace = api::GetInt(*options, "gracePeriodSeconds", grace);
   }
   return std::max<int64_t>(grace, 0);
+}
+
+// `fieldValidation=Strict` (kubectl sends it from 1.24 on): fields the kind does not
+// declare are an error naming each, as upstream's strict decoding.
+bool IsStrict(const http::Request& req) { return req.Query("fieldValidation") == "Strict"; }
+
+Status CheckKnownFields(const ResourceInfo& r, const api::Value& obj) {
+  std::vector<std::string> unknown = UnknownFields(r.ApiVersion(), r.kind, obj);
+  if (unknown.empty()) return Status::Ok();
+  std::string msg = r.kind + " in version \"" + r.version + "\" cannot be handled as a " +
+                    r.kind + ": strict decoding error: ";
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    msg += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
+  }
+  return BadRequest(msg);
 }
 
 }  // namespace
@@ -211,6 +227,9 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   }
   api::SetString(doc, "apiVersion", api_version, a);
   api::SetString(doc, "kind", kind, a);
+  if (IsStrict(req)) {
+    if (auto st = CheckKnownFields(r, doc); !st.ok()) return SendStatus(w, st);
+  }
   api::Ensure(doc, "metadata", a);
   std::string ns = info.ns;
   if (r.namespaced) {
@@ -437,6 +456,9 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
     return SendStatus(w, BadRequest("the name of the object (" + n +
                                     ") does not match the name on the URL (" + info.name + ")"));
   }
+  if (info.subresource.empty() && IsStrict(req)) {
+    if (auto st = CheckKnownFields(*info.resource, *body); !st.ok()) return SendStatus(w, st);
+  }
   auto shared_body = std::make_shared<api::Document>(std::move(*body));
   const ResourceInfo& r = *info.resource;
   std::string sub = info.subresource;
@@ -552,12 +574,14 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
         },
         resp);
   }
+  bool strict = IsStrict(req);
   GuaranteedUpdate(
       info, info.ns, info.name, dry_run,
-      [this, apply, patch, &r, sub](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+      [this, apply, patch, &r, sub, strict](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
         RETURN_IF_ERROR(CheckUserPrecondition(*patch, cur, r));
         api::Document next = api::Clone(doc);
         RETURN_IF_ERROR(apply(next));
+        if (strict && sub.empty()) RETURN_IF_ERROR(CheckKnownFields(r, next));
         // The patch may not move the object: a changed rv in the result is a precondition.
         api::SetString(next, "metadata.resourceVersion", std::to_string(cur.rv), next.GetAllocator());
         RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));

@@ -967,4 +967,49 @@ Result<api::Document> DecodeProtobufObject(std::string_view body) {
   return doc;
 }
 
+namespace {
+
+// Looks `name` up among `m`'s fields, descending into inlined messages.
+const Field* FieldNamed(const Message& m, std::string_view name) {
+  for (const auto& [number, f] : m.fields) {
+    if (f.json == name) return &f;
+    if (f.json.empty() && f.message != nullptr) {
+      if (const Field* inner = FieldNamed(*f.message, name)) return inner;
+    }
+  }
+  return nullptr;
+}
+
+void CollectUnknown(const Message& m, const Value& obj, const std::string& path,
+                    std::vector<std::string>& out) {
+  if (!obj.IsObject()) return;
+  for (const auto& member : obj.GetObject()) {
+    std::string_view name = api::View(member.name);
+    std::string here = path.empty() ? std::string(name) : path + "." + std::string(name);
+    if (path.empty() && (name == "apiVersion" || name == "kind")) continue;
+    const Field* f = FieldNamed(m, name);
+    if (f == nullptr) {
+      out.push_back(here);
+      continue;
+    }
+    if (f->type != Type::kMessage || f->message == nullptr) continue;
+    if (f->label == Label::kSingular) {
+      CollectUnknown(*f->message, member.value, here, out);
+    } else if (f->label == Label::kRepeated && member.value.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < member.value.Size(); ++i) {
+        CollectUnknown(*f->message, member.value[i], here + "[" + std::to_string(i) + "]", out);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> UnknownFields(std::string_view api_version, std::string_view kind,
+                                       const api::Value& obj) {
+  std::vector<std::string> out;
+  if (const Message* m = Schema::Get().Kind(api_version, kind)) CollectUnknown(*m, obj, "", out);
+  return out;
+}
+
 }  // namespace kubepp::apiserver

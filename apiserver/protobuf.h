@@ -14,7 +14,9 @@
 // Thread safety: stateless (the schema is built once, thread-safely, on first use).
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/api/json.h"
 #include "common/status.h"
@@ -39,5 +41,11 @@ inline constexpr std::string_view kProtobufContentType = "application/vnd.kubern
 // another kind, a compressed or non-protobuf `raw`, or a field number our schema does not
 // know (named with its message) is UnsupportedMedia, so the client can resend JSON.
 Result<api::Document> DecodeProtobufObject(std::string_view body);
+
+// The same schema knows every JSON field the built-in kinds declare. Returns the paths
+// ("spec.template.spec.containers[0].imagee") of the members of `obj` that its kind does
+// not declare, for `fieldValidation=Strict`; empty for kinds outside the schema.
+std::vector<std::string> UnknownFields(std::string_view api_version, std::string_view kind,
+                                       const api::Value& obj);
 
 }  // namespace kubepp::apiserver

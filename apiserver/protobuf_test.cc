@@ -406,3 +406,17 @@ TEST_CASE("errors") {
 
 }  // namespace
 }  // namespace kubepp::apiserver
+
+TEST_CASE("UnknownFields names the members a kind does not declare", "[protobuf]") {
+  auto doc = kubepp::api::ParseJson(R"({"apiVersion":"apps/v1","kind":"Deployment",
+    "metadata":{"name":"d","labels":{"any":"thing"}},
+    "spec":{"replicass":2,"template":{"spec":{"containers":[{"name":"c","image":"i"},
+      {"name":"d","imagee":"i","livenessProbe":{"httpGet":{"port":80},"bogus":1}}]}}}})");
+  REQUIRE(doc.ok());
+  auto unknown = kubepp::apiserver::UnknownFields("apps/v1", "Deployment", *doc);
+  REQUIRE(unknown.size() == 3);
+  CHECK(unknown[0] == "spec.replicass");
+  CHECK(unknown[1] == "spec.template.spec.containers[1].imagee");
+  CHECK(unknown[2] == "spec.template.spec.containers[1].livenessProbe.bogus");
+  CHECK(kubepp::apiserver::UnknownFields("v1", "NoSuchKind", *doc).empty());
+}

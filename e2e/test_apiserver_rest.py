@@ -193,6 +193,16 @@ class ConfigMapCrudTest(ServerTestCase):
         self.assertStatus(self.server.post(self.base, wrong_group), 400, "BadRequest")
         self.assertEqual(names(self.server.get(self.base)), [])
 
+    def test_strict_field_validation_names_unknown_fields(self):
+        bad = configmap("strict")
+        bad["dataa"] = {"k": "v"}
+        r = self.server.post(self.base + "?fieldValidation=Strict", bad)
+        self.assertStatus(r, 400, "BadRequest")
+        self.assertIn('unknown field "dataa"', r.json()["message"])
+        self.assertEqual(names(self.server.get(self.base)), [])
+        # Without Strict the same body is accepted (upstream ignores or warns).
+        self.assertEqual(self.server.post(self.base, bad).status, 201)
+
     def test_namespace_or_name_not_matching_url_is_400(self):
         other = configmap("o", namespace="some-other-namespace")
         self.assertStatus(self.server.post(self.base, other), 400, "BadRequest")
