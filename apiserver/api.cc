@@ -118,6 +118,9 @@ class MeteredWriter : public http::ResponseWriter {
     w_->StartStream(status, type, std::move(headers));
   }
   bool WriteChunk(std::shared_ptr<const std::string> d) override { return w_->WriteChunk(std::move(d)); }
+  bool WriteFramedChunk(std::shared_ptr<const std::string> d) override {
+    return w_->WriteFramedChunk(std::move(d));
+  }
   void EndStream() override { w_->EndStream(); }
   bool Closed() const override { return w_->Closed(); }
   void OnClose(std::function<void()> fn) override { w_->OnClose(std::move(fn)); }
@@ -173,6 +176,13 @@ struct WatchStream {
   std::atomic<bool> done{false};
   std::unique_ptr<WatchHandle> handle;  // guarded by the Api's watches_mu_
 
+  // The shared event as is: framed once for every watcher.
+  void SendShared(const WatchEvent& ev) {
+    if (table) return Send(ev.type, ev.object, ev.line);
+    if (!ev.encoded) ev.encoded = std::make_shared<const std::string>(http::FrameChunk(*ev.line));
+    if (!writer->WriteFramedChunk(ev.encoded)) done = true;
+  }
+
   void Send(EventType type, const ObjectPtr& obj, const std::shared_ptr<const std::string>& line) {
     if (!table) {
       if (!writer->WriteChunk(line)) done = true;
@@ -191,12 +201,12 @@ struct WatchStream {
     bool before = ev->prev && filter.Matches(*ev->prev);
     switch (ev->type) {
       case EventType::kAdded:
-        if (now) Send(EventType::kAdded, ev->object, ev->line);
+        if (now) SendShared(*ev);
         break;
       case EventType::kModified:
         // Selector transitions become ADDED/DELETED for this watcher, as upstream.
         if (now && before) {
-          Send(EventType::kModified, ev->object, ev->line);
+          SendShared(*ev);
         } else if (now) {
           Send(EventType::kAdded, ev->object, EncodeWatchLine(EventType::kAdded, ev->object->json));
         } else if (before) {
@@ -205,7 +215,7 @@ struct WatchStream {
         }
         break;
       case EventType::kDeleted:
-        if (before || now) Send(EventType::kDeleted, ev->object, ev->line);
+        if (before || now) SendShared(*ev);
         break;
     }
   }

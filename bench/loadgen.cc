@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -257,23 +258,28 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
   Stats stats;
   std::atomic<bool> done{false};
   std::thread reader([&] {
-    std::vector<pollfd> pfds;
-    for (int fd : fds) pfds.push_back({fd, POLLIN, 0});
+    int ep = epoll_create1(0);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      epoll_event e{};
+      e.events = EPOLLIN;
+      e.data.u64 = i;
+      epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e);
+    }
     std::vector<std::string> bufs(fds.size());
+    std::vector<epoll_event> ready(1024);
     int64_t expected = static_cast<int64_t>(watchers) * events, got = 0;
     auto until = Clock::now() + std::chrono::seconds(60);
     while (got < expected && Clock::now() < until) {
-      int n = poll(pfds.data(), pfds.size(), 200);
-      if (n <= 0) continue;
-      for (size_t i = 0; i < pfds.size(); ++i) {
-        if (!(pfds[i].revents & POLLIN)) continue;
+      int n = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 200);
+      int64_t now = NowMicros();
+      for (int k = 0; k < n; ++k) {
+        size_t i = ready[k].data.u64;
         char tmp[65536];
-        ssize_t r = read(pfds[i].fd, tmp, sizeof tmp);
+        ssize_t r = read(fds[i], tmp, sizeof tmp);
         if (r <= 0) {
-          pfds[i].fd = -1;
+          epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], nullptr);
           continue;
         }
-        int64_t now = NowMicros();
         bufs[i].append(tmp, static_cast<size_t>(r));
         size_t pos;
         while ((pos = bufs[i].find("\"t\":\"")) != std::string::npos) {
@@ -285,6 +291,7 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
         if (bufs[i].size() > (1 << 20)) bufs[i].erase(0, bufs[i].size() - 64);
       }
     }
+    close(ep);
     done = true;
   });
   int fd = Connect(base);

@@ -47,6 +47,10 @@ struct WatchEvent {
   ObjectPtr prev;    // the previous version for kModified/kDeleted, else null
   // `{"type":"ADDED","object":{...}}\n`, built once at publish time.
   std::shared_ptr<const std::string> line;
+  // A slot for a transport encoding of `line` (the watch handler's chunk framing), so
+  // that it too is built once for all watchers. Sinks run one at a time under the
+  // storage's publish lock, which is what guards this slot.
+  mutable std::shared_ptr<const std::string> encoded;
 };
 using EventPtr = std::shared_ptr<const WatchEvent>;
 

@@ -56,6 +56,7 @@ class Writer : public ResponseWriter {
   void StartStream(int status, const std::string& content_type,
                    std::vector<std::pair<std::string, std::string>> headers) override;
   bool WriteChunk(std::shared_ptr<const std::string> data) override;
+  bool WriteFramedChunk(std::shared_ptr<const std::string> framed) override;
   void EndStream() override;
   bool Closed() const override;
   void OnClose(std::function<void()> fn) override;
@@ -107,7 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
               });
   }
 
-  bool PostChunk(std::shared_ptr<const std::string> data) {
+  bool PostChunk(std::shared_ptr<const std::string> data, bool framed) {
     if (closed_) return false;
     if (data->empty()) return true;  // an empty chunk would end the stream
     {
@@ -123,8 +124,8 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
       return false;
     }
-    net::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data)] {
-      self->Enqueue(data, true);
+    net::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data), framed] {
+      self->Enqueue(data, !framed);
     });
     return true;
   }
@@ -255,11 +256,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void Enqueue(std::shared_ptr<const std::string> data, bool frame) {
     if (closed_) return;
     if (frame) {
+      static const auto kCrlf = std::make_shared<const std::string>("\r\n");
       char size[24];
       int n = std::snprintf(size, sizeof size, "%zx\r\n", data->size());
       out_.push_back({std::make_shared<const std::string>(size, n), data->size()});
       out_.push_back({data, 0});
-      out_.push_back({std::make_shared<const std::string>("\r\n"), 0});
+      out_.push_back({kCrlf, 0});
     } else {
       out_.push_back({data, data->size()});
     }
@@ -381,7 +383,10 @@ void Writer::StartStream(int status, const std::string& content_type,
   session_->PostStartStream(status, content_type, std::move(headers));
 }
 bool Writer::WriteChunk(std::shared_ptr<const std::string> data) {
-  return session_->PostChunk(std::move(data));
+  return session_->PostChunk(std::move(data), false);
+}
+bool Writer::WriteFramedChunk(std::shared_ptr<const std::string> framed) {
+  return session_->PostChunk(std::move(framed), true);
 }
 void Writer::EndStream() { session_->PostEndStream(); }
 bool Writer::Closed() const { return session_->closed(); }

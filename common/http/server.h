@@ -34,6 +34,9 @@ class ResponseWriter {
   bool WriteChunk(std::string data) {
     return WriteChunk(std::make_shared<const std::string>(std::move(data)));
   }
+  // Queues bytes already chunk-encoded with FrameChunk(): one encoding shared by many
+  // streams (a watch event fanned out to every watcher). Same contract as WriteChunk.
+  virtual bool WriteFramedChunk(std::shared_ptr<const std::string> framed) = 0;
   // Ends the stream (zero chunk); the connection then serves the next request.
   virtual void EndStream() = 0;
   // Whether the peer has gone away.

@@ -1,6 +1,7 @@
 #include "common/http/types.h"
 
 #include <cctype>
+#include <cstdio>
 
 namespace kubepp::http {
 
@@ -55,6 +56,17 @@ std::string PercentEncode(std::string_view s) {
       out.push_back(kHex[c & 15]);
     }
   }
+  return out;
+}
+
+std::string FrameChunk(std::string_view data) {
+  char size[24];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string out;
+  out.reserve(static_cast<size_t>(n) + data.size() + 2);
+  out.append(size, static_cast<size_t>(n));
+  out.append(data);
+  out.append("\r\n");
   return out;
 }
 
