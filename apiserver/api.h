@@ -77,7 +77,7 @@ class Api {
   // --- helpers ---
   void SendObject(const http::Request& req, const Writer& w, int code, const ObjectPtr& obj);
   void SendJson(const http::Request& req, const Writer& w, int code, std::string json);
-  void SendStatus(const Writer& w, const Status& st);
+  static void SendStatus(const Writer& w, const Status& st);
   // Adapts a write completion into a response.
   Done Respond(const http::Request& req, const Writer& w, int code);
   Status CheckNamespace(const RequestInfo& info, const std::string& ns, const std::string& name,

@@ -777,7 +777,24 @@ void Api::Binding(const http::Request& req, const RequestInfo& info, const Write
                           ": pod " + cur.name + " is already assigned to node " + Quote(bound))
               .WithDetails(cur.name, "", "pods/binding");
         }
-        api::SetString(d, "spec.nodeName", node, d.GetAllocator());
+        auto& a = d.GetAllocator();
+        api::SetString(d, "spec.nodeName", node, a);
+        // As upstream's binding storage: PodScheduled=True replaces any earlier verdict.
+        api::Value& status = api::Ensure(d, "status", a);
+        if (!status.HasMember("conditions") || !status["conditions"].IsArray()) {
+          status.RemoveMember("conditions");
+          status.AddMember("conditions", api::Value(rapidjson::kArrayType), a);
+        }
+        api::Value& conds = status["conditions"];
+        for (auto it = conds.Begin(); it != conds.End();) {
+          it = api::GetString(*it, "type") == "PodScheduled" ? conds.Erase(it) : it + 1;
+        }
+        api::Value cond(rapidjson::kObjectType);
+        cond.AddMember("type", "PodScheduled", a);
+        cond.AddMember("status", "True", a);
+        cond.AddMember("lastProbeTime", api::Value(), a);
+        cond.AddMember("lastTransitionTime", api::Str(util::NowRfc3339(), a), a);
+        conds.PushBack(std::move(cond), a);
         api::Remove(d, "metadata.resourceVersion");
         return d;
       },
@@ -807,19 +824,6 @@ void Api::Eviction(const http::Request& req, const RequestInfo& info, const Writ
                  resp.body = Status().ToJson();
                  w->Send(std::move(resp));
                });
-}
-
-void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w) {
-  auto obj = storage_->Get("pods", info.ns, info.name);
-  if (obj == nullptr) return SendStatus(w, NotFoundStatus(*info.resource, info.name));
-  auto doc = api::ParseJson(obj->json);
-  std::string node = doc.ok() ? api::GetString(*doc, "spec.nodeName") : "";
-  if (node.empty()) {
-    return SendStatus(w, BadRequest("pod " + Quote(info.name) +
-                                    " is not scheduled to a node yet: no logs to show"));
-  }
-  SendStatus(w, NotFound("the logs of pod " + Quote(info.name) + " are served by the kubelet of node " +
-                         Quote(node) + ", which does not serve logs yet"));
 }
 
 }  // namespace kubepp::apiserver

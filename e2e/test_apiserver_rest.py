@@ -721,3 +721,62 @@ def create_many(port, base, prefix, count, threads=8):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PodLogProxyTest(ServerTestCase):
+    """pods/log is proxied to the kubelet of the pod's node (here a stub kubelet)."""
+
+    def test_log_and_follow_are_proxied_to_the_nodes_kubelet(self):
+        import http.server
+        requests = []
+
+        class Kubelet(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                requests.append(self.path)
+                if "follow=true" in self.path:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for i in range(3):
+                        line = ("line %d\n" % i).encode()
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
+                body = b"hello from c\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Kubelet)
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+        try:
+            node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "logs-node"},
+                    "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+                               "daemonEndpoints": {"kubeletEndpoint": {"Port": stub.server_address[1]}}}}
+            self.assertEqual(self.server.post("/api/v1/nodes", node).status, 201)
+            ns = self.server.create_namespace()
+            p = pod("lp")
+            p["spec"]["nodeName"] = "logs-node"
+            self.assertEqual(self.server.post("/api/v1/namespaces/%s/pods" % ns, p).status, 201)
+            r = self.server.get("/api/v1/namespaces/%s/pods/lp/log?tailLines=5" % ns)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.body, b"hello from c\n")
+            self.assertTrue(requests[-1].startswith("/containerLogs/%s/lp/" % ns), requests)
+            self.assertIn("tailLines=5", requests[-1])
+            r = self.server.get("/api/v1/namespaces/%s/pods/lp/log?follow=true" % ns)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.body, b"line 0\nline 1\nline 2\n")
+            unbound = pod("ub")
+            self.assertEqual(self.server.post("/api/v1/namespaces/%s/pods" % ns, unbound).status, 201)
+            self.assertEqual(self.server.get("/api/v1/namespaces/%s/pods/ub/log" % ns).status, 400)
+        finally:
+            stub.shutdown()

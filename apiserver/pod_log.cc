@@ -1,0 +1,119 @@
+// pods/log: the apiserver proxies to the kubelet of the pod's node, as upstream does
+// (GET http://<node InternalIP>:<kubelet port>/containerLogs/<ns>/<pod>/<container>).
+#include <thread>
+
+#include "apiserver/api.h"
+#include "common/http/client.h"
+#include "common/log.h"
+
+namespace kubepp::apiserver {
+
+namespace {
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// The container the request names, or the pod's only one.
+Result<std::string> ContainerOf(const http::Request& req, const api::Value& pod,
+                                const std::string& pod_name) {
+  std::vector<std::string> names;
+  for (const char* list : {"spec.initContainers", "spec.containers"}) {
+    if (const api::Value* cs = api::Find(pod, list); cs && cs->IsArray()) {
+      for (auto& c : cs->GetArray()) names.push_back(api::GetString(c, "name"));
+    }
+  }
+  std::string want = req.Query("container");
+  if (want.empty()) {
+    const api::Value* cs = api::Find(pod, "spec.containers");
+    if (cs && cs->IsArray() && cs->Size() == 1) return api::GetString((*cs)[0], "name");
+    std::string all;
+    for (auto& n : names) all += (all.empty() ? "" : " ") + n;
+    return BadRequest("a container name must be specified for pod " + pod_name +
+                      ", choose one of: [" + all + "]");
+  }
+  for (auto& n : names) {
+    if (n == want) return want;
+  }
+  return BadRequest("container " + want + " is not valid for pod " + pod_name);
+}
+
+}  // namespace
+
+void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w) {
+  auto obj = storage_->Get("pods", info.ns, info.name);
+  if (obj == nullptr) {
+    return SendStatus(w, NotFound("pods " + Quote(info.name) + " not found")
+                             .WithDetails(info.name, "", "pods"));
+  }
+  auto pod = api::ParseJson(obj->json);
+  if (!pod.ok()) return SendStatus(w, pod.status());
+  auto container = ContainerOf(req, *pod, info.name);
+  if (!container.ok()) return SendStatus(w, container.status());
+  std::string node_name = api::GetString(*pod, "spec.nodeName");
+  if (node_name.empty()) {
+    return SendStatus(w, BadRequest("pod " + Quote(info.name) +
+                                    " is not scheduled to a node yet: no logs to show"));
+  }
+  auto node_obj = storage_->Get("nodes", "", node_name);
+  auto node = node_obj ? api::ParseJson(node_obj->json) : Result<api::Document>(NotFound(""));
+  std::string address;
+  int64_t port = 0;
+  if (node.ok()) {
+    port = api::GetInt(*node, "status.daemonEndpoints.kubeletEndpoint.Port", 0);
+    if (const api::Value* as = api::Find(*node, "status.addresses"); as && as->IsArray()) {
+      for (auto& a : as->GetArray()) {
+        if (api::GetString(a, "type") == "InternalIP") address = api::GetString(a, "address");
+      }
+    }
+  }
+  if (address.empty() || port <= 0) {
+    return SendStatus(w, Status(Code::kUnavailable, "the kubelet of node " + Quote(node_name) +
+                                                        " does not advertise an address and port"));
+  }
+  std::string target = "/containerLogs/" + info.ns + "/" + info.name + "/" + *container;
+  std::string sep = "?";
+  for (const char* q : {"follow", "tailLines", "timestamps", "sinceSeconds", "sinceTime",
+                        "previous", "limitBytes"}) {
+    if (req.HasQuery(q)) {
+      target += sep + q + "=" + http::PercentEncode(req.Query(q));
+      sep = "&";
+    }
+  }
+  http::ClientOptions co;
+  co.server = "http://" + address + ":" + std::to_string(port);
+  auto client = http::Client::Create(co);
+  if (!client.ok()) return SendStatus(w, client.status());
+  bool follow = req.Query("follow") == "true" || req.Query("follow") == "1";
+  // The kubelet is another process that may be slow: never block an I/O thread on it.
+  std::shared_ptr<http::Client> c = std::move(client).value();
+  std::thread([c, w, target, follow] {
+    if (!follow) {
+      auto r = c->Do("GET", target);
+      if (!r.ok()) return SendStatus(w, r.status());
+      http::Response out;
+      out.status = r->status;
+      out.content_type = r->status == 200 ? "text/plain" : "application/json";
+      out.body = std::move(r->body);
+      return w->Send(std::move(out));
+    }
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    w->OnClose([stop] { *stop = true; });
+    bool started = false;
+    Status st = c->StreamLines(
+        target,
+        [&](std::string_view line) {
+          if (!started) {
+            w->StartStream(200, "text/plain");
+            started = true;
+          }
+          return w->WriteChunk(std::string(line) + "\n");
+        },
+        stop.get());
+    if (!started) {
+      if (!st.ok()) return SendStatus(w, st);
+      w->StartStream(200, "text/plain");
+    }
+    w->EndStream();
+  }).detach();
+}
+
+}  // namespace kubepp::apiserver
