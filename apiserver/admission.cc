@@ -1,5 +1,7 @@
 #include "apiserver/admission.h"
 
+#include "common/api/quantity.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -1040,7 +1042,7 @@ void Validator::Resources(const Value* res, const std::string& path) {
       errs.TypeInvalid(p, Repr(&v), "must be of type string");
       return std::nullopt;
     }
-    Result<double> q = ParseQuantity(*text);
+    Result<double> q = api::ParseQuantity(*text);
     if (!q.ok()) {
       errs.Invalid(p, Quote(*text), kQuantityMsg);
       return std::nullopt;
@@ -2540,7 +2542,7 @@ std::string_view PodQos(const Value* spec) {
           std::string name(api::View(kv.name));
           std::optional<std::string> text = QuantityText(kv.value);
           if ((name != "cpu" && name != "memory") || !text) continue;
-          Result<double> q = ParseQuantity(*text);
+          Result<double> q = api::ParseQuantity(*text);
           if (!q.ok() || *q <= 0) continue;
           (*sums)[name] += *q;
           if (sums == &limits) limit_names.insert(name);
@@ -2566,50 +2568,6 @@ std::string_view PodQos(const Value* spec) {
 
 bool IsDns1123Subdomain(std::string_view s) { return s.size() <= 253 && MatchesSubdomain(s); }
 bool IsDns1123Label(std::string_view s) { return s.size() <= 63 && MatchesLabel(s); }
-
-Result<double> ParseQuantity(std::string_view s) {
-  auto fail = [] { return Result<double>(BadRequest(std::string(kQuantityMsg))); };
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  bool digits = false, dot = false;
-  for (; i < s.size() && (IsDigit(s[i]) || s[i] == '.'); ++i) {
-    if (s[i] == '.') {
-      if (dot) return fail();
-      dot = true;
-    } else {
-      digits = true;
-    }
-  }
-  if (!digits) return fail();
-  double value = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
-  std::string_view suffix = s.substr(i);
-  static const std::map<std::string_view, double> kSuffixes = {{"", 1},
-                                                               {"n", 1e-9},
-                                                               {"u", 1e-6},
-                                                               {"m", 1e-3},
-                                                               {"k", 1e3},
-                                                               {"M", 1e6},
-                                                               {"G", 1e9},
-                                                               {"T", 1e12},
-                                                               {"P", 1e15},
-                                                               {"E", 1e18},
-                                                               {"Ki", 1024.0},
-                                                               {"Mi", std::pow(1024.0, 2)},
-                                                               {"Gi", std::pow(1024.0, 3)},
-                                                               {"Ti", std::pow(1024.0, 4)},
-                                                               {"Pi", std::pow(1024.0, 5)},
-                                                               {"Ei", std::pow(1024.0, 6)}};
-  if (auto it = kSuffixes.find(suffix); it != kSuffixes.end()) return value * it->second;
-  // Decimal exponent: e<int> / E<int>.
-  if (suffix.size() >= 2 && (suffix[0] == 'e' || suffix[0] == 'E')) {
-    std::string_view exp = suffix.substr(1);
-    if (exp[0] == '+' || exp[0] == '-') exp.remove_prefix(1);
-    if (!exp.empty() && std::all_of(exp.begin(), exp.end(), IsDigit)) {
-      return value * std::pow(10.0, std::atof(std::string(suffix.substr(1)).c_str()));
-    }
-  }
-  return fail();
-}
 
 void ApplyDefaults(const ResourceInfo& info, api::Document& obj) {
   if (!obj.IsObject()) return;

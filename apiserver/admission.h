@@ -61,9 +61,5 @@ bool IsDns1123Subdomain(std::string_view s);
 // <= 63 chars of [a-z0-9]([-a-z0-9]*[a-z0-9])?
 bool IsDns1123Label(std::string_view s);
 
-// Parses a resource quantity ("100m", "0.5", "128Mi", "1G", "1e3", "-2") into its value
-// in base units (cores, bytes). Anything not matching upstream's syntax
-// ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$ with a known suffix is BadRequest.
-Result<double> ParseQuantity(std::string_view s);
 
 }  // namespace kubepp::apiserver

@@ -980,32 +980,6 @@ TEST_CASE("DNS name predicates") {
   REQUIRE_FALSE(IsDns1123Subdomain("a_b"));
 }
 
-TEST_CASE("ParseQuantity") {
-  auto q = [](std::string_view s) {
-    Result<double> r = ParseQuantity(s);
-    REQUIRE(r.ok());
-    return *r;
-  };
-  REQUIRE(q("100m") == Approx(0.1));
-  REQUIRE(q("0.5") == Approx(0.5));
-  REQUIRE(q("2") == 2);
-  REQUIRE(q("128Mi") == 128.0 * 1024 * 1024);
-  REQUIRE(q("1Gi") == 1024.0 * 1024 * 1024);
-  REQUIRE(q("1G") == 1e9);
-  REQUIRE(q("1e3") == 1000);
-  REQUIRE(q("1.5E-3") == Approx(0.0015));
-  REQUIRE(q("5k") == 5000);
-  REQUIRE(q("-2") == -2);
-  REQUIRE(q("+1") == 1);
-  REQUIRE(q(".5") == 0.5);
-  REQUIRE(q("300n") == Approx(3e-7));
-  for (std::string_view bad : {"", "abc", "1.2.3", "1Q", "1e", "m", "1 Gi", "1KiB", "--1", "."}) {
-    INFO(bad);
-    Result<double> r = ParseQuantity(bad);
-    REQUIRE_FALSE(r.ok());
-    REQUIRE(r.status().code() == Code::kBadRequest);
-  }
-}
 
 }  // namespace
 }  // namespace kubepp::apiserver
