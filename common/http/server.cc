@@ -283,8 +283,10 @@ class Session : public std::enable_shared_from_this<Session> {
       out_.pop_front();
       bufs.push_back(net::buffer(*batch->back().data));
     }
-    stream_.expires_after(std::chrono::seconds(server_->options.write_timeout_seconds));
-    net::async_write(stream_, bufs,
+    // Straight to the socket, without tcp_stream's per-operation timer: a stream is
+    // written once per event per watcher, and a client too slow to drain it is cut off
+    // by the stream buffer limit instead (PostChunk).
+    net::async_write(stream_.socket(), bufs,
                      [self = shared_from_this(), batch](beast::error_code ec, size_t) {
                        size_t accounted = 0;
                        for (auto& p : *batch) accounted += p.accounted;
@@ -293,7 +295,6 @@ class Session : public std::enable_shared_from_this<Session> {
                          self->queued_bytes_ -= std::min(self->queued_bytes_, accounted);
                        }
                        if (ec) return self->Close();
-                       self->stream_.expires_never();
                        self->WriteNext();
                      });
   }
