@@ -8,10 +8,17 @@
 namespace kubepp::apiserver {
 namespace {
 
+// Databases live under one directory per test process, removed when it exits.
+struct TempRoot {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("kubepp-storage-test-" + std::to_string(::getpid()));
+  ~TempRoot() { std::filesystem::remove_all(dir); }
+};
+
 std::string TempDb() {
+  static TempRoot root;
   static int n = 0;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("kubepp-storage-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+  auto dir = root.dir / std::to_string(n++);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return (dir / "db.sqlite").string();
