@@ -257,6 +257,7 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   Stats stats;
   std::atomic<bool> done{false};
+  int closed_streams = 0;  // watch streams the server ended early
   std::thread reader([&] {
     int ep = epoll_create1(0);
     for (size_t i = 0; i < fds.size(); ++i) {
@@ -278,6 +279,7 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
         ssize_t r = read(fds[i], tmp, sizeof tmp);
         if (r <= 0) {
           epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], nullptr);
+          ++closed_streams;
           continue;
         }
         bufs[i].append(tmp, static_cast<size_t>(r));
@@ -307,9 +309,9 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
   }
   reader.join();
   size_t n = stats.lat_ms.size();
-  std::printf("watch watchers=%d events=%d delivered=%zu/%lld create_p50=%.2fms "
+  std::printf("watch watchers=%d events=%d delivered=%zu/%lld closed_early=%d create_p50=%.2fms "
               "send->event p50=%.2fms p99=%.2fms max=%.2fms\n",
-              watchers, events, n, static_cast<long long>(watchers) * events,
+              watchers, events, n, static_cast<long long>(watchers) * events, closed_streams,
               Pct(create.lat_ms, 0.5), Pct(stats.lat_ms, 0.5), Pct(stats.lat_ms, 0.99),
               Pct(stats.lat_ms, 1.0));
   for (int f : fds) close(f);
