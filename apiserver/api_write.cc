@@ -58,6 +58,21 @@ void CopyMember(api::Document& doc, const api::Value& from, const char* path) {
 
 // Whether something still has to finish before a marked object may go: metadata
 // finalizers, or a namespace's spec.finalizers (the namespace controller's).
+// Upstream's typed objects drop empty metadata maps and lists when encoded (Go's
+// omitempty), so a patch that deletes the last label leaves no `labels: {}` behind.
+void DropEmptyMetadata(api::Value& doc) {
+  api::Value* meta = api::FindMutable(doc, "metadata");
+  if (meta == nullptr || !meta->IsObject()) return;
+  for (const char* k : {"labels", "annotations", "finalizers", "ownerReferences"}) {
+    auto it = meta->FindMember(k);
+    if (it == meta->MemberEnd()) continue;
+    const api::Value& v = it->value;
+    if (v.IsNull() || (v.IsObject() && v.ObjectEmpty()) || (v.IsArray() && v.Empty())) {
+      meta->RemoveMember(it);
+    }
+  }
+}
+
 bool HasFinalizers(const api::Value& doc) {
   for (const char* path : {"metadata.finalizers", "spec.finalizers"}) {
     if (path[0] == 's' && api::GetString(doc, "kind") != "Namespace") continue;
@@ -261,6 +276,7 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   api::SetString(doc, "metadata.uid", util::NewUuid(), a);
   api::SetString(doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
   api::SetInt(doc, "metadata.generation", 1, a);
+  DropEmptyMetadata(doc);
   ApplyDefaults(r, doc);
   if (auto st = ValidateCreate(r, doc); !st.ok()) return SendStatus(w, st);
   PrepareForCreate(r, doc);
@@ -342,6 +358,7 @@ Status Api::PrepareUpdate(const ResourceInfo& r, const std::string& subresource,
   }
   api::Remove(doc, "metadata.resourceVersion");
   api::Remove(doc, "metadata.managedFields");
+  DropEmptyMetadata(doc);
   int64_t generation = api::GetInt(old_doc, "metadata.generation", 1);
   if (subresource.empty() && SpecChanged(old_doc, doc)) ++generation;
   api::SetInt(doc, "metadata.generation", generation, a);
@@ -367,6 +384,8 @@ void Api::GuaranteedUpdate(const RequestInfo& info, const std::string& ns,
     if (auto st = AllocateServiceAddresses(doc, &old_copy); !st.ok()) return done(st);
   }
   if (dry_run) {
+    // What the update would store, at the revision it would replace (as upstream).
+    api::SetString(doc, "metadata.resourceVersion", std::to_string(cur->rv), doc.GetAllocator());
     auto obj = std::make_shared<StoredObject>();
     obj->resource = r.QualifiedName();
     obj->json = api::ToJson(doc);
