@@ -780,3 +780,32 @@ class PodLogProxyTest(ServerTestCase):
             self.assertEqual(self.server.get("/api/v1/namespaces/%s/pods/ub/log" % ns).status, 400)
         finally:
             stub.shutdown()
+
+
+class AbuseTest(ServerTestCase):
+    """Slow, malformed and oversized clients get errors; everyone else is still served."""
+
+    def test_slow_and_garbage_clients_do_not_block_others(self):
+        port = int(self.server.url.rsplit(":", 1)[1])
+        slow = []
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n")  # never finished
+            slow.append(s)
+        garbage = socket.create_connection(("127.0.0.1", port))
+        garbage.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64 + b"\r\n\r\n")
+        garbage.settimeout(10)
+        reply = garbage.recv(4096)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:100])
+        garbage.close()
+        huge_header = socket.create_connection(("127.0.0.1", port))
+        huge_header.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+        huge_header.settimeout(10)
+        self.assertTrue(huge_header.recv(4096).startswith(b"HTTP/1.1 431"))
+        huge_header.close()
+        # Everyone else is unaffected.
+        for _ in range(5):
+            self.assertEqual(self.server.get("/api/v1/namespaces").status, 200)
+        for s in slow:
+            s.close()
+        self.assertEqual(self.server.get("/healthz").status, 200)
