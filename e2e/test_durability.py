@@ -118,3 +118,36 @@ class DurabilityTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BackupRestoreTest(unittest.TestCase):
+    def test_online_backup_then_restore_into_a_new_data_dir(self):
+        import os
+        import subprocess
+        from harness import APISERVER, configmap
+        s = ApiServer()
+        self.addCleanup(s.stop)
+        s.start()
+        ns = s.create_namespace()
+        base = "/api/v1/namespaces/%s/configmaps" % ns
+        for i in range(50):
+            self.assertEqual(s.post(base, configmap("b%d" % i)).status, 201)
+        backup = os.path.join(s.tmp, "backup.db")
+        # While the server runs and keeps writing.
+        out = subprocess.run([APISERVER, "backup", "--data-dir", s.data_dir, "--to", backup],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(s.post(base, configmap("after-backup")).status, 201)
+        restored = ApiServer()
+        self.addCleanup(restored.stop)
+        out = subprocess.run([APISERVER, "restore", "--data-dir", restored.data_dir,
+                              "--from", backup], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        restored.start()
+        names = {i["metadata"]["name"] for i in restored.get(base).json()["items"]}
+        self.assertEqual(names, {"b%d" % i for i in range(50)})
+        # Bad input: a clear one-line error and a non-zero exit.
+        out = subprocess.run([APISERVER, "restore", "--data-dir", restored.data_dir,
+                              "--from", "/nonexistent"], capture_output=True, text=True)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertEqual(len(out.stderr.strip().splitlines()), 1, out.stderr)
