@@ -71,6 +71,12 @@ class Api {
   // Deletes now, or marks for deletion (finalizers, graceful pod deletion).
   void DeleteObject(const RequestInfo& info, const std::string& ns, const std::string& name,
                     const api::Value* options, bool dry_run, Done done);
+  // The object with spec.replicas from `scale` (an autoscaling/v1 Scale), through the
+  // update pipeline.
+  Result<api::Document> Rescale(const ResourceInfo& r, const StoredObject& cur,
+                                api::Document doc, const api::Value& scale);
+  // Answers a scale subresource write with the resulting Scale.
+  Done RespondScale(const http::Request& req, const Writer& w, const ResourceInfo& r);
   Status AllocateServiceAddresses(api::Document& svc, const api::Value* old_svc);
   void ReleaseServiceAddresses(const api::Value& svc, const api::Value* keep);
 

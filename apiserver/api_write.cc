@@ -466,6 +466,31 @@ void Api::GetScale(const http::Request& req, const RequestInfo& info, const Writ
   SendJson(req, w, 200, ScaleJson(*info.resource, *doc));
 }
 
+Result<api::Document> Api::Rescale(const ResourceInfo& r, const StoredObject& cur,
+                                   api::Document doc, const api::Value& scale) {
+  RETURN_IF_ERROR(CheckUserPrecondition(scale, cur, r));
+  int64_t replicas = api::GetInt(scale, "spec.replicas", -1);
+  if (replicas < 0) {
+    return Invalid("Scale.autoscaling " + Quote(cur.name) +
+                   " is invalid: spec.replicas: Invalid value: " + std::to_string(replicas) +
+                   ": must be greater than or equal to 0");
+  }
+  api::Document next = api::Clone(doc);
+  api::SetInt(next, "spec.replicas", replicas, next.GetAllocator());
+  RETURN_IF_ERROR(PrepareUpdate(r, "", doc, next));
+  return next;
+}
+
+Api::Done Api::RespondScale(const http::Request& req, const Writer& w, const ResourceInfo& r) {
+  http::Request slim;
+  slim.headers = req.headers;
+  return [this, slim = std::move(slim), w, &r](Result<ObjectPtr> res) {
+    if (!res.ok()) return SendStatus(w, res.status());
+    auto d = api::ParseJson((*res)->json);
+    SendJson(slim, w, 200, d.ok() ? ScaleJson(r, *d) : (*res)->json);
+  };
+}
+
 void Api::Update(const http::Request& req, const RequestInfo& info, const Writer& w) {
   auto body = DecodeBody(req);
   if (!body.ok()) return SendStatus(w, body.status());
@@ -483,33 +508,16 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
   std::string sub = info.subresource;
   Done done = Respond(req, w, 200);
   if (sub == "scale") {
-    auto resp = [this, req_headers = req.headers, w, &r](Result<ObjectPtr> res) {
-      if (!res.ok()) return SendStatus(w, res.status());
-      auto d = api::ParseJson((*res)->json);
-      http::Request slim;
-      slim.headers = req_headers;
-      SendJson(slim, w, 200, d.ok() ? ScaleJson(r, *d) : (*res)->json);
-    };
     return GuaranteedUpdate(
         info, info.ns, info.name, IsDryRun(req),
         [this, shared_body, &r](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
-          RETURN_IF_ERROR(CheckUserPrecondition(*shared_body, cur, r));
           if (!api::Has(*shared_body, "spec.replicas")) {
             return Invalid("Scale.autoscaling " + Quote(cur.name) +
                            " is invalid: spec.replicas: Required value");
           }
-          int64_t replicas = api::GetInt(*shared_body, "spec.replicas", -1);
-          if (replicas < 0) {
-            return Invalid("Scale.autoscaling " + Quote(cur.name) +
-                           " is invalid: spec.replicas: Invalid value: " +
-                           std::to_string(replicas) + ": must be greater than or equal to 0");
-          }
-          api::Document next = api::Clone(doc);
-          api::SetInt(next, "spec.replicas", replicas, next.GetAllocator());
-          RETURN_IF_ERROR(PrepareUpdate(r, "", doc, next));
-          return next;
+          return Rescale(r, cur, std::move(doc), *shared_body);
         },
-        resp);
+        RespondScale(req, w, r));
   }
   GuaranteedUpdate(
       info, info.ns, info.name, IsDryRun(req),
@@ -566,32 +574,15 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
     return ApplyStrategicMergePatch(target, *patch, r.kind);
   };
   if (sub == "scale") {
-    auto resp = [this, req_headers = req.headers, w, &r](Result<ObjectPtr> res) {
-      if (!res.ok()) return SendStatus(w, res.status());
-      auto d = api::ParseJson((*res)->json);
-      http::Request slim;
-      slim.headers = req_headers;
-      SendJson(slim, w, 200, d.ok() ? ScaleJson(r, *d) : (*res)->json);
-    };
     return GuaranteedUpdate(
         info, info.ns, info.name, dry_run,
         [this, apply, &r](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
           auto scale = api::ParseJson(ScaleJson(r, doc));
           if (!scale.ok()) return scale.status();
           RETURN_IF_ERROR(apply(*scale));
-          RETURN_IF_ERROR(CheckUserPrecondition(*scale, cur, r));
-          int64_t replicas = api::GetInt(*scale, "spec.replicas", -1);
-          if (replicas < 0) {
-            return Invalid("Scale.autoscaling " + Quote(cur.name) +
-                           " is invalid: spec.replicas: Invalid value: " +
-                           std::to_string(replicas) + ": must be greater than or equal to 0");
-          }
-          api::Document next = api::Clone(doc);
-          api::SetInt(next, "spec.replicas", replicas, next.GetAllocator());
-          RETURN_IF_ERROR(PrepareUpdate(r, "", doc, next));
-          return next;
+          return Rescale(r, cur, std::move(doc), *scale);
         },
-        resp);
+        RespondScale(req, w, r));
   }
   bool strict = IsStrict(req);
   GuaranteedUpdate(
