@@ -2,32 +2,44 @@
 //   apiserver [flags]                       serve
 //   apiserver backup --data-dir D --to F    online backup of a (running) server's data
 //   apiserver restore --data-dir D --from F replace the data with a backup (server stopped)
-#include <signal.h>
-#include <unistd.h>
-
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "apiserver/apiserver.h"
 #include "apiserver/storage/storage.h"
-#include "common/flags.h"
+#include "common/component.h"
 #include "common/log.h"
 
 namespace {
 
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // every thread inherits the mask
-  signal(SIGPIPE, SIG_IGN);
-  return set;
-}
+using kubepp::BadRequest;
+using kubepp::NotFound;
+using kubepp::Status;
 
-int Fail(const kubepp::Status& st) {
-  std::fprintf(stderr, "apiserver: %s\n", st.message().c_str());
-  return 1;
+// `apiserver backup|restore`: both work on the database file directly.
+Status RunSubcommand(const std::string& cmd, const std::string& data_dir, const std::string& to,
+                     const std::string& from) {
+  std::string db = (std::filesystem::path(data_dir) / "kubepp.db").string();
+  if (cmd == "backup") {
+    if (to.empty()) return BadRequest("backup needs --to FILE");
+    if (!std::filesystem::exists(db)) return NotFound("no database at " + db);
+    RETURN_IF_ERROR(kubepp::apiserver::BackupDatabase(db, to));
+    std::printf("backed up %s to %s\n", db.c_str(), to.c_str());
+    return Status::Ok();
+  }
+  if (cmd == "restore") {
+    if (from.empty()) return BadRequest("restore needs --from FILE");
+    if (!std::filesystem::exists(from)) return NotFound("no backup at " + from);
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
+    RETURN_IF_ERROR(kubepp::apiserver::BackupDatabase(from, db));
+    std::printf("restored %s from %s\n", db.c_str(), from.c_str());
+    return Status::Ok();
+  }
+  return BadRequest("unknown subcommand \"" + cmd + "\" (see --help)");
 }
 
 }  // namespace
@@ -52,39 +64,12 @@ int main(int argc, char** argv) {
   flags.Int("watch-history", &o.watch_history, "revisions kept for watch resumption");
   flags.String("to", &to, "backup: destination file");
   flags.String("from", &from, "restore: backup file to restore");
-  if (auto st = flags.Parse(argc, argv); !st.ok()) return Fail(st);
-  if (flags.help_requested()) {
-    std::fputs(flags.Usage().c_str(), stdout);
-    return 0;
-  }
-  std::string db = (std::filesystem::path(o.data_dir) / "kubepp.db").string();
-  if (!flags.args().empty()) {
-    const std::string& cmd = flags.args()[0];
-    if (cmd == "backup") {
-      if (to.empty()) return Fail(BadRequest("backup needs --to FILE"));
-      if (!std::filesystem::exists(db)) return Fail(NotFound("no database at " + db));
-      if (auto st = apiserver::BackupDatabase(db, to); !st.ok()) return Fail(st);
-      std::printf("backed up %s to %s\n", db.c_str(), to.c_str());
-      return 0;
-    }
-    if (cmd == "restore") {
-      if (from.empty()) return Fail(BadRequest("restore needs --from FILE"));
-      if (!std::filesystem::exists(from)) return Fail(NotFound("no backup at " + from));
-      std::error_code ec;
-      std::filesystem::create_directories(o.data_dir, ec);
-      for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
-      if (auto st = apiserver::BackupDatabase(from, db); !st.ok()) return Fail(st);
-      std::printf("restored %s from %s\n", db.c_str(), from.c_str());
-      return 0;
-    }
-    return Fail(BadRequest("unknown subcommand \"" + cmd + "\" (see --help)"));
-  }
-  sigset_t stop_signals = BlockStopSignals();
-  auto server = apiserver::ApiServer::Start(o);
-  if (!server.ok()) return Fail(server.status());
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  LOG(INFO) << "apiserver: signal " << sig << ", shutting down";
-  (*server)->Stop();
-  return 0;
+  return RunComponent(argc, argv, flags, [&](const std::atomic<bool>* stop) -> Status {
+    if (!flags.args().empty()) return RunSubcommand(flags.args()[0], o.data_dir, to, from);
+    auto server = apiserver::ApiServer::Start(o);
+    if (!server.ok()) return server.status();
+    while (!*stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*server)->Stop();
+    return Status::Ok();
+  });
 }

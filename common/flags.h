@@ -33,6 +33,7 @@ class FlagSet {
   bool help_requested() const { return help_requested_; }
   const std::vector<std::string>& args() const { return args_; }
   std::string Usage() const;
+  const std::string& program() const { return program_; }
 
  private:
   struct Flag {

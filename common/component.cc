@@ -1,0 +1,44 @@
+#include "common/component.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "common/log.h"
+
+namespace kubepp {
+
+int RunComponent(int argc, char** argv, FlagSet& flags,
+                 const std::function<Status(const std::atomic<bool>* stop)>& run) {
+  const std::string& name = flags.program();
+  if (auto st = flags.Parse(argc, argv); !st.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), st.message().c_str());
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::fputs(flags.Usage().c_str(), stdout);
+    return 0;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // every thread started later inherits it
+  signal(SIGPIPE, SIG_IGN);
+  static std::atomic<bool> stop{false};  // outlives the detached waiter
+  std::thread([set, name] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    LOG(INFO) << name << ": signal " << sig << ", shutting down";
+    stop = true;
+  }).detach();
+  Status st = run(&stop);
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), st.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kubepp
