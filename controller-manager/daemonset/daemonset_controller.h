@@ -1,0 +1,40 @@
+// The DaemonSet controller: one pod per eligible node. A node is eligible when the
+// template's nodeSelector and required node affinity match it and its NoSchedule /
+// NoExecute taints are tolerated (daemon pods also get upstream's default tolerations
+// for not-ready, unreachable, pressure and unschedulable nodes). Pods are bound to
+// their node directly (spec.nodeName) plus a node-affinity term naming it, so they run
+// whether or not a scheduler is up. Pods on nodes that are no longer eligible, failed
+// pods and duplicates are deleted. RollingUpdate replaces pods whose
+// controller-revision-hash label differs from the template's, keeping at most
+// maxUnavailable daemon pods unavailable; OnDelete leaves them alone.
+// Status: desiredNumberScheduled, currentNumberScheduled, numberMisscheduled,
+// numberReady, numberAvailable, numberUnavailable, updatedNumberScheduled,
+// observedGeneration.
+// Thread safety: Sync runs on several workers at once, for different keys.
+#pragma once
+
+#include "common/client/rest_client.h"
+#include "controller-manager/framework/clock.h"
+#include "controller-manager/framework/events.h"
+#include "controller-manager/framework/pod_owner_controller.h"
+
+namespace kubepp::controller {
+
+// Whether a DaemonSet with pod template `tmpl` should run a pod on `node`.
+bool DaemonShouldRun(const api::Value& tmpl, const api::Value& node);
+
+class DaemonSetController : public PodOwnerController {
+ public:
+  DaemonSetController(client::RestClient* client, SharedInformers* informers, const Clock* clock,
+                      EventRecorder* events);
+
+  Status Sync(const std::string& key) override;
+
+ private:
+  informer::Informer& nodes_;
+  client::RestClient* client_;
+  const Clock* clock_;
+  EventRecorder* events_;
+};
+
+}  // namespace kubepp::controller

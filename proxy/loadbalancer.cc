@@ -1,0 +1,154 @@
+#include "proxy/loadbalancer.h"
+
+#include <arpa/inet.h>
+
+#include "common/log.h"
+
+namespace kubepp::proxy {
+namespace {
+
+bool IsLoadBalancer(const api::Value& svc) {
+  return api::GetString(svc, "spec.type") == "LoadBalancer";
+}
+
+std::vector<std::string> IngressIps(const api::Value& svc) {
+  std::vector<std::string> out;
+  const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress");
+  if (!ing || !ing->IsArray()) return out;
+  for (const auto& i : ing->GetArray()) {
+    std::string ip = api::GetString(i, "ip");
+    if (!ip.empty()) out.push_back(ip);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<uint32_t> ParseIpv4(const std::string& text) {
+  in_addr a{};
+  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return BadRequest("not an IPv4 address: " + text);
+  return ntohl(a.s_addr);
+}
+
+std::string FormatIpv4(uint32_t ip) {
+  in_addr a{htonl(ip)};
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+std::string IpRange::Cidr() const {
+  uint64_t size = uint64_t(last) - first + 1;
+  for (int prefix = 0; prefix <= 32; ++prefix) {
+    uint64_t block = uint64_t(1) << (32 - prefix);
+    if (block == size) {
+      return first % block == 0 ? FormatIpv4(first) + "/" + std::to_string(prefix) : "";
+    }
+  }
+  return "";
+}
+
+Result<IpRange> ParseIpRange(const std::string& spec) {
+  if (auto dash = spec.find('-'); dash != std::string::npos) {
+    ASSIGN_OR_RETURN(uint32_t a, ParseIpv4(spec.substr(0, dash)));
+    ASSIGN_OR_RETURN(uint32_t b, ParseIpv4(spec.substr(dash + 1)));
+    if (b < a) return BadRequest("empty address range: " + spec);
+    return IpRange{a, b};
+  }
+  if (auto slash = spec.find('/'); slash != std::string::npos) {
+    ASSIGN_OR_RETURN(uint32_t base, ParseIpv4(spec.substr(0, slash)));
+    int prefix = -1;
+    try {
+      prefix = std::stoi(spec.substr(slash + 1));
+    } catch (...) {
+    }
+    if (prefix < 0 || prefix > 32) return BadRequest("bad prefix length: " + spec);
+    uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
+    IpRange r{base & mask, (base & mask) | ~mask};
+    if (prefix <= 30) {  // network and broadcast addresses are not usable
+      ++r.first;
+      --r.last;
+    }
+    return r;
+  }
+  ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(spec));
+  return IpRange{ip, ip};
+}
+
+Result<std::string> PickAddress(const IpRange& range, const std::set<std::string>& used) {
+  if (range.first == range.last) return FormatIpv4(range.first);
+  for (uint64_t ip = range.first; ip <= range.last; ++ip) {
+    std::string s = FormatIpv4(static_cast<uint32_t>(ip));
+    if (!used.count(s)) return s;
+  }
+  return Unavailable("every address of the LoadBalancer range is in use");
+}
+
+LoadBalancerController::LoadBalancerController(client::RestClient* client,
+                                               informer::Informer* services,
+                                               client::EventRecorder* events, IpRange range)
+    : client_(client), services_(services), events_(events), range_(range) {
+  auto enqueue = [this](const informer::ObjectPtr& s) {
+    if (IsLoadBalancer(*s) && IngressIps(*s).empty()) queue_.Add(informer::KeyOf(*s));
+  };
+  services_->AddEventHandler({enqueue,
+                              [enqueue](const informer::ObjectPtr&, const informer::ObjectPtr& s) {
+                                enqueue(s);
+                              },
+                              nullptr});
+}
+
+LoadBalancerController::~LoadBalancerController() { Stop(); }
+
+void LoadBalancerController::Start() {
+  worker_ = std::thread([this] {
+    std::string key;
+    while (queue_.Get(&key)) {
+      Status st = Sync(key);
+      if (st.ok()) {
+        queue_.Forget(key);
+      } else {
+        LOG(WARNING) << "proxy: LoadBalancer address for " << key << ": " << st.ToString();
+        queue_.AddRateLimited(key);
+      }
+      queue_.Done(key);
+    }
+  });
+}
+
+void LoadBalancerController::Stop() {
+  queue_.ShutDown();
+  if (worker_.joinable()) worker_.join();
+}
+
+Status LoadBalancerController::Sync(const std::string& key) {
+  informer::ObjectPtr svc = services_->Get(key);
+  if (!svc || !IsLoadBalancer(*svc) || !IngressIps(*svc).empty()) return Status::Ok();
+  std::set<std::string> used;
+  for (const auto& s : services_->List()) {
+    if (!IsLoadBalancer(*s)) continue;
+    for (auto& ip : IngressIps(*s)) used.insert(std::move(ip));
+  }
+  auto ip = PickAddress(range_, used);
+  if (!ip.ok()) {
+    events_->Record(client::ObjectReferenceOf(*svc), "Warning", "AllocationFailed",
+                    ip.status().message());
+    return ip.status();
+  }
+  api::Document updated = api::Clone(*svc);
+  auto& a = updated.GetAllocator();
+  api::Value ingress(rapidjson::kArrayType);
+  api::Value entry(rapidjson::kObjectType);
+  entry.AddMember("ip", api::Str(*ip, a), a);
+  entry.AddMember("ipMode", "VIP", a);
+  ingress.PushBack(entry, a);
+  api::SetValue(updated, "status.loadBalancer.ingress", std::move(ingress), a);
+  auto r = client_->UpdateStatus(client::kServices, "", updated);
+  if (!r.ok()) return r.status();
+  LOG(INFO) << "proxy: LoadBalancer " << key << " gets address " << *ip;
+  events_->Record(client::ObjectReferenceOf(*svc), "Normal", "IPAllocated",
+                  "Assigned IP [" + *ip + "]");
+  return Status::Ok();
+}
+
+}  // namespace kubepp::proxy

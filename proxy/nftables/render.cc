@@ -1,0 +1,201 @@
+#include "proxy/nftables/render.h"
+
+#include <cstdint>
+
+namespace kubepp::proxy::nft {
+namespace {
+
+constexpr const char* kMasqMark = "0x4000";  // kube-proxy's masquerade bit (14)
+
+// The endpoints that serve traffic of one kind, honouring a Local traffic policy.
+std::vector<const Endpoint*> Select(const ServicePort& sp, bool local, const std::string& node) {
+  std::vector<const Endpoint*> out;
+  for (const auto& e : sp.endpoints) {
+    if (!local || e.node_name == node) out.push_back(&e);
+  }
+  return out;
+}
+
+class Builder {
+ public:
+  Builder(const RenderConfig& c) : c_(c) { rs_.table = c.table; }
+
+  Ruleset Build(const Snapshot& snap) {
+    Base();
+    for (const auto& sp : snap.ports) Port(sp);
+    return std::move(rs_);
+  }
+
+ private:
+  void Base() {
+    auto& sets = rs_.sets;
+    sets["service-ips"].decl = "type ipv4_addr . inet_proto . inet_service : verdict ;";
+    sets["service-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
+    sets["no-endpoint-services"].decl = "type ipv4_addr . inet_proto . inet_service : verdict ;";
+    sets["no-endpoint-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
+
+    auto& ch = rs_.chains;
+    ch["nat-prerouting"] = {"type nat hook prerouting priority dstnat ; policy accept ;",
+                            {"jump services"}};
+    // `priority dstnat` is only valid on prerouting; -100 is its value.
+    ch["nat-output"] = {"type nat hook output priority -100 ; policy accept ;", {"jump services"}};
+    ch["nat-postrouting"] = {"type nat hook postrouting priority srcnat ; policy accept ;",
+                             {"jump masquerading"}};
+    ch["services"].rules = {
+        "ip daddr . meta l4proto . th dport vmap @service-ips",
+        "fib daddr type local meta l4proto . th dport vmap @service-nodeports"};
+    ch["mark-for-masquerade"].rules = {std::string("meta mark set meta mark | ") + kMasqMark};
+    sets["hairpin-endpoints"].decl = "type ipv4_addr . ipv4_addr ;";
+    ch["masquerading"].rules = {"ct status dnat ip saddr . ip daddr @hairpin-endpoints masquerade",
+                                std::string("meta mark & ") + kMasqMark + " == 0 return",
+                                std::string("meta mark set meta mark ^ ") + kMasqMark,
+                                "masquerade fully-random"};
+    // Filter chains run before NAT (priority -110) so that a port without endpoints is
+    // rejected at once rather than routed nowhere.
+    std::vector<std::string> check = {"ct state new jump no-endpoint-check"};
+    ch["filter-forward"] = {"type filter hook forward priority -110 ; policy accept ;", check};
+    ch["filter-output"] = {"type filter hook output priority -110 ; policy accept ;", check};
+    auto input = check;
+    if (c_.localhost_nodeports) {
+      input.push_back("iif != \"lo\" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop");
+    }
+    ch["filter-input"] = {"type filter hook input priority -110 ; policy accept ;", input};
+    ch["no-endpoint-check"].rules = {
+        "ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
+        "fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports"};
+    ch["reject-chain"].rules = {"meta l4proto tcp reject with tcp reset", "reject"};
+  }
+
+  // A uniform random choice among endpoints without an anonymous map: rule i takes
+  // action i with probability 1/(N-i) (`numgen random mod N-i == 0`), the last rule takes
+  // what is left. kube-proxy writes `numgen random mod N vmap { ... }` to per-endpoint
+  // chains, but every such map is an anonymous set, and the kernel names each one by
+  // scanning all sets of the table: 10,000 Services took minutes to load here.
+  static void Spread(const std::vector<std::string>& actions, std::vector<std::string>& rules) {
+    for (size_t i = 0; i + 1 < actions.size(); ++i) {
+      rules.push_back("numgen random mod " + std::to_string(actions.size() - i) + " == 0 " +
+                      actions[i]);
+    }
+    rules.push_back(actions.back());
+  }
+
+  void Port(const ServicePort& sp) {
+    const std::string id = sp.Id();
+    const std::string h = ShortHash(id);
+    const std::string svc_chain = "service-" + h + "-" + id;
+    const std::string ext_chain = "external-" + h + "-" + id;
+    const bool external = sp.node_port > 0 || sp.HasExternalAddresses();
+    const std::string l4 = " . " + sp.protocol + " . " + std::to_string(sp.port);
+
+    auto cluster_eps = Select(sp, sp.internal_policy_local, c_.node_name);
+    auto local_eps = Select(sp, true, c_.node_name);
+    auto ep_chain = [&](const Endpoint& e) {
+      return "endpoint-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
+    };
+
+    const bool affinity = sp.affinity_timeout_seconds > 0;
+    const std::string dnat_prefix = "meta l4proto " + sp.protocol + " dnat to ";
+    auto dnat = [&](const Endpoint& e) { return dnat_prefix + e.ip + ":" + std::to_string(e.port); };
+    auto affinity_set = [&](const Endpoint& e) {
+      return "affinity-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
+    };
+    for (const auto& e : sp.endpoints) {
+      // Hairpin: a pod that reaches itself through the Service must see the reply come
+      // from the node, not from itself.
+      rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
+      if (!affinity) continue;
+      // With ClientIP affinity each endpoint has a chain that remembers the client.
+      rs_.sets[affinity_set(e)].decl = "type ipv4_addr ; flags dynamic,timeout ; timeout " +
+                                       std::to_string(sp.affinity_timeout_seconds) + "s ;";
+      rs_.chains[ep_chain(e)].rules = {"update @" + affinity_set(e) + " { ip saddr }", dnat(e)};
+    }
+    // Affinity lookups first, then a random endpoint: DNAT right there, or (affinity) its chain.
+    auto balance = [&](const std::vector<const Endpoint*>& eps, std::vector<std::string>& rules) {
+      std::vector<std::string> actions;
+      for (const Endpoint* e : eps) {
+        if (affinity) {
+          rules.push_back("ip saddr @" + affinity_set(*e) + " goto " + ep_chain(*e));
+          actions.push_back("goto " + ep_chain(*e));
+        } else {
+          actions.push_back(dnat(*e));
+        }
+      }
+      Spread(actions, rules);
+    };
+
+    // ClusterIP.
+    if (cluster_eps.empty()) {
+      rs_.sets["no-endpoint-services"].elements[sp.cluster_ip + l4] = "goto reject-chain";
+    } else {
+      Chain c;
+      c.rules.push_back(c_.cluster_cidr.empty()
+                            ? "jump mark-for-masquerade"
+                            : "ip saddr != " + c_.cluster_cidr + " jump mark-for-masquerade");
+      balance(cluster_eps, c.rules);
+      rs_.chains[svc_chain] = std::move(c);
+      rs_.sets["service-ips"].elements[sp.cluster_ip + l4] = "goto " + svc_chain;
+    }
+    if (!external) return;
+
+    // NodePort, externalIPs, LoadBalancer ingress.
+    std::vector<std::string> ext_keys;
+    for (const auto& ip : sp.external_ips) ext_keys.push_back(ip + l4);
+    for (const auto& ip : sp.load_balancer_ips) ext_keys.push_back(ip + l4);
+    const std::string np_key = sp.protocol + " . " + std::to_string(sp.node_port);
+    bool usable = sp.external_policy_local ? !sp.endpoints.empty() : !cluster_eps.empty();
+    if (!usable) {
+      for (const auto& k : ext_keys) rs_.sets["no-endpoint-services"].elements[k] = "goto reject-chain";
+      if (sp.node_port > 0) rs_.sets["no-endpoint-nodeports"].elements[np_key] = "goto reject-chain";
+      return;
+    }
+    Chain c;
+    if (!sp.external_policy_local) {
+      c.rules = {"jump mark-for-masquerade", "goto " + svc_chain};
+    } else {
+      // Pods and the node itself use the cluster-wide endpoints (as upstream does); real
+      // external clients keep their source address and reach this node's endpoints only.
+      if (!c_.cluster_cidr.empty()) c.rules.push_back("ip saddr " + c_.cluster_cidr + " goto " + svc_chain);
+      c.rules.push_back("fib saddr type local jump mark-for-masquerade");
+      c.rules.push_back("fib saddr type local goto " + svc_chain);
+      if (local_eps.empty()) {
+        c.rules.push_back("drop");
+      } else {
+        balance(local_eps, c.rules);
+      }
+      if (cluster_eps.empty()) {
+        // Pods and the node reach no endpoint (a Local internal policy with none here);
+        // reject is not allowed in NAT chains, so they are dropped.
+        rs_.chains[svc_chain].rules = {"drop"};
+      }
+    }
+    rs_.chains[ext_chain] = std::move(c);
+    for (const auto& k : ext_keys) rs_.sets["service-ips"].elements[k] = "goto " + ext_chain;
+    if (sp.node_port > 0) rs_.sets["service-nodeports"].elements[np_key] = "goto " + ext_chain;
+  }
+
+  const RenderConfig& c_;
+  Ruleset rs_;
+};
+
+}  // namespace
+
+std::string ShortHash(const std::string& s) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (unsigned char ch : s) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    out += kAlphabet[h & 31];
+    h >>= 5;
+  }
+  return out;
+}
+
+Ruleset BuildRuleset(const Snapshot& snapshot, const RenderConfig& config) {
+  return Builder(config).Build(snapshot);
+}
+
+}  // namespace kubepp::proxy::nft

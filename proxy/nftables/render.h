@@ -1,0 +1,47 @@
+// The desired nftables table for a Snapshot, in the shape of kube-proxy's nftables mode:
+//
+//   nat hooks (prerouting, output) -> chain services:
+//     ip daddr . meta l4proto . th dport vmap @service-ips        (ClusterIP, externalIPs,
+//                                                                  LoadBalancer ingress IPs)
+//     fib daddr type local  meta l4proto . th dport vmap @service-nodeports
+//   service-<hash>-<ns/name/proto/port>: mark off-cluster sources for masquerade, ClientIP
+//     affinity lookups, then a uniform random choice among the endpoints (cascaded
+//     `numgen random mod k == 0`, see render.cc for why not kube-proxy's vmap) that DNATs;
+//   external-<hash>-...: traffic that came in on a NodePort/external address: always
+//     masqueraded, or (externalTrafficPolicy: Local) sent to this node's endpoints only;
+//   endpoint-<hash>-...__<ip>/<port> (ClientIP affinity only): remember the client, DNAT;
+//   filter hooks (input, forward, output) -> chain no-endpoint-check: a new connection to a
+//     Service port without usable endpoints is rejected (TCP reset, ICMP otherwise);
+//   nat postrouting -> chain masquerading: masquerades marked packets, and hairpin
+//     connections (a DNATed packet whose source and destination are the same endpoint,
+//     looked up in the set hairpin-endpoints).
+// Per-endpoint chains only where affinity needs them keeps the table small: loading and
+// even listing it (which `nft` does before every transaction) costs per chain.
+// The hash keeps chain names unique and stable; the readable tail is for humans.
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include "proxy/nftables/ruleset.h"
+#include "proxy/service_snapshot.h"
+
+namespace kubepp::proxy::nft {
+
+struct RenderConfig {
+  std::string table = "kubepp";
+  // Sources outside it are masqueraded when they reach a ClusterIP (off-node clients,
+  // the host itself). Empty: masquerade every ClusterIP connection.
+  std::string cluster_cidr = "10.244.0.0/16";
+  std::string node_name;  // for externalTrafficPolicy/internalTrafficPolicy Local
+  // Drop packets for 127.0.0.0/8 arriving from outside (route_localnet makes the kernel
+  // accept them, which NodePorts on 127.0.0.1 need), unless they belong to a DNATed flow.
+  bool localhost_nodeports = true;
+};
+
+// 8 characters of base32 over a stable 64-bit hash of `s`.
+std::string ShortHash(const std::string& s);
+
+Ruleset BuildRuleset(const Snapshot& snapshot, const RenderConfig& config);
+
+}  // namespace kubepp::proxy::nft

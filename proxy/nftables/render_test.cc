@@ -1,0 +1,124 @@
+#include "proxy/nftables/render.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "proxy/testutil.h"
+
+namespace kubepp::proxy::nft {
+namespace {
+
+using testing::Service;
+using testing::Slice;
+
+// Compares `text` with testdata/<name>; KUBEPP_UPDATE_GOLDEN=1 rewrites the file instead.
+void CheckGolden(const std::string& name, const std::string& text) {
+  std::string path = std::string(KUBEPP_PROXY_TESTDATA) + "/" + name;
+  if (std::getenv("KUBEPP_UPDATE_GOLDEN")) {
+    std::ofstream(path) << text;
+  }
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::stringstream want;
+  want << in.rdbuf();
+  CHECK(text == want.str());
+}
+
+Snapshot Sample() {
+  return BuildSnapshot(
+      {Service("web", R"({"type":"NodePort","clusterIP":"10.96.0.5","ports":[{"name":"http","port":80,"nodePort":30080}]})"),
+       Service("sticky", R"({"clusterIP":"10.96.0.6","sessionAffinity":"ClientIP",
+           "sessionAffinityConfig":{"clientIP":{"timeoutSeconds":60}},"ports":[{"port":53,"protocol":"UDP"}]})"),
+       Service("empty", R"({"type":"LoadBalancer","clusterIP":"10.96.0.7","externalIPs":["192.0.2.50"],
+           "ports":[{"port":443,"nodePort":31443}]})", R"({"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}})"),
+       Service("local", R"({"type":"NodePort","clusterIP":"10.96.0.8","externalTrafficPolicy":"Local",
+           "ports":[{"port":80,"nodePort":30081}]})")},
+      {Slice("web-a", "web", R"([{"name":"http","port":8080}])",
+             R"([{"addresses":["10.244.1.2"],"nodeName":"n1"},{"addresses":["10.244.2.2"],"nodeName":"n2"}])"),
+       Slice("sticky-a", "sticky", R"([{"port":5353,"protocol":"UDP"}])", R"([{"addresses":["10.244.1.3"]}])"),
+       Slice("local-a", "local", R"([{"port":8080}])",
+             R"([{"addresses":["10.244.1.4"],"nodeName":"n1"},{"addresses":["10.244.2.4"],"nodeName":"n2"}])")});
+}
+
+TEST_CASE("BuildRuleset: the kube-proxy nftables shape (golden)") {
+  RenderConfig config;
+  config.node_name = "n1";
+  Ruleset rs = BuildRuleset(Sample(), config);
+  CheckGolden("sample.nft", RenderFull(rs));
+}
+
+TEST_CASE("BuildRuleset: the random cascade picks each of N endpoints with probability 1/N") {
+  // Rule i fires with probability 1/(N-i) among what earlier rules left.
+  for (int n = 1; n <= 5; ++n) {
+    double left = 1;
+    for (int i = 0; i < n; ++i) {
+      double p = i + 1 < n ? 1.0 / (n - i) : 1.0;
+      CHECK(left * p == Approx(1.0 / n));
+      left *= 1 - p;
+    }
+  }
+}
+
+TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
+  RenderConfig config;
+  config.node_name = "n1";
+  Ruleset rs = BuildRuleset(Sample(), config);
+  const std::string web = "service-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http";
+  const auto& ips = rs.sets.at("service-ips").elements;
+  CHECK(ips.at("10.96.0.5 . tcp . 80") == "goto " + web);
+  CHECK(rs.sets.at("service-nodeports").elements.at("tcp . 30080") ==
+        "goto external-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http");
+  // No endpoints: ClusterIP, external IP, LoadBalancer IP and NodePort all reject.
+  const auto& reject = rs.sets.at("no-endpoint-services").elements;
+  CHECK(reject.count("10.96.0.7 . tcp . 443"));
+  CHECK(reject.count("192.0.2.50 . tcp . 443"));
+  CHECK(reject.count("192.0.2.10 . tcp . 443"));
+  CHECK(rs.sets.at("no-endpoint-nodeports").elements.count("tcp . 31443"));
+  CHECK_FALSE(ips.count("10.96.0.7 . tcp . 443"));
+  // Two endpoints: random choice among both endpoint chains.
+  const auto& rules = rs.chains.at(web).rules;
+  CHECK(rules == std::vector<std::string>{"ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
+                                          "numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.1.2:8080",
+                                          "meta l4proto tcp dnat to 10.244.2.2:8080"});
+  // No chain per endpoint without affinity; hairpin is one set lookup.
+  CHECK(rs.chains.count("endpoint-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http__10.244.1.2/8080") == 0);
+  CHECK(rs.sets.at("hairpin-endpoints").elements.count("10.244.1.2 . 10.244.1.2"));
+}
+
+TEST_CASE("BuildRuleset: externalTrafficPolicy Local uses only this node's endpoints") {
+  RenderConfig config;
+  config.node_name = "n2";
+  Ruleset rs = BuildRuleset(Sample(), config);
+  const std::string id = "ns/local/tcp/";
+  const auto& ext = rs.chains.at("external-" + ShortHash(id) + "-" + id).rules;
+  REQUIRE(!ext.empty());
+  CHECK(ext.back() == "meta l4proto tcp dnat to 10.244.2.4:8080");
+  config.node_name = "n3";
+  rs = BuildRuleset(Sample(), config);
+  CHECK(rs.chains.at("external-" + ShortHash(id) + "-" + id).rules.back() == "drop");
+}
+
+TEST_CASE("BuildRuleset: ClientIP affinity has a timed set per endpoint") {
+  Ruleset rs = BuildRuleset(Sample(), RenderConfig{});
+  const std::string id = "ns/sticky/udp/";
+  const std::string set = "affinity-" + ShortHash(id) + "-" + id + "__10.244.1.3/5353";
+  REQUIRE(rs.sets.count(set));
+  CHECK(rs.sets.at(set).decl == "type ipv4_addr ; flags dynamic,timeout ; timeout 60s ;");
+  const auto& ep = rs.chains.at("endpoint-" + ShortHash(id) + "-" + id + "__10.244.1.3/5353").rules;
+  CHECK(ep == std::vector<std::string>{"update @" + set + " { ip saddr }",
+                                       "meta l4proto udp dnat to 10.244.1.3:5353"});
+  const auto& svc = rs.chains.at("service-" + ShortHash(id) + "-" + id).rules;
+  REQUIRE(svc.size() == 3);
+  CHECK(svc[1] == "ip saddr @" + set + " goto endpoint-" + ShortHash(id) + "-" + id + "__10.244.1.3/5353");
+}
+
+TEST_CASE("ShortHash is stable") {
+  CHECK(ShortHash("ns/web/tcp/http") == ShortHash("ns/web/tcp/http"));
+  CHECK(ShortHash("ns/web/tcp/http") != ShortHash("ns/web/tcp/https"));
+  CHECK(ShortHash("x").size() == 8);
+}
+
+}  // namespace
+}  // namespace kubepp::proxy::nft

@@ -1,0 +1,48 @@
+// The proxy process (one per node): the service proxy (nftables), LoadBalancer addresses,
+// the cluster DNS server and /healthz + /metrics. Flags follow kube-proxy's names where
+// kube-proxy has the flag.
+// Thread safety: Run is called once, from main.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "common/client/kubeconfig.h"
+#include "common/flags.h"
+#include "common/status.h"
+
+namespace kubepp::proxy {
+
+struct ProxyOptions {
+  client::ClientFlags client;
+  std::string hostname_override;  // the node's name; "" = this host's name
+  std::string node_ip;            // "" = the Node's InternalIP, else the first global address
+  std::string mode = "nftables";  // "iptables" is not implemented yet
+  std::string cluster_cidr = "10.244.0.0/16";
+  std::string service_cidr = "10.96.0.0/12";
+  std::string loadbalancer_ip_range;  // "" = the node's address
+  std::string min_sync_period = "1s";
+  std::string sync_period = "1h";  // between full rewrites of the table
+  int healthz_port = 10256;        // on 127.0.0.1; 0 disables
+  bool cleanup = false;
+  // Cluster DNS.
+  bool dns = true;
+  std::string cluster_dns_address = "10.96.0.10";
+  int dns_port = 53;
+  std::string cluster_domain = "cluster.local";
+  std::string resolv_conf = "/etc/resolv.conf";
+  // Names of what the proxy makes on the host (tests run several side by side).
+  std::string table = "kubepp";
+  std::string bridge = "kubepp-svc0";
+};
+
+void AddFlags(FlagSet& flags, ProxyOptions* options);
+
+// Go-style durations: "1h", "30s", "250ms", "1m30s".
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
+
+// Runs until *stop (OK; the rules stay in place), or does the --cleanup and returns.
+Status Run(const ProxyOptions& options, const std::atomic<bool>* stop);
+
+}  // namespace kubepp::proxy

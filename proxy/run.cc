@@ -1,0 +1,276 @@
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/client/event_recorder.h"
+#include "common/http/server.h"
+#include "common/informer/informer.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/util/time.h"
+#include "proxy/dns/server.h"
+#include "proxy/dns/zone_feed.h"
+#include "proxy/host_network.h"
+#include "proxy/loadbalancer.h"
+#include "proxy/nftables/proxier.h"
+#include "proxy/options.h"
+#include "proxy/service_proxy.h"
+
+namespace kubepp::proxy {
+namespace {
+
+constexpr auto kSyncTimeout = std::chrono::minutes(2);
+
+std::string Hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// The first IPv4 address of an interface that is not loopback or one of the virtual
+// links container tooling makes.
+std::string FirstGlobalAddress() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    std::string name = i->ifa_name;
+    for (const char* skip : {"lo", "docker", "kubepp", "cni", "veth", "br-", "kpx"}) {
+      if (name.rfind(skip, 0) == 0) name.clear();
+    }
+    if (name.empty()) continue;
+    found = FormatIpv4(ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr));
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+std::string NodeIp(client::RestClient* client, const ProxyOptions& o, const std::string& node) {
+  if (!o.node_ip.empty()) return o.node_ip;
+  if (auto n = client->Get(client::kNodes, "", node); n.ok()) {
+    if (const api::Value* addrs = api::Find(*n, "status.addresses"); addrs && addrs->IsArray()) {
+      for (const auto& a : addrs->GetArray()) {
+        if (api::GetString(a, "type") == "InternalIP") return api::GetString(a, "address");
+      }
+    }
+  }
+  std::string ip = FirstGlobalAddress();
+  return ip.empty() ? "127.0.0.1" : ip;
+}
+
+// Whether `ip` lies in `cidr` ("10.96.0.0/12").
+bool InCidr(const std::string& ip, const std::string& cidr) {
+  auto slash = cidr.find('/');
+  auto base = ParseIpv4(cidr.substr(0, slash));
+  auto addr = ParseIpv4(ip);
+  if (slash == std::string::npos || !base.ok() || !addr.ok()) return false;
+  int prefix = std::atoi(cidr.c_str() + slash + 1);
+  uint32_t mask = prefix <= 0 ? 0 : prefix >= 32 ? ~0u : ~0u << (32 - prefix);
+  return (*addr & mask) == (*base & mask);
+}
+
+// Reserves the cluster DNS address as the kube-system/kube-dns Service (as kubeadm's
+// addon does) so that the apiserver's allocator never gives it to another Service.
+void EnsureDnsService(client::RestClient* client, const std::string& ip) {
+  std::string body = R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"kube-dns",)"
+                     R"("namespace":"kube-system","labels":{"k8s-app":"kube-dns"}},)"
+                     R"("spec":{"clusterIP":")" + ip + R"(","ports":[)"
+                     R"({"name":"dns","port":53,"protocol":"UDP","targetPort":53},)"
+                     R"({"name":"dns-tcp","port":53,"protocol":"TCP","targetPort":53}]}})";
+  auto doc = api::ParseJson(body);
+  if (!doc.ok()) return;
+  if (client->Get(client::kServices, "kube-system", "kube-dns").ok()) return;
+  auto r = client->Create(client::kServices, "kube-system", *doc);
+  if (!r.ok() && r.status().code() != Code::kAlreadyExists) {
+    LOG(WARNING) << "proxy: cannot reserve " << ip << " as kube-system/kube-dns: "
+                 << r.status().ToString();
+  }
+}
+
+}  // namespace
+
+void AddFlags(FlagSet& flags, ProxyOptions* o) {
+  client::AddClientFlags(flags, &o->client);
+  flags.String("hostname-override", &o->hostname_override, "this node's name (default: hostname)");
+  flags.String("node-ip", &o->node_ip,
+               "this node's address (default: the Node's InternalIP, else the first global address)");
+  flags.String("proxy-mode", &o->mode, "nftables (iptables is not implemented yet)");
+  flags.String("mode", &o->mode, "alias of --proxy-mode");
+  flags.String("cluster-cidr", &o->cluster_cidr,
+               "pod addresses: other sources are masqueraded; forwarding is accepted");
+  flags.String("service-cidr", &o->service_cidr,
+               "ClusterIP range: routed to a local bridge so nothing leaks; forwarding accepted");
+  flags.String("loadbalancer-ip-range", &o->loadbalancer_ip_range,
+               "addresses for LoadBalancer Services: a.b.c.d, a.b.c.d-e.f.g.h or a CIDR "
+               "(default: the node's address, shared)");
+  flags.String("min-sync-period", &o->min_sync_period,
+               "at most one rules update per this period (changes are batched)");
+  flags.String("sync-period", &o->sync_period, "period of full rewrites of the nftables table");
+  flags.Int("healthz-port", &o->healthz_port, "port of /healthz and /metrics on 127.0.0.1 (0: off)");
+  flags.Bool("cleanup", &o->cleanup, "remove every rule, route and link the proxy made, then exit");
+  flags.Bool("dns", &o->dns, "serve cluster DNS");
+  flags.String("cluster-dns-address", &o->cluster_dns_address,
+               "address the DNS server listens on (the kube-dns Service's ClusterIP)");
+  flags.Int("dns-port", &o->dns_port, "DNS port (UDP and TCP)");
+  flags.String("cluster-domain", &o->cluster_domain, "the cluster's DNS domain");
+  flags.String("resolv-conf", &o->resolv_conf,
+               "upstream resolvers for other names (only those on this machine are used)");
+  flags.String("nftables-table", &o->table, "name of the proxy's nftables table (family ip)");
+  flags.String("service-bridge", &o->bridge, "name of the port-less bridge holding service routes");
+}
+
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  double total_ms = 0;
+  size_t i = 0;
+  if (text.empty()) return BadRequest("empty duration");
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (start == i) return BadRequest("bad duration: " + text);
+    double n = std::stod(text.substr(start, i - start));
+    size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string unit = text.substr(unit_start, i - unit_start);
+    if (unit == "ms") total_ms += n;
+    else if (unit == "s") total_ms += n * 1000;
+    else if (unit == "m") total_ms += n * 60000;
+    else if (unit == "h") total_ms += n * 3600000;
+    else return BadRequest("bad duration unit in " + text + " (ms, s, m, h)");
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+}
+
+Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
+  if (o.mode == "iptables") {
+    return BadRequest("--proxy-mode=iptables is not implemented; use nftables");
+  }
+  if (o.mode != "nftables") return BadRequest("unknown --proxy-mode " + o.mode);
+  ASSIGN_OR_RETURN(auto min_sync, ParseDuration(o.min_sync_period));
+  ASSIGN_OR_RETURN(auto full_sync, ParseDuration(o.sync_period));
+
+  HostNetworkConfig host;
+  host.bridge = o.bridge;
+  host.routed_cidrs = {o.service_cidr};
+  host.forward_cidrs = {o.cluster_cidr, o.service_cidr};
+  nft::RenderConfig render;
+  render.table = o.table;
+  render.cluster_cidr = o.cluster_cidr;
+  render.node_name = o.hostname_override.empty() ? Hostname() : o.hostname_override;
+  std::set<std::string> served_here;
+  if (o.dns) {
+    served_here.insert(o.cluster_dns_address);
+    if (!dns::IsLocalAddress(o.cluster_dns_address) || InCidr(o.cluster_dns_address, o.service_cidr)) {
+      host.local_addresses.push_back(o.cluster_dns_address);
+    }
+  }
+  if (!o.loadbalancer_ip_range.empty()) {
+    ASSIGN_OR_RETURN(IpRange r, ParseIpRange(o.loadbalancer_ip_range));
+    // A CIDR range is routed locally like the service CIDR.
+    std::string cidr = r.Cidr();
+    if (cidr.empty() && o.loadbalancer_ip_range.find('/') != std::string::npos) {
+      cidr = o.loadbalancer_ip_range;
+    }
+    if (!cidr.empty() && cidr.find("/32") == std::string::npos) host.routed_cidrs.push_back(cidr);
+  }
+  nft::NftablesProxier proxier(render, served_here);
+
+  if (o.cleanup) {
+    Status a = proxier.Cleanup();
+    Status b = CleanupHostNetwork(host);
+    LOG(INFO) << "proxy: cleanup done";
+    RETURN_IF_ERROR(a);
+    return b;
+  }
+
+  ASSIGN_OR_RETURN(http::ClientOptions client_options, client::ClientOptionsFromFlags(o.client));
+  client_options.user_agent = "kube-proxy/kubepp";
+  ASSIGN_OR_RETURN(auto client, client::HttpRestClient::Create(client_options));
+
+  std::string node_ip = NodeIp(client.get(), o, render.node_name);
+  ASSIGN_OR_RETURN(IpRange lb_range,
+                   ParseIpRange(o.loadbalancer_ip_range.empty() ? node_ip : o.loadbalancer_ip_range));
+  RETURN_IF_ERROR(EnsureHostNetwork(host));
+  LOG(INFO) << "proxy: node " << render.node_name << " (" << node_ip << "), table ip " << o.table
+            << ", service CIDR " << o.service_cidr << " routed to " << o.bridge;
+
+  informer::Informer services(client.get(), client::kServices);
+  informer::Informer slices(client.get(), client::kEndpointSlices);
+  client::EventRecorderOptions event_options;
+  event_options.component = "kube-proxy";
+  event_options.host = render.node_name;
+  client::EventRecorder events(client.get(), event_options);
+  ServiceProxy service_proxy(&services, &slices, &proxier,
+                             {.min_sync_period = min_sync, .full_sync_period = full_sync});
+  LoadBalancerController lb(client.get(), &services, &events, lb_range);
+  dns::Zone zone;
+  dns::ZoneFeed feed(&services, &slices, &zone);
+  std::unique_ptr<dns::Server> dns_server;
+  if (o.dns) {
+    dns::ServerOptions so;
+    so.address = o.cluster_dns_address;
+    so.port = o.dns_port;
+    so.answer.domain = o.cluster_domain;
+    std::ifstream rc(o.resolv_conf);
+    std::stringstream text;
+    text << rc.rdbuf();
+    so.upstreams = dns::LocalNameservers(text.str(), dns::IsLocalAddress,
+                                         {o.cluster_dns_address, o.dns_port});
+    dns_server = std::make_unique<dns::Server>(so, &zone);
+    RETURN_IF_ERROR(dns_server->Start());
+    if (InCidr(o.cluster_dns_address, o.service_cidr)) EnsureDnsService(client.get(), o.cluster_dns_address);
+  }
+
+  std::unique_ptr<http::Server> healthz;
+  if (o.healthz_port > 0) {
+    http::ServerOptions so;
+    so.bind_address = "127.0.0.1";
+    so.port = o.healthz_port;
+    so.threads = 1;
+    healthz = std::make_unique<http::Server>(so, [&](http::Request req,
+                                                     std::shared_ptr<http::ResponseWriter> w) {
+      http::Response resp;
+      if (req.path == "/healthz" || req.path == "/livez") {
+        // kube-proxy's answer shape; 503 until the rules are programmed (or after a failure).
+        resp.status = service_proxy.Healthy() ? 200 : 503;
+        resp.body = R"({"lastUpdated":")" + util::NowRfc3339() + R"(","currentTime":")" +
+                    util::NowRfc3339() + R"(","nodeHealthy":)" +
+                    (service_proxy.Healthy() ? "true" : "false") + "}";
+      } else if (req.path == "/metrics") {
+        resp.content_type = metrics::kContentType;
+        resp.body = metrics::Registry::Default().Render();
+      } else {
+        resp.status = 404;
+        resp.content_type = "text/plain";
+        resp.body = "not found";
+      }
+      w->Send(std::move(resp));
+    });
+    RETURN_IF_ERROR(healthz->Start());
+  }
+
+  services.Start();
+  slices.Start();
+  service_proxy.Start();
+  lb.Start();
+  if (!services.WaitForSync(kSyncTimeout) || !slices.WaitForSync(kSyncTimeout)) {
+    LOG(WARNING) << "proxy: informers not synced yet; rules wait for them";
+  }
+  while (!stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  // The rules stay: traffic keeps flowing while the proxy restarts.
+  if (healthz) healthz->Stop();
+  if (dns_server) dns_server->Stop();
+  lb.Stop();
+  service_proxy.Stop();
+  services.Stop();
+  slices.Stop();
+  return Status::Ok();
+}
+
+}  // namespace kubepp::proxy

@@ -1,0 +1,60 @@
+// The service proxy's control loop: Service and EndpointSlice informers mark the state
+// dirty; one sync thread turns the informers' caches into a Snapshot and hands it to the
+// Proxier, at most once per min_sync_period (changes arriving meanwhile are batched), and
+// rewrites everything every full_sync_period. A failed sync is retried after
+// retry_period, as a full one.
+// Thread safety: Start/Stop from one thread; the accessors from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/informer/informer.h"
+#include "proxy/proxier.h"
+
+namespace kubepp::proxy {
+
+struct ServiceProxyConfig {
+  std::chrono::milliseconds min_sync_period{1000};
+  std::chrono::milliseconds full_sync_period{std::chrono::hours(1)};
+  std::chrono::milliseconds retry_period{2000};
+};
+
+class ServiceProxy {
+ public:
+  // The informers and the proxier must outlive the ServiceProxy; the informers may be
+  // started before or after Start (the first sync waits for both to have synced).
+  ServiceProxy(informer::Informer* services, informer::Informer* slices, Proxier* proxier,
+               ServiceProxyConfig config);
+  ~ServiceProxy();  // Stop()
+
+  void Start();
+  void Stop();
+
+  // Whether the last sync succeeded (false before the first one).
+  bool Healthy() const { return healthy_.load(); }
+  // Successful syncs so far.
+  uint64_t syncs() const { return syncs_.load(); }
+
+ private:
+  void MarkDirty();
+  void Loop();
+
+  informer::Informer* services_;
+  informer::Informer* slices_;
+  Proxier* proxier_;
+  ServiceProxyConfig config_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool dirty_ = true;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<bool> healthy_{false};
+  std::atomic<uint64_t> syncs_{0};
+};
+
+}  // namespace kubepp::proxy

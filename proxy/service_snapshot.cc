@@ -1,0 +1,150 @@
+#include "proxy/service_snapshot.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace kubepp::proxy {
+namespace {
+
+constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
+// Upstream's default ClientIP affinity timeout (3 hours).
+constexpr int kDefaultAffinityTimeout = 10800;
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A condition that is absent counts as true, as the EndpointSlice API says for `ready`.
+bool Condition(const api::Value& endpoint, const char* name, bool absent) {
+  const api::Value* v = api::Find(endpoint, std::string("conditions.") + name);
+  return v && v->IsBool() ? v->GetBool() : absent;
+}
+
+// The usable endpoints of the slice port (port_name, protocol) over all slices.
+std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::string& protocol,
+                                   const std::vector<ObjectPtr>& slices) {
+  std::set<std::pair<std::string, int>> seen;
+  std::vector<Endpoint> ready, terminating;
+  for (const auto& slice : slices) {
+    std::string type = api::GetString(*slice, "addressType", "IPv4");
+    if (type != "IPv4") continue;
+    const api::Value* ports = api::Find(*slice, "ports");
+    if (!ports || !ports->IsArray()) continue;
+    int port = 0;
+    for (const auto& p : ports->GetArray()) {
+      if (api::GetString(p, "name") == port_name &&
+          Lower(api::GetString(p, "protocol", "TCP")) == protocol) {
+        port = static_cast<int>(api::GetInt(p, "port"));
+      }
+    }
+    if (port <= 0 || port > 65535) continue;
+    const api::Value* eps = api::Find(*slice, "endpoints");
+    if (!eps || !eps->IsArray()) continue;
+    for (const auto& e : eps->GetArray()) {
+      const api::Value* addrs = api::Find(e, "addresses");
+      if (!addrs || !addrs->IsArray() || addrs->Empty() || !(*addrs)[0].IsString()) continue;
+      // Upstream uses only the first address of an endpoint.
+      Endpoint ep{std::string(api::View((*addrs)[0])), port, api::GetString(e, "nodeName")};
+      if (!seen.insert({ep.ip, port}).second) continue;
+      bool is_ready = Condition(e, "ready", true);
+      bool serving = Condition(e, "serving", is_ready);
+      bool is_terminating = Condition(e, "terminating", false);
+      if (is_ready) {
+        ready.push_back(std::move(ep));
+      } else if (serving && is_terminating) {
+        terminating.push_back(std::move(ep));
+      }
+    }
+  }
+  auto& use = ready.empty() ? terminating : ready;
+  std::sort(use.begin(), use.end(), [](const Endpoint& a, const Endpoint& b) {
+    return std::tie(a.ip, a.port) < std::tie(b.ip, b.port);
+  });
+  return std::move(use);
+}
+
+std::vector<std::string> Strings(const api::Value& v, const char* path) {
+  std::vector<std::string> out;
+  const api::Value* arr = api::Find(v, path);
+  if (!arr || !arr->IsArray()) return out;
+  for (const auto& s : arr->GetArray()) {
+    if (s.IsString()) out.emplace_back(api::View(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
+
+std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices) {
+  std::map<std::string, std::vector<ObjectPtr>> out;
+  for (const auto& s : slices) {
+    auto labels = api::GetStringMap(*s, "metadata.labels");
+    auto it = labels.find(kServiceNameLabel);
+    if (it == labels.end()) continue;
+    out[api::GetString(*s, "metadata.namespace") + "/" + it->second].push_back(s);
+  }
+  return out;
+}
+
+std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector<ObjectPtr>& slices) {
+  std::vector<ServicePort> out;
+  std::string type = api::GetString(svc, "spec.type", "ClusterIP");
+  std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
+  if (type == "ExternalName" || cluster_ip.empty() || cluster_ip == "None") return out;
+  const api::Value* ports = api::Find(svc, "spec.ports");
+  if (!ports || !ports->IsArray()) return out;
+
+  ServicePort base;
+  base.ns = api::GetString(svc, "metadata.namespace");
+  base.name = api::GetString(svc, "metadata.name");
+  base.cluster_ip = cluster_ip;
+  base.external_ips = Strings(svc, "spec.externalIPs");
+  if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
+    for (const auto& i : ing->GetArray()) {
+      std::string ip = api::GetString(i, "ip");
+      if (!ip.empty()) base.load_balancer_ips.push_back(ip);
+    }
+  }
+  if (api::GetString(svc, "spec.sessionAffinity") == "ClientIP") {
+    base.affinity_timeout_seconds = static_cast<int>(api::GetInt(
+        svc, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", kDefaultAffinityTimeout));
+    if (base.affinity_timeout_seconds <= 0) base.affinity_timeout_seconds = kDefaultAffinityTimeout;
+  }
+  base.external_policy_local = api::GetString(svc, "spec.externalTrafficPolicy") == "Local";
+  base.internal_policy_local = api::GetString(svc, "spec.internalTrafficPolicy") == "Local";
+  bool node_ports = type == "NodePort" || type == "LoadBalancer";
+
+  for (const auto& p : ports->GetArray()) {
+    ServicePort sp = base;
+    sp.port_name = api::GetString(p, "name");
+    sp.protocol = Lower(api::GetString(p, "protocol", "TCP"));
+    sp.port = static_cast<int>(api::GetInt(p, "port"));
+    if (node_ports) sp.node_port = static_cast<int>(api::GetInt(p, "nodePort"));
+    if (sp.port <= 0 || sp.port > 65535) continue;
+    if (sp.protocol != "tcp" && sp.protocol != "udp" && sp.protocol != "sctp") continue;
+    sp.endpoints = EndpointsFor(sp.port_name, sp.protocol, slices);
+    out.push_back(std::move(sp));
+  }
+  return out;
+}
+
+Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<ObjectPtr>& slices) {
+  auto by_service = SlicesByService(slices);
+  static const std::vector<ObjectPtr> kNone;
+  Snapshot snap;
+  for (const auto& svc : services) {
+    auto it = by_service.find(api::GetString(*svc, "metadata.namespace") + "/" +
+                              api::GetString(*svc, "metadata.name"));
+    auto ports = ServicePortsOf(*svc, it == by_service.end() ? kNone : it->second);
+    for (auto& p : ports) snap.ports.push_back(std::move(p));
+  }
+  std::sort(snap.ports.begin(), snap.ports.end(),
+            [](const ServicePort& a, const ServicePort& b) { return a.Id() < b.Id(); });
+  return snap;
+}
+
+}  // namespace kubepp::proxy
