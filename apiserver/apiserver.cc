@@ -91,6 +91,45 @@ Status Api::Bootstrap(int served_port) {
             R"("ports":[{"name":"https","port":443,"protocol":"TCP","targetPort":)" +
             std::to_string(served_port) + R"(}]},"status":{"loadBalancer":{}}})"));
   }
+  // The `kubernetes` Service has no selector: its endpoints are the apiserver itself,
+  // written here as upstream's endpoint reconciler does (kept current on every start).
+  std::string self_ip = options_.bind_address == "0.0.0.0" ? "127.0.0.1" : options_.bind_address;
+  std::string port = std::to_string(served_port);
+  auto upsert = [&](const std::string& resource, const std::string& json) -> Status {
+    auto doc = api::ParseJson(json);
+    if (!doc.ok()) return doc.status();
+    auto& a = doc->GetAllocator();
+    ObjectPtr cur = storage_->Get(resource, "default", "kubernetes");
+    if (cur != nullptr) {
+      auto old = api::ParseJson(cur->json);
+      if (old.ok()) {
+        for (const char* f : {"metadata.uid", "metadata.creationTimestamp"}) {
+          api::SetString(*doc, f, api::GetString(*old, f), a);
+        }
+      }
+    } else {
+      api::SetString(*doc, "metadata.uid", util::NewUuid(), a);
+      api::SetString(*doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
+    }
+    Write w;
+    w.kind = cur ? Write::Kind::kUpdate : Write::Kind::kCreate;
+    w.resource = resource;
+    w.ns = "default";
+    w.name = "kubernetes";
+    w.object = std::move(*doc);
+    return storage_->SubmitAndWait(std::move(w)).status();
+  };
+  RETURN_IF_ERROR(upsert(
+      "endpoints",
+      R"({"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"kubernetes","namespace":"default","labels":{"endpointslice.kubernetes.io/skip-mirror":"true"}},)"
+      R"("subsets":[{"addresses":[{"ip":")" + self_ip + R"("}],"ports":[{"name":"https","port":)" + port +
+          R"(,"protocol":"TCP"}]}]})"));
+  RETURN_IF_ERROR(upsert(
+      "endpointslices.discovery.k8s.io",
+      R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"kubernetes","namespace":"default","labels":{"kubernetes.io/service-name":"kubernetes"}},)"
+      R"("addressType":"IPv4","endpoints":[{"addresses":[")" + self_ip +
+          R"("],"conditions":{"ready":true}}],"ports":[{"name":"https","port":)" + port +
+          R"(,"protocol":"TCP"}]})"));
   return Status::Ok();
 }
 
