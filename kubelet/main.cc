@@ -1,6 +1,7 @@
 // kubelet: the node agent (see kubelet/kubelet.h).
 //   kubelet [flags]                           run
 //   kubelet import-image [--root-dir D] FILE  import a docker-save / OCI-layout tarball
+//   kubelet teardown [--root-dir D]           remove every pod of a stopped runc node
 //   kubelet shim ...                          internal: watches one runc container
 #include <signal.h>
 
@@ -20,7 +21,8 @@ int main(int argc, char** argv) {
 
   kubelet::KubeletOptions options;
   FlagSet flags("kubelet", "Runs the pods bound to this node (kubelet).\n"
-                           "Subcommand: import-image FILE... (into --root-dir's image store).");
+                           "Subcommands: import-image FILE... (into --root-dir's image store);\n"
+                           "teardown (remove every pod sandbox and container of --root-dir).");
   kubelet::AddFlags(flags, &options);
   if (auto st = flags.Parse(argc, argv); !st.ok()) {
     std::fprintf(stderr, "kubelet: %s\n", st.message().c_str());
@@ -28,6 +30,14 @@ int main(int argc, char** argv) {
   }
   if (flags.help_requested()) {
     std::fputs(flags.Usage().c_str(), stdout);
+    return 0;
+  }
+  if (!flags.args().empty() && flags.args()[0] == "teardown") {
+    Status st = kubelet::Teardown(options);
+    if (!st.ok()) {
+      std::fprintf(stderr, "kubelet: %s\n", st.message().c_str());
+      return 1;
+    }
     return 0;
   }
   if (!flags.args().empty()) {
