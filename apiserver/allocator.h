@@ -54,8 +54,4 @@ class PortAllocator {
   std::set<int> used_;
 };
 
-// Parses a dotted IPv4 address. Returns false when malformed.
-bool ParseIpv4(const std::string& s, uint32_t* out);
-std::string FormatIpv4(uint32_t ip);
-
 }  // namespace kubepp::apiserver

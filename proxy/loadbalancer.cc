@@ -1,5 +1,7 @@
 #include "proxy/loadbalancer.h"
 
+#include "common/net/ipv4.h"
+
 #include <arpa/inet.h>
 
 #include "common/log.h"
@@ -24,25 +26,12 @@ std::vector<std::string> IngressIps(const api::Value& svc) {
 
 }  // namespace
 
-Result<uint32_t> ParseIpv4(const std::string& text) {
-  in_addr a{};
-  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return BadRequest("not an IPv4 address: " + text);
-  return ntohl(a.s_addr);
-}
-
-std::string FormatIpv4(uint32_t ip) {
-  in_addr a{htonl(ip)};
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &a, buf, sizeof buf);
-  return buf;
-}
-
 std::string IpRange::Cidr() const {
   uint64_t size = uint64_t(last) - first + 1;
   for (int prefix = 0; prefix <= 32; ++prefix) {
     uint64_t block = uint64_t(1) << (32 - prefix);
     if (block == size) {
-      return first % block == 0 ? FormatIpv4(first) + "/" + std::to_string(prefix) : "";
+      return first % block == 0 ? net::FormatIpv4(first) + "/" + std::to_string(prefix) : "";
     }
   }
   return "";
@@ -50,13 +39,13 @@ std::string IpRange::Cidr() const {
 
 Result<IpRange> ParseIpRange(const std::string& spec) {
   if (auto dash = spec.find('-'); dash != std::string::npos) {
-    ASSIGN_OR_RETURN(uint32_t a, ParseIpv4(spec.substr(0, dash)));
-    ASSIGN_OR_RETURN(uint32_t b, ParseIpv4(spec.substr(dash + 1)));
+    ASSIGN_OR_RETURN(uint32_t a, net::ParseIpv4(spec.substr(0, dash)));
+    ASSIGN_OR_RETURN(uint32_t b, net::ParseIpv4(spec.substr(dash + 1)));
     if (b < a) return BadRequest("empty address range: " + spec);
     return IpRange{a, b};
   }
   if (auto slash = spec.find('/'); slash != std::string::npos) {
-    ASSIGN_OR_RETURN(uint32_t base, ParseIpv4(spec.substr(0, slash)));
+    ASSIGN_OR_RETURN(uint32_t base, net::ParseIpv4(spec.substr(0, slash)));
     int prefix = -1;
     try {
       prefix = std::stoi(spec.substr(slash + 1));
@@ -71,14 +60,14 @@ Result<IpRange> ParseIpRange(const std::string& spec) {
     }
     return r;
   }
-  ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(spec));
+  ASSIGN_OR_RETURN(uint32_t ip, net::ParseIpv4(spec));
   return IpRange{ip, ip};
 }
 
 Result<std::string> PickAddress(const IpRange& range, const std::set<std::string>& used) {
-  if (range.first == range.last) return FormatIpv4(range.first);
+  if (range.first == range.last) return net::FormatIpv4(range.first);
   for (uint64_t ip = range.first; ip <= range.last; ++ip) {
-    std::string s = FormatIpv4(static_cast<uint32_t>(ip));
+    std::string s = net::FormatIpv4(static_cast<uint32_t>(ip));
     if (!used.count(s)) return s;
   }
   return Unavailable("every address of the LoadBalancer range is in use");

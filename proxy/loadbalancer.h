@@ -28,8 +28,6 @@ struct IpRange {
   std::string Cidr() const;
 };
 
-Result<uint32_t> ParseIpv4(const std::string& text);
-std::string FormatIpv4(uint32_t ip);
 // "a.b.c.d", "a.b.c.d-e.f.g.h" or "a.b.c.d/nn" (network and broadcast addresses of a /30
 // or larger block are left out).
 Result<IpRange> ParseIpRange(const std::string& spec);

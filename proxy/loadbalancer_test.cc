@@ -1,4 +1,5 @@
 #include "proxy/loadbalancer.h"
+#include "common/net/ipv4.h"
 
 #include <catch2/catch.hpp>
 #include <thread>
@@ -11,15 +12,15 @@ namespace {
 TEST_CASE("ParseIpRange: single address, dash range and CIDR") {
   auto one = ParseIpRange("192.0.2.7");
   REQUIRE(one.ok());
-  CHECK(FormatIpv4(one->first) == "192.0.2.7");
+  CHECK(net::FormatIpv4(one->first) == "192.0.2.7");
   CHECK(one->first == one->last);
   auto dash = ParseIpRange("192.0.2.10-192.0.2.12");
   REQUIRE(dash.ok());
   CHECK(dash->last - dash->first == 2);
   auto cidr = ParseIpRange("192.0.2.0/30");
   REQUIRE(cidr.ok());
-  CHECK(FormatIpv4(cidr->first) == "192.0.2.1");  // network and broadcast left out
-  CHECK(FormatIpv4(cidr->last) == "192.0.2.2");
+  CHECK(net::FormatIpv4(cidr->first) == "192.0.2.1");  // network and broadcast left out
+  CHECK(net::FormatIpv4(cidr->last) == "192.0.2.2");
   CHECK(IpRange{0xC0000200, 0xC00002FF}.Cidr() == "192.0.2.0/24");
   CHECK(dash->Cidr() == "");
   CHECK_FALSE(ParseIpRange("192.0.2.12-192.0.2.10").ok());

@@ -11,6 +11,7 @@
 #include "common/http/server.h"
 #include "common/informer/informer.h"
 #include "common/log.h"
+#include "common/net/ipv4.h"
 #include "common/metrics.h"
 #include "common/util/time.h"
 #include "proxy/dns/server.h"
@@ -45,7 +46,7 @@ std::string FirstGlobalAddress() {
       if (name.rfind(skip, 0) == 0) name.clear();
     }
     if (name.empty()) continue;
-    found = FormatIpv4(ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr));
+    found = net::FormatIpv4(ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr));
   }
   freeifaddrs(list);
   return found;
@@ -66,13 +67,9 @@ std::string NodeIp(client::RestClient* client, const ProxyOptions& o, const std:
 
 // Whether `ip` lies in `cidr` ("10.96.0.0/12").
 bool InCidr(const std::string& ip, const std::string& cidr) {
-  auto slash = cidr.find('/');
-  auto base = ParseIpv4(cidr.substr(0, slash));
-  auto addr = ParseIpv4(ip);
-  if (slash == std::string::npos || !base.ok() || !addr.ok()) return false;
-  int prefix = std::atoi(cidr.c_str() + slash + 1);
-  uint32_t mask = prefix <= 0 ? 0 : prefix >= 32 ? ~0u : ~0u << (32 - prefix);
-  return (*addr & mask) == (*base & mask);
+  auto c = net::ParseIpv4Cidr(cidr);
+  auto addr = net::ParseIpv4(ip);
+  return c.ok() && addr.ok() && c->Contains(*addr);
 }
 
 // Reserves the cluster DNS address as the kube-system/kube-dns Service (as kubeadm's
