@@ -347,7 +347,6 @@ Status Api::CheckNamespace(const RequestInfo& info, const std::string& ns,
 void Api::Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w) {
   std::string path = req.path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
-  const std::string& m = req.method;
   auto send = [&](std::string body, std::string type = "application/json") {
     http::Response r;
     r.content_type = std::move(type);
@@ -402,7 +401,6 @@ void Api::Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w) {
   if (!info->name.empty() && info->resource->namespaced && info->ns.empty()) {
     return SendStatus(w, NotFound("the server could not find the requested resource"));
   }
-  (void)m;
   auto metered = std::make_shared<MeteredWriter>(w, VerbOf(req, *info), info->resource->QualifiedName());
   HandleResource(req, *info, metered);
 }

@@ -436,7 +436,7 @@ static Status CheckUserPrecondition(const api::Value& doc, const StoredObject& c
 
 namespace {
 
-std::string ScaleJson(const ResourceInfo& r, const api::Value& obj) {
+std::string ScaleJson(const api::Value& obj) {
   std::string selector;
   auto sel = api::LabelSelector::FromJson(api::Find(obj, "spec.selector"));
   if (sel.ok()) selector = sel->ToString();
@@ -452,7 +452,6 @@ std::string ScaleJson(const ResourceInfo& r, const api::Value& obj) {
   api::SetInt(s, "spec.replicas", api::GetInt(obj, "spec.replicas", 0), a);
   api::SetInt(s, "status.replicas", api::GetInt(obj, "status.replicas", 0), a);
   if (!selector.empty()) api::SetString(s, "status.selector", selector, a);
-  (void)r;
   return api::ToJson(s);
 }
 
@@ -463,7 +462,7 @@ void Api::GetScale(const http::Request& req, const RequestInfo& info, const Writ
   if (obj == nullptr) return SendStatus(w, NotFoundStatus(*info.resource, info.name));
   auto doc = api::ParseJson(obj->json);
   if (!doc.ok()) return SendStatus(w, doc.status());
-  SendJson(req, w, 200, ScaleJson(*info.resource, *doc));
+  SendJson(req, w, 200, ScaleJson(*doc));
 }
 
 Result<api::Document> Api::Rescale(const ResourceInfo& r, const StoredObject& cur,
@@ -487,7 +486,7 @@ Api::Done Api::RespondScale(const http::Request& req, const Writer& w, const Res
   return [this, slim = std::move(slim), w, &r](Result<ObjectPtr> res) {
     if (!res.ok()) return SendStatus(w, res.status());
     auto d = api::ParseJson((*res)->json);
-    SendJson(slim, w, 200, d.ok() ? ScaleJson(r, *d) : (*res)->json);
+    SendJson(slim, w, 200, d.ok() ? ScaleJson(*d) : (*res)->json);
   };
 }
 
@@ -577,7 +576,7 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
     return GuaranteedUpdate(
         info, info.ns, info.name, dry_run,
         [this, apply, &r](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
-          auto scale = api::ParseJson(ScaleJson(r, doc));
+          auto scale = api::ParseJson(ScaleJson(doc));
           if (!scale.ok()) return scale.status();
           RETURN_IF_ERROR(apply(*scale));
           return Rescale(r, cur, std::move(doc), *scale);
