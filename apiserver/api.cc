@@ -281,9 +281,15 @@ void Api::SendStatus(const Writer& w, const Status& st) {
   w->Send(std::move(r));
 }
 
-void Api::SendJson(const http::Request& req, const Writer& w, int code, std::string json) {
+void Api::SendJson(const http::Request& req, const Writer& w, int code, std::string json,
+                   const std::vector<std::string>& warnings) {
   http::Response r;
   r.status = code;
+  for (const auto& text : warnings) {
+    std::string quoted;
+    api::AppendQuoted(quoted, text);
+    r.headers.push_back({"Warning", "299 - " + quoted});
+  }
   std::string_view accept = req.Header("accept");
   if (accept.find("application/yaml") != std::string_view::npos &&
       accept.find("json") == std::string_view::npos) {
@@ -303,7 +309,8 @@ void Api::SendJson(const http::Request& req, const Writer& w, int code, std::str
   w->Send(std::move(r));
 }
 
-void Api::SendObject(const http::Request& req, const Writer& w, int code, const ObjectPtr& obj) {
+void Api::SendObject(const http::Request& req, const Writer& w, int code, const ObjectPtr& obj,
+                     const std::vector<std::string>& warnings) {
   if (WantsTable(req)) {
     const ResourceInfo* r = nullptr;
     for (const auto& ri : AllResources()) {
@@ -311,21 +318,22 @@ void Api::SendObject(const http::Request& req, const Writer& w, int code, const 
     }
     auto include = ParseIncludeObject(req.Query("includeObject"));
     if (r != nullptr && include.ok()) {
-      SendJson(req, w, code, TableRow(*r, obj->json, *include));
+      SendJson(req, w, code, TableRow(*r, obj->json, *include), warnings);
       return;
     }
   }
-  SendJson(req, w, code, obj->json);
+  SendJson(req, w, code, obj->json, warnings);
 }
 
-Api::Done Api::Respond(const http::Request& req, const Writer& w, int code) {
+Api::Done Api::Respond(const http::Request& req, const Writer& w, int code,
+                       std::vector<std::string> warnings) {
   // Copy what the response needs: the request dies with the handler's frame.
   http::Request slim;
   slim.headers = req.headers;
   slim.query = req.query;
-  return [this, slim = std::move(slim), w, code](Result<ObjectPtr> r) {
+  return [this, slim = std::move(slim), w, code, warnings = std::move(warnings)](Result<ObjectPtr> r) {
     if (!r.ok()) return SendStatus(w, r.status());
-    SendObject(slim, w, code, *r);
+    SendObject(slim, w, code, *r, warnings);
   };
 }
 

@@ -81,11 +81,15 @@ class Api {
   void ReleaseServiceAddresses(const api::Value& svc, const api::Value* keep);
 
   // --- helpers ---
-  void SendObject(const http::Request& req, const Writer& w, int code, const ObjectPtr& obj);
-  void SendJson(const http::Request& req, const Writer& w, int code, std::string json);
+  // `warnings` become `Warning: 299 - "<text>"` headers (kubectl prints them).
+  void SendObject(const http::Request& req, const Writer& w, int code, const ObjectPtr& obj,
+                  const std::vector<std::string>& warnings = {});
+  void SendJson(const http::Request& req, const Writer& w, int code, std::string json,
+                const std::vector<std::string>& warnings = {});
   static void SendStatus(const Writer& w, const Status& st);
   // Adapts a write completion into a response.
-  Done Respond(const http::Request& req, const Writer& w, int code);
+  Done Respond(const http::Request& req, const Writer& w, int code,
+               std::vector<std::string> warnings = {});
   Status CheckNamespace(const RequestInfo& info, const std::string& ns, const std::string& name,
                         bool creating);
 

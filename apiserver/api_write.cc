@@ -106,6 +106,16 @@ int64_t PodGracePeriod(const api::Value& pod, const api::Value* options) {
 // declare are an error naming each, as upstream's strict decoding.
 bool IsStrict(const http::Request& req) { return req.Query("fieldValidation") == "Strict"; }
 
+// fieldValidation=Warn, upstream's default: unknown fields become response warnings.
+std::vector<std::string> FieldWarnings(const http::Request& req, const ResourceInfo& r,
+                                       const api::Value& obj) {
+  std::string mode = req.Query("fieldValidation", "Warn");
+  std::vector<std::string> out;
+  if (mode != "Warn") return out;
+  for (auto& f : UnknownFields(r.ApiVersion(), r.kind, obj)) out.push_back("unknown field \"" + f + "\"");
+  return out;
+}
+
 Status CheckKnownFields(const ResourceInfo& r, const api::Value& obj) {
   std::vector<std::string> unknown = UnknownFields(r.ApiVersion(), r.kind, obj);
   if (unknown.empty()) return Status::Ok();
@@ -245,6 +255,7 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   if (IsStrict(req)) {
     if (auto st = CheckKnownFields(r, doc); !st.ok()) return SendStatus(w, st);
   }
+  std::vector<std::string> warnings = FieldWarnings(req, r, doc);
   api::Ensure(doc, "metadata", a);
   std::string ns = info.ns;
   if (r.namespaced) {
@@ -300,7 +311,7 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   api::Document keep;
   if (is_service) keep = api::Clone(doc);
   write.object = std::move(doc);
-  auto respond = Respond(req, w, 201);
+  auto respond = Respond(req, w, 201, std::move(warnings));
   storage_->Submit(std::move(write), [this, is_service, keep = std::make_shared<api::Document>(std::move(keep)), respond, &r, name](Result<ObjectPtr> res) {
     if (!res.ok() && is_service) ReleaseServiceAddresses(*keep, nullptr);
     if (!res.ok() && res.status().code() == Code::kAlreadyExists) {
@@ -499,13 +510,17 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
     return SendStatus(w, BadRequest("the name of the object (" + n +
                                     ") does not match the name on the URL (" + info.name + ")"));
   }
-  if (info.subresource.empty() && IsStrict(req)) {
-    if (auto st = CheckKnownFields(*info.resource, *body); !st.ok()) return SendStatus(w, st);
+  std::vector<std::string> warnings;
+  if (info.subresource.empty()) {
+    if (IsStrict(req)) {
+      if (auto st = CheckKnownFields(*info.resource, *body); !st.ok()) return SendStatus(w, st);
+    }
+    warnings = FieldWarnings(req, *info.resource, *body);
   }
   auto shared_body = std::make_shared<api::Document>(std::move(*body));
   const ResourceInfo& r = *info.resource;
   std::string sub = info.subresource;
-  Done done = Respond(req, w, 200);
+  Done done = Respond(req, w, 200, std::move(warnings));
   if (sub == "scale") {
     return GuaranteedUpdate(
         info, info.ns, info.name, IsDryRun(req),
