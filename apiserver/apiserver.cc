@@ -1,10 +1,20 @@
 #include "apiserver/apiserver.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "apiserver/api.h"
+#include "apiserver/authn.h"
+#include "apiserver/pki.h"
 #include "apiserver/resources.h"
+#include "common/client/kubeconfig.h"
 #include "common/log.h"
+#include "common/util/file.h"
 #include "common/util/random.h"
 #include "common/util/time.h"
 
@@ -20,14 +30,99 @@ class ApiServerImpl : public ApiServer {
  public:
   ~ApiServerImpl() override { Stop(); }
   int port() const override { return server_->port(); }
+  int secure_port() const override { return secure_server_ ? secure_server_->port() : 0; }
   void Stop() override {
+    if (secure_server_) secure_server_->Stop();
     if (server_) server_->Stop();
     api_.reset();
   }
 
   std::unique_ptr<Api> api_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Server> secure_server_;
 };
+
+bool IsWildcard(const std::string& addr) { return addr == "0.0.0.0" || addr == "::"; }
+
+// The machine's IPv4 addresses other than loopback: what clients on other nodes dial
+// when the server listens on every interface.
+std::vector<std::string> HostAddresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN];
+    auto* sin = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf) == nullptr) continue;
+    std::string ip = buf;
+    if (!IsLoopback(ip) && std::find(out.begin(), out.end(), ip) == out.end()) out.push_back(ip);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// What the secure port serves with.
+struct TlsSetup {
+  std::string cert_file, key_file, client_ca_file;
+  bool generated = false;  // from EnsurePki: `pki` is set
+  pki::PkiFiles pki;
+};
+
+// The given certificate files, or the generated PKI (created or reused) whose serving
+// certificate covers every name clients use: localhost, the bind address (or, when
+// that is every interface, the host's addresses and name), the `kubernetes` Service's
+// IP and its DNS names.
+Result<TlsSetup> PrepareTls(const ApiServerOptions& o, const std::string& service_ip) {
+  if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
+    return BadRequest("--tls-cert-file and --tls-private-key-file must be given together");
+  }
+  TlsSetup t;
+  t.cert_file = o.tls_cert_file;
+  t.key_file = o.tls_private_key_file;
+  t.client_ca_file = o.client_ca_file;
+  if (!t.cert_file.empty()) return t;
+  pki::PkiOptions p;
+  p.dir = (std::filesystem::path(o.data_dir) / "pki").string();
+  p.serving_dns_names = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                         "kubernetes.default.svc.cluster.local"};
+  p.serving_ip_addresses = {"127.0.0.1", service_ip};
+  auto add_ip = [&](const std::string& ip) {
+    auto& v = p.serving_ip_addresses;
+    if (std::find(v.begin(), v.end(), ip) == v.end()) v.push_back(ip);
+  };
+  if (IsWildcard(o.bind_address)) {
+    for (const auto& ip : HostAddresses()) add_ip(ip);
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
+      p.serving_dns_names.push_back(host);
+    }
+  } else if (o.bind_address != "localhost") {
+    add_ip(o.bind_address);
+  }
+  ASSIGN_OR_RETURN(t.pki, pki::EnsurePki(p));
+  t.generated = true;
+  t.cert_file = t.pki.serving_cert;
+  t.key_file = t.pki.serving_key;
+  if (t.client_ca_file.empty()) t.client_ca_file = t.pki.ca_cert;
+  return t;
+}
+
+// <data-dir>/pki/admin.kubeconfig: the admin client certificate and the CA inline, so
+// the file works when copied elsewhere.
+Status WriteAdminKubeconfig(const ApiServerOptions& o, const TlsSetup& t, int port) {
+  client::KubeconfigParams k;
+  std::string host = IsWildcard(o.bind_address) || IsLoopback(o.bind_address) ? "127.0.0.1"
+                                                                              : o.bind_address;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  k.server = "https://" + host + ":" + std::to_string(port);
+  ASSIGN_OR_RETURN(k.ca_data, util::ReadFile(t.pki.ca_cert));
+  ASSIGN_OR_RETURN(k.client_cert_data, util::ReadFile(t.pki.admin_cert));
+  ASSIGN_OR_RETURN(k.client_key_data, util::ReadFile(t.pki.admin_key));
+  k.name = "kubepp-admin";
+  return client::WriteKubeconfig(
+      (std::filesystem::path(t.pki.admin_cert).parent_path() / "admin.kubeconfig").string(), k);
+}
 
 Result<PortAllocator> ParsePortRange(const std::string& range) {
   int first = 0, last = 0;
@@ -134,14 +229,15 @@ Status Api::Bootstrap(int served_port) {
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options) {
-  if (!IsLoopback(options.bind_address)) {
+  const std::string& plain_address =
+      options.insecure_bind_address.empty() ? options.bind_address : options.insecure_bind_address;
+  if (!IsLoopback(plain_address)) {
     if (!options.insecure_allow_any_address) {
-      return BadRequest("refusing to serve unauthenticated plain HTTP on " +
-                        options.bind_address +
+      return BadRequest("refusing to serve unauthenticated plain HTTP on " + plain_address +
                         ": anyone who reaches it controls every node; bind a loopback address "
                         "or pass --insecure-allow-any-address");
     }
-    LOG(WARNING) << "serving UNAUTHENTICATED plain HTTP on " << options.bind_address
+    LOG(WARNING) << "serving UNAUTHENTICATED plain HTTP on " << plain_address
                  << ": anyone who can reach this address controls the cluster";
   }
   std::error_code ec;
@@ -149,6 +245,17 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   if (ec) return Internal("cannot create data dir " + options.data_dir + ": " + ec.message());
   ASSIGN_OR_RETURN(auto ips, IpAllocator::Create(options.service_cluster_ip_range));
   ASSIGN_OR_RETURN(auto ports, ParsePortRange(options.service_node_port_range));
+  std::shared_ptr<const Authenticator> authenticator;
+  TlsSetup tls;
+  if (options.secure_port != 0) {
+    ASSIGN_OR_RETURN(tls, PrepareTls(options, ips.First()));
+    RETURN_IF_ERROR(pki::ReportExpiry("serving", tls.cert_file));
+    if (!tls.client_ca_file.empty()) RETURN_IF_ERROR(pki::ReportExpiry("ca", tls.client_ca_file));
+    AuthnOptions ao;
+    ao.anonymous = options.anonymous_auth;
+    ao.token_auth_file = options.token_auth_file;
+    ASSIGN_OR_RETURN(authenticator, Authenticator::Create(ao));
+  }
   SqliteOptions so;
   so.path = (std::filesystem::path(options.data_dir) / "kubepp.db").string();
   so.history = static_cast<size_t>(options.watch_history);
@@ -156,19 +263,46 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   auto impl = std::make_unique<ApiServerImpl>();
   impl->api_ = std::make_unique<Api>(options, std::move(storage), std::move(ips), std::move(ports));
   http::ServerOptions ho;
-  ho.bind_address = options.bind_address;
+  ho.bind_address = plain_address;
   ho.port = options.port;
   ho.threads = options.threads;
   ho.max_inflight = options.max_requests_inflight;
   Api* api = impl->api_.get();
+  // The secure port first: once the plain port answers (what scripts wait for), the
+  // admin kubeconfig is in place.
+  if (options.secure_port != 0) {
+    http::ServerOptions hso = ho;
+    hso.bind_address = options.bind_address;
+    hso.port = options.secure_port;
+    hso.tls_cert_file = tls.cert_file;
+    hso.tls_key_file = tls.key_file;
+    hso.client_ca_file = tls.client_ca_file;
+    impl->secure_server_ = std::make_unique<http::Server>(
+        hso, WithAuthentication(authenticator,
+                               [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+                                 api->Handle(std::move(req), std::move(w));
+                               }));
+    RETURN_IF_ERROR(impl->secure_server_->Start());
+    if (tls.generated && tls.client_ca_file == tls.pki.ca_cert) {
+      RETURN_IF_ERROR(WriteAdminKubeconfig(options, tls, impl->secure_server_->port()));
+    }
+  }
+  // The plain port trusts whoever reaches it (loopback), as upstream's insecure port.
   impl->server_ = std::make_unique<http::Server>(
       ho, [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+        req.user = "system:unsecured";
+        req.groups = {"system:masters", kAuthenticatedGroup};
         api->Handle(std::move(req), std::move(w));
       });
   RETURN_IF_ERROR(impl->server_->Start());
-  RETURN_IF_ERROR(api->Bootstrap(impl->server_->port()));
-  LOG(INFO) << "apiserver: serving on http://" << options.bind_address << ":"
-            << impl->server_->port() << " (data dir " << options.data_dir << ")";
+  // In-cluster clients reach the API through the `kubernetes` Service: HTTPS when served.
+  RETURN_IF_ERROR(api->Bootstrap(impl->secure_server_ ? impl->secure_server_->port()
+                                                      : impl->server_->port()));
+  LOG(INFO) << "apiserver: serving on http://" << plain_address << ":" << impl->server_->port()
+            << (impl->secure_server_ ? " and https://" + options.bind_address + ":" +
+                                           std::to_string(impl->secure_server_->port())
+                                     : std::string())
+            << " (data dir " << options.data_dir << ")";
   return std::unique_ptr<ApiServer>(std::move(impl));
 }
 

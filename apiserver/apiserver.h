@@ -3,6 +3,14 @@
 //   ApiServerOptions o; o.data_dir = "..."; o.port = 6443;
 //   auto s = ApiServer::Start(o);   // listening when this returns
 //   ... s->Stop();
+//
+// Two ports serve the same API. The plain HTTP port (`port`) is unauthenticated and
+// belongs on loopback. The secure port (`secure_port`, off by default until every
+// client speaks TLS; then HTTPS becomes the default) serves HTTPS and authenticates
+// each request (authn.h). Without certificate files the secure port uses a PKI the
+// server generates and keeps in <data_dir>/pki (pki.h), with an admin kubeconfig
+// there (admin.kubeconfig). Authorization is not yet in place: any authenticated user
+// may do anything.
 // Thread safety: Start/Stop from one thread; serving happens on the server's threads.
 #pragma once
 
@@ -16,12 +24,21 @@ namespace kubepp::apiserver {
 struct ApiServerOptions {
   std::string bind_address = "127.0.0.1";
   int port = 6443;  // 0: any free port
+  // The plain port's address when different from bind_address (upstream's
+  // --insecure-bind-address): the secure port on every interface, plain HTTP on loopback.
+  std::string insecure_bind_address;
   std::string data_dir = "./kubepp-data";
   std::string service_cluster_ip_range = "10.96.0.0/12";
   std::string service_node_port_range = "30000-32767";
   // Serving plain, unauthenticated HTTP on a non-loopback address is remote root on
   // every node: refused unless this is set.
   bool insecure_allow_any_address = false;
+  // HTTPS (0: none). Certificate and key files, or none for the generated PKI.
+  int secure_port = 0;
+  std::string tls_cert_file, tls_private_key_file;
+  std::string client_ca_file;    // x509 client authentication; the generated CA by default
+  std::string token_auth_file;   // static bearer tokens (authn.h)
+  bool anonymous_auth = true;    // secure port: unauthenticated requests are system:anonymous
   int threads = 2;
   int max_requests_inflight = 1000;
   int64_t watch_history = 10000;
@@ -34,6 +51,7 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options);
   virtual ~ApiServer() = default;
   virtual int port() const = 0;
+  virtual int secure_port() const = 0;  // 0 when not serving HTTPS
   virtual void Stop() = 0;
 };
 

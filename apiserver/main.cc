@@ -51,7 +51,24 @@ int main(int argc, char** argv) {
   FlagSet flags("apiserver", "Serves the Kubernetes API (REST + watch) from SQLite.\n"
                              "Subcommands: backup --to FILE, restore --from FILE.");
   flags.String("bind-address", &o.bind_address, "address to listen on");
-  flags.Int("port", &o.port, "port to listen on (plain HTTP)");
+  flags.Int("port", &o.port, "port to listen on (plain HTTP, unauthenticated: keep it on loopback)");
+  flags.String("insecure-bind-address", &o.insecure_bind_address,
+               "address of the plain HTTP port (default: --bind-address)");
+  flags.Int("secure-port", &o.secure_port,
+            "port to serve HTTPS with authentication on (0: none; becomes the default "
+            "once every component speaks TLS)");
+  flags.String("tls-cert-file", &o.tls_cert_file,
+               "HTTPS serving certificate (PEM, chain allowed); default: generated in "
+               "<data-dir>/pki with a CA and an admin kubeconfig");
+  flags.String("tls-private-key-file", &o.tls_private_key_file, "key of --tls-cert-file");
+  flags.String("client-ca-file", &o.client_ca_file,
+               "CA whose client certificates authenticate (CN user, O groups); default: "
+               "the generated CA");
+  flags.String("token-auth-file", &o.token_auth_file,
+               "static bearer tokens, CSV lines token,user,uid,\"group1,group2\"");
+  flags.Bool("anonymous-auth", &o.anonymous_auth,
+             "secure port: let unauthenticated requests read /healthz, /livez, /readyz and "
+             "/version as system:anonymous");
   flags.String("data-dir", &o.data_dir, "directory holding the database");
   flags.String("service-cluster-ip-range", &o.service_cluster_ip_range,
                "CIDR Service ClusterIPs come from");

@@ -1,7 +1,6 @@
 #include "common/client/kubeconfig.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
@@ -9,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "common/util/file.h"
 
 namespace kubepp::client {
 namespace {
@@ -48,6 +49,15 @@ Result<std::string> Base64Decode(const std::string& in, const std::string& field
       out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
   }
+  return out;
+}
+
+std::string Base64Encode(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 
@@ -170,17 +180,26 @@ Status WriteKubeconfig(const std::string& path, const KubeconfigParams& p) {
   out << YAML::Key << "name" << YAML::Value << p.name;
   out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "server" << YAML::Value << p.server;
-  if (!p.ca_file.empty()) out << YAML::Key << "certificate-authority" << YAML::Value << p.ca_file;
+  if (!p.ca_data.empty()) {
+    out << YAML::Key << "certificate-authority-data" << YAML::Value << Base64Encode(p.ca_data);
+  } else if (!p.ca_file.empty()) {
+    out << YAML::Key << "certificate-authority" << YAML::Value << p.ca_file;
+  }
   if (p.insecure_skip_verify) out << YAML::Key << "insecure-skip-tls-verify" << YAML::Value << true;
   out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
   out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << p.name;
   out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
   if (!p.token.empty()) out << YAML::Key << "token" << YAML::Value << p.token;
-  if (!p.client_cert_file.empty()) {
+  if (!p.client_cert_data.empty()) {
+    out << YAML::Key << "client-certificate-data" << YAML::Value
+        << Base64Encode(p.client_cert_data);
+  } else if (!p.client_cert_file.empty()) {
     out << YAML::Key << "client-certificate" << YAML::Value << p.client_cert_file;
   }
-  if (!p.client_key_file.empty()) {
+  if (!p.client_key_data.empty()) {
+    out << YAML::Key << "client-key-data" << YAML::Value << Base64Encode(p.client_key_data);
+  } else if (!p.client_key_file.empty()) {
     out << YAML::Key << "client-key" << YAML::Value << p.client_key_file;
   }
   out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
@@ -195,19 +214,8 @@ Status WriteKubeconfig(const std::string& path, const KubeconfigParams& p) {
   out << YAML::EndMap;
   if (!out.good()) return Internal("WriteKubeconfig: " + out.GetLastError());
   std::string text = std::string(out.c_str()) + "\n";
-
-  std::error_code ec;
-  fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("WriteKubeconfig: cannot create " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Internal("WriteKubeconfig: cannot write " + path);
-  }
+  Status st = util::WriteFileAtomic(path, text, 0600);
+  if (!st.ok()) return Internal("WriteKubeconfig: " + st.message());
   return Status::Ok();
 }
 

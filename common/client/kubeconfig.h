@@ -31,6 +31,9 @@ struct KubeconfigParams {
   std::string token;
   std::string ca_file;
   std::string client_cert_file, client_key_file;
+  // PEM text, written base64-encoded as certificate-authority-data, client-certificate-
+  // data and client-key-data (a self-contained kubeconfig); each wins over its file.
+  std::string ca_data, client_cert_data, client_key_data;
   bool insecure_skip_verify = false;
   std::string name = "kubepp";  // of the cluster, user and context
   std::string ns;               // the context's default namespace, if any

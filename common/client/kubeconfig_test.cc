@@ -158,6 +158,19 @@ TEST_CASE("kubeconfig: written files load back, owner-only") {
   CHECK(o->server == plain.server);
   CHECK(o->bearer_token.empty());
   CHECK(o->insecure_skip_verify);
+
+  KubeconfigParams inline_pem;  // *-data fields round-trip through base64
+  inline_pem.server = "https://127.0.0.1:6443";
+  inline_pem.ca_data = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n";
+  inline_pem.client_cert_data = "cert of any length: 1";
+  inline_pem.client_key_data = "key!";
+  REQUIRE(WriteKubeconfig(path, inline_pem).ok());
+  o = LoadKubeconfig(path);
+  REQUIRE(o.ok());
+  CHECK(o->ca_data == inline_pem.ca_data);
+  CHECK(o->client_cert_data == inline_pem.client_cert_data);
+  CHECK(o->client_key_data == inline_pem.client_key_data);
+  CHECK(o->ca_file.empty());
   CHECK(WriteKubeconfig(path, {}).code() == Code::kBadRequest);
 }
 

@@ -4,9 +4,14 @@
 
 #include "common/http/server.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <deque>
 #include <optional>
 #include <mutex>
@@ -28,6 +33,54 @@ std::string StatusLine(int status) {
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
 }
 
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// The server context: TLS 1.2+, the certificate chain and key, and, with a client CA,
+// optional client certificates verified against it.
+Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(const ServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return BadRequest("TLS needs both a certificate and a key file");
+  }
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) return BadRequest("cannot load TLS certificate " + o.tls_cert_file + ": " + ec.message());
+  ctx->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
+  if (ec) return BadRequest("cannot load TLS key " + o.tls_key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return BadRequest("TLS key " + o.tls_key_file + " does not match " + o.tls_cert_file);
+  }
+  if (!o.client_ca_file.empty()) {
+    ctx->load_verify_file(o.client_ca_file, ec);
+    if (ec) return BadRequest("cannot load client CA " + o.client_ca_file + ": " + ec.message());
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.client_ca_file.c_str());
+    if (names == nullptr) return BadRequest("no CA certificate in " + o.client_ca_file);
+    // Named in the certificate request so that clients with several certificates
+    // (kubectl) offer the one this CA issued.
+    SSL_CTX_set_client_CA_list(native, names);
+    // verify_peer without fail_if_no_peer_cert: a certificate is optional, but one
+    // that does not verify ends the handshake.
+    ctx->set_verify_mode(net::ssl::verify_peer, ec);
+    // Session resumption with verification on needs a context id, or OpenSSL fails
+    // resumed handshakes.
+    static const unsigned char kSessionId[] = "kubepp";
+    SSL_CTX_set_session_id_context(native, kSessionId, sizeof kSessionId - 1);
+  }
+  return ctx;
+}
+
+std::string NameEntryUtf8(X509_NAME_ENTRY* entry) {
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+  if (n < 0) return "";
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -39,6 +92,7 @@ struct Server::Impl {
   std::atomic<int> inflight{0};
   std::atomic<bool> stopped{false};
   int bound_port = 0;
+  std::unique_ptr<net::ssl::context> tls;  // set when serving HTTPS
 
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)), ioc(options.threads) {}
   void Accept();
@@ -46,9 +100,8 @@ struct Server::Impl {
 
 namespace {
 
-class Session;
-
 // Bridges a handler's answer (from any thread) onto the session's strand.
+template <class Session>
 class Writer : public ResponseWriter {
  public:
   explicit Writer(std::shared_ptr<Session> s) : session_(std::move(s)) {}
@@ -66,17 +119,30 @@ class Writer : public ResponseWriter {
   std::atomic<bool> answered_{false};
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, over a plain TCP stream or a TLS stream on top of it.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session>::shared_from_this;
+
  public:
-  Session(tcp::socket socket, Server::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  // `args` construct the stream: the socket, and for TLS the context.
+  template <class... Args>
+  Session(Server::Impl* server, Args&&... args)
+      : stream_(std::forward<Args>(args)...), server_(server) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = tcp().socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadRequest();
+      }
+    });
   }
 
   // --- called from any thread through Writer ---
@@ -151,6 +217,38 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+
+  void Handshake() {
+    tcp().expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) {
+                                // Scanners and clients with an untrusted certificate:
+                                // nothing to answer over a failed handshake.
+                                VLOG(1) << "TLS handshake with " << self->remote_
+                                        << " failed: " << ec.message();
+                                return self->Close();
+                              }
+                              self->ReadPeerIdentity();
+                              self->ReadRequest();
+                            });
+  }
+
+  // The verified client certificate's subject (with no certificate, nothing).
+  void ReadPeerIdentity() {
+    SSL* ssl = stream_.native_handle();
+    X509* cert = SSL_get0_peer_certificate(ssl);
+    if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return;
+    X509_NAME* subject = X509_get_subject_name(cert);
+    for (int i = 0; i < X509_NAME_entry_count(subject); ++i) {
+      X509_NAME_ENTRY* e = X509_NAME_get_entry(subject, i);
+      int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+      if (nid == NID_commonName) peer_cn_ = NameEntryUtf8(e);
+      if (nid == NID_organizationName) peer_orgs_.push_back(NameEntryUtf8(e));
+    }
+  }
+
   void ReadRequest() {
     if (server_->stopped) return Close();
     parser_.emplace();
@@ -159,7 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // Idle keep-alive connections wait longer for their next request than a request
     // takes to arrive once started; Beast applies one deadline to the whole read, so
     // the idle timeout bounds both.
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnRead(ec);
@@ -203,6 +301,8 @@ class Session : public std::enable_shared_from_this<Session> {
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     req.remote_address = remote_;
+    req.peer_cn = peer_cn_;
+    req.peer_orgs = peer_orgs_;
     for (auto& f : msg) {
       auto n = f.name_string();
       req.headers[ToLower(std::string_view(n.data(), n.size()))] = std::string(f.value());
@@ -225,8 +325,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return DoSend(std::move(r));
     }
     counted_ = true;
-    stream_.expires_never();
-    auto writer = std::make_shared<Writer>(shared_from_this());
+    tcp().expires_never();
+    auto writer = std::make_shared<Writer<Session>>(shared_from_this());
     server_->handler(std::move(req), std::move(writer));
   }
 
@@ -244,7 +344,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(server_->options.write_timeout_seconds));
+    tcp().expires_after(std::chrono::seconds(server_->options.write_timeout_seconds));
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res](beast::error_code ec, size_t) {
                          if (ec || !res->keep_alive()) return self->Close();
@@ -283,10 +383,18 @@ class Session : public std::enable_shared_from_this<Session> {
       out_.pop_front();
       bufs.push_back(net::buffer(*batch->back().data));
     }
-    // Straight to the socket, without tcp_stream's per-operation timer: a stream is
-    // written once per event per watcher, and a client too slow to drain it is cut off
-    // by the stream buffer limit instead (PostChunk).
-    net::async_write(stream_.socket(), bufs,
+    // Without a per-write timer (the stream's expiry is off while streaming): a
+    // stream is written once per event per watcher, and a client too slow to drain it
+    // is cut off by the stream buffer limit instead (PostChunk). Plain HTTP writes
+    // straight to the socket; TLS has to go through the TLS stream.
+    auto& target = [this]() -> auto& {
+      if constexpr (kTls) {
+        return stream_;
+      } else {
+        return tcp().socket();
+      }
+    }();
+    net::async_write(target, bufs,
                      [self = shared_from_this(), batch](beast::error_code ec, size_t) {
                        size_t accounted = 0;
                        for (auto& p : *batch) accounted += p.accounted;
@@ -307,7 +415,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // fresh request read once it completes.
     if (detect_pending_) {
       restart_after_detect_ = true;
-      stream_.socket().cancel();
+      tcp().socket().cancel();
     } else if (keep_alive_) {
       ReadRequest();
     } else {
@@ -315,10 +423,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // While streaming, the client sends nothing; a read completing means it went away.
+  // While streaming, the client sends nothing; the socket turning readable means it
+  // went away (with TLS: its close_notify, then EOF).
   void WatchForClose() {
     detect_pending_ = true;
-    stream_.socket().async_wait(tcp::socket::wait_read,
+    tcp().socket().async_wait(tcp::socket::wait_read,
                                 [self = shared_from_this()](beast::error_code ec) {
                                   self->detect_pending_ = false;
                                   if (self->restart_after_detect_) {
@@ -340,8 +449,10 @@ class Session : public std::enable_shared_from_this<Session> {
       counted_ = false;
     }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    // No TLS close_notify: every response is delimited by its length or last chunk, so
+    // the peer loses nothing, and a slow or vanished peer cannot stall the shutdown.
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp().socket().close(ec);
     out_.clear();
     auto cbs = std::move(close_callbacks_);
     for (auto& cb : cbs) cb();
@@ -352,11 +463,13 @@ class Session : public std::enable_shared_from_this<Session> {
     size_t accounted;  // bytes counted against the stream buffer limit
   };
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   Server::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
+  std::string peer_cn_;
+  std::vector<std::string> peer_orgs_;
   bool keep_alive_ = true;
   bool counted_ = false;  // counted in server_->inflight
   // Strand-only state.
@@ -374,24 +487,31 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<bool> too_slow_{false};
 };
 
-void Writer::Send(Response response) {
+template <class S>
+void Writer<S>::Send(Response response) {
   if (answered_.exchange(true)) return;
   session_->PostSend(std::move(response));
 }
-void Writer::StartStream(int status, const std::string& content_type,
+template <class S>
+void Writer<S>::StartStream(int status, const std::string& content_type,
                          std::vector<std::pair<std::string, std::string>> headers) {
   if (answered_.exchange(true)) return;
   session_->PostStartStream(status, content_type, std::move(headers));
 }
-bool Writer::WriteChunk(std::shared_ptr<const std::string> data) {
+template <class S>
+bool Writer<S>::WriteChunk(std::shared_ptr<const std::string> data) {
   return session_->PostChunk(std::move(data), false);
 }
-bool Writer::WriteFramedChunk(std::shared_ptr<const std::string> framed) {
+template <class S>
+bool Writer<S>::WriteFramedChunk(std::shared_ptr<const std::string> framed) {
   return session_->PostChunk(std::move(framed), true);
 }
-void Writer::EndStream() { session_->PostEndStream(); }
-bool Writer::Closed() const { return session_->closed(); }
-void Writer::OnClose(std::function<void()> fn) { session_->AddCloseCallback(std::move(fn)); }
+template <class S>
+void Writer<S>::EndStream() { session_->PostEndStream(); }
+template <class S>
+bool Writer<S>::Closed() const { return session_->closed(); }
+template <class S>
+void Writer<S>::OnClose(std::function<void()> fn) { session_->AddCloseCallback(std::move(fn)); }
 
 }  // namespace
 
@@ -400,7 +520,11 @@ void Server::Impl::Accept() {
     if (stopped) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), this)->Start();
+      if (tls) {
+        std::make_shared<Session<TlsStream>>(this, std::move(socket), *tls)->Start();
+      } else {
+        std::make_shared<Session<PlainStream>>(this, std::move(socket))->Start();
+      }
     } else if (ec == net::error::no_descriptors) {
       LOG(ERROR) << "accept: " << ec.message();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -415,6 +539,11 @@ Server::Server(ServerOptions options, Handler handler)
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  if (!impl_->options.tls_cert_file.empty() || !impl_->options.tls_key_file.empty()) {
+    ASSIGN_OR_RETURN(impl_->tls, MakeTlsContext(impl_->options));
+  } else if (!impl_->options.client_ca_file.empty()) {
+    return BadRequest("a client CA needs a TLS certificate and key");
+  }
   beast::error_code ec;
   auto addr = net::ip::make_address(impl_->options.bind_address, ec);
   if (ec) return BadRequest("invalid bind address \"" + impl_->options.bind_address + "\"");

@@ -4,6 +4,11 @@
 //
 // Every read has a timeout and a size limit; keep-alive is supported; a response may be
 // a whole body or a chunked stream (watch, log follow).
+//
+// With a certificate and key the server speaks only HTTPS (TLS 1.2+). With a client CA
+// too, it asks for a client certificate: a certificate that does not verify fails the
+// handshake, none at all is allowed (the request may still carry a token), and a
+// verified one's subject is on Request::peer_cn / peer_orgs.
 // Thread safety: Server methods are safe from any thread; handlers run on the server's
 // I/O threads and must not block.
 #pragma once
@@ -58,6 +63,10 @@ struct ServerOptions {
   int write_timeout_seconds = 60;
   size_t max_stream_buffer_bytes = 32 * 1024 * 1024;  // per streaming response
   int max_inflight = 1000;           // non-streaming requests in progress; more get 429
+  // PEM files; a certificate and key make the server HTTPS-only. The certificate file
+  // may hold the chain (leaf first). Read once, by Start().
+  std::string tls_cert_file, tls_key_file;
+  std::string client_ca_file;        // verifies client certificates (optional ones)
 };
 
 class Server {
@@ -67,7 +76,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; the threads start serving.
+  // Loads the TLS files (BadRequest naming a bad one), binds and listens; the threads
+  // start serving.
   Status Start();
   // Stops accepting, closes connections, joins the threads. Idempotent.
   void Stop();

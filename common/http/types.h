@@ -22,6 +22,13 @@ struct Request {
   Headers headers;     // lower-cased names
   std::string body;
   std::string remote_address;
+  // TLS only: the client certificate the handshake verified against the server's
+  // client CA (subject CN and O values); empty without one.
+  std::string peer_cn;
+  std::vector<std::string> peer_orgs;
+  // Who sent the request, set by the server's authentication layer (empty until then).
+  std::string user;
+  std::vector<std::string> groups;
 
   // The header value or "" (name must be lower case).
   std::string_view Header(const std::string& lower_name) const;

@@ -1,0 +1,88 @@
+// Authentication on the apiserver's secure port: who sent a request.
+//
+// In order, as upstream's authenticator chain:
+//   1. a client certificate the TLS handshake verified against --client-ca-file:
+//      user = subject CN, groups = subject O values;
+//   2. `Authorization: Bearer <token>` found in the --token-auth-file. A bearer token
+//      that is not there fails the request (401) even where anonymous would do;
+//   3. otherwise anonymous (user system:anonymous, group system:unauthenticated) when
+//      anonymous auth is on, else 401.
+// Every authenticated user also gets the group system:authenticated.
+//
+// Authorization is not here: until RBAC, any authenticated user may do anything, and
+// anonymous requests may only read the public health and version endpoints
+// (upstream's system:public-info-viewer role); everything else is 401 for them.
+//
+// Thread safety: an Authenticator is immutable after construction; Authenticate and
+// the handler from WithAuthentication are safe from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/http/server.h"
+#include "common/status.h"
+
+namespace kubepp::apiserver {
+
+inline constexpr const char* kAnonymousUser = "system:anonymous";
+inline constexpr const char* kUnauthenticatedGroup = "system:unauthenticated";
+inline constexpr const char* kAuthenticatedGroup = "system:authenticated";
+
+struct UserInfo {
+  std::string name;
+  std::string uid;
+  std::vector<std::string> groups;
+};
+
+// Static bearer tokens, in upstream's --token-auth-file CSV format: one record per
+// line, `token,user,uid[,"group1,group2,..."]`; more columns are ignored, blank lines
+// skipped, a record with an empty token is skipped, and a repeated token's last
+// record wins (both logged, as upstream).
+class TokenFile {
+ public:
+  // `source` names the file in errors: a record with fewer than three columns or a
+  // malformed quoted field is BadRequest naming the line.
+  static Result<TokenFile> Parse(const std::string& text, const std::string& source);
+  static Result<TokenFile> Load(const std::string& path);
+
+  // The user the token belongs to, or null.
+  const UserInfo* Find(const std::string& token) const;
+  size_t size() const { return users_.size(); }
+
+ private:
+  std::map<std::string, UserInfo, std::less<>> users_;
+};
+
+struct AuthnOptions {
+  bool anonymous = true;         // --anonymous-auth
+  std::string token_auth_file;   // --token-auth-file; "" for none
+};
+
+class Authenticator {
+ public:
+  // Reads the token file, if any.
+  static Result<std::unique_ptr<Authenticator>> Create(const AuthnOptions& options);
+
+  // The request's user (anonymous included), or Unauthorized.
+  Result<UserInfo> Authenticate(const http::Request& request) const;
+
+ private:
+  Authenticator(AuthnOptions options, TokenFile tokens)
+      : options_(std::move(options)), tokens_(std::move(tokens)) {}
+  AuthnOptions options_;
+  TokenFile tokens_;
+};
+
+// Whether anonymous users may read `path` (health checks and /version).
+bool IsPublicPath(const std::string& path);
+
+// Wraps `next`: authenticates each request, sets Request::user and groups, and
+// answers 401 (a Kubernetes Status) to unauthenticated ones and to anonymous ones
+// outside the public paths.
+http::Handler WithAuthentication(std::shared_ptr<const Authenticator> authenticator,
+                                 http::Handler next);
+
+}  // namespace kubepp::apiserver
