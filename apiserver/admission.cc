@@ -2388,14 +2388,10 @@ void DefaultPodSpec(Value& spec, bool is_pod, Allocator& a) {
   if (!is_pod) return;
 
   Default(spec, "enableServiceLinks", Value(true), a);
-  std::string priority_class(GetStr(&spec, "priorityClassName"));
-  int64_t priority = priority_class == "system-node-critical"      ? 2000001000
-                     : priority_class == "system-cluster-critical" ? 2000000000
-                                                                   : 0;
-  if (priority_class.empty() || priority != 0) {
-    Default(spec, "priority", Value(priority), a);
-    DefaultStr(spec, "preemptionPolicy", "PreemptLowerPriority", a);
-  }
+  // A named PriorityClass was resolved into spec.priority before defaulting (the
+  // apiserver's priority admission); without one a pod gets priority 0.
+  if (GetStr(&spec, "priorityClassName").empty()) Default(spec, "priority", Value(0), a);
+  if (api::Has(spec, "priority")) DefaultStr(spec, "preemptionPolicy", "PreemptLowerPriority", a);
   Value& tolerations = Default(spec, "tolerations", Value(rapidjson::kArrayType), a);
   if (!tolerations.IsArray()) return;
   for (std::string_view taint :

@@ -90,6 +90,9 @@ class Api {
   // Adapts a write completion into a response.
   Done Respond(const http::Request& req, const Writer& w, int code,
                std::vector<std::string> warnings = {});
+  // Upstream's Priority admission: spec.priority (and preemptionPolicy) from the pod's
+  // PriorityClass, or from the global default class. Forbidden for an unknown class.
+  Status ResolvePriority(api::Document& pod);
   Status CheckNamespace(const RequestInfo& info, const std::string& ns, const std::string& name,
                         bool creating);
 

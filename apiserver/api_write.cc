@@ -288,6 +288,9 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   api::SetString(doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
   api::SetInt(doc, "metadata.generation", 1, a);
   DropEmptyMetadata(doc);
+  if (r.kind == "Pod" && r.group.empty()) {
+    if (auto st = ResolvePriority(doc); !st.ok()) return SendStatus(w, st);
+  }
   ApplyDefaults(r, doc);
   if (auto st = ValidateCreate(r, doc); !st.ok()) return SendStatus(w, st);
   PrepareForCreate(r, doc);
@@ -321,6 +324,44 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
     }
     respond(std::move(res));
   });
+}
+
+Status Api::ResolvePriority(api::Document& pod) {
+  static const std::string kPriorityClasses = "priorityclasses.scheduling.k8s.io";
+  auto& a = pod.GetAllocator();
+  std::string name = api::GetString(pod, "spec.priorityClassName");
+  ObjectPtr cls;
+  if (name.empty()) {
+    for (const auto& c : storage_->List(kPriorityClasses, "", {}, 0, nullptr).items) {
+      auto d = api::ParseJson(c->json);
+      if (d.ok() && api::GetBool(*d, "globalDefault")) cls = c;
+    }
+    if (cls == nullptr) return Status::Ok();
+    name = cls->name;
+    api::SetString(pod, "spec.priorityClassName", name, a);
+  } else {
+    cls = storage_->Get(kPriorityClasses, "", name);
+  }
+  std::string pod_name = api::GetString(pod, "metadata.name");
+  if (cls == nullptr) {
+    return Status(Code::kForbidden, "pods " + Quote(pod_name) +
+                                        " is forbidden: no PriorityClass with name " + name +
+                                        " was found");
+  }
+  auto c = api::ParseJson(cls->json);
+  if (!c.ok()) return Internal("stored PriorityClass is corrupt");
+  int64_t value = api::GetInt(*c, "value", 0);
+  if (api::Has(pod, "spec.priority") && api::GetInt(pod, "spec.priority", value) != value) {
+    return Status(Code::kForbidden,
+                  "pods " + Quote(pod_name) + " is forbidden: the integer value of priority (" +
+                      std::to_string(api::GetInt(pod, "spec.priority", 0)) +
+                      ") must not be provided in pod spec; priority admission controller "
+                      "computed " + std::to_string(value) + " from the given PriorityClass name");
+  }
+  api::SetInt(pod, "spec.priority", value, a);
+  api::SetString(pod, "spec.preemptionPolicy",
+                 api::GetString(*c, "preemptionPolicy", "PreemptLowerPriority"), a);
+  return Status::Ok();
 }
 
 Status Api::PrepareUpdate(const ResourceInfo& r, const std::string& subresource,

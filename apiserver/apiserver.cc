@@ -175,6 +175,15 @@ Status Api::Bootstrap(int served_port) {
                                ns + R"(","labels":{"kubernetes.io/metadata.name":")" + ns +
                                R"("}},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}})"));
   }
+  // Upstream's built-in PriorityClasses.
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"system-node-critical", 2000001000},
+                             {"system-cluster-critical", 2000000000}}) {
+    RETURN_IF_ERROR(create(
+        "priorityclasses.scheduling.k8s.io", "", name,
+        std::string(R"({"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":")") +
+            name + R"("},"value":)" + std::to_string(value) +
+            R"(,"globalDefault":false,"preemptionPolicy":"PreemptLowerPriority","description":"Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."})"));
+  }
   std::string ip = ips_.First();
   if (storage_->Get("services", "default", "kubernetes") == nullptr) {
     (void)ips_.Allocate(ip);

@@ -39,6 +39,9 @@ const std::vector<ResourceInfo>& AllResources() {
        {}},
       // coordination.k8s.io/v1
       {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, {}, {}, {}},
+      // scheduling.k8s.io/v1
+      {"scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", false,
+       {"pc"}, {}, {}},
       // discovery.k8s.io/v1
       {"discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, {},
        {}, {}},

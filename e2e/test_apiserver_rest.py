@@ -809,3 +809,34 @@ class AbuseTest(ServerTestCase):
         for s in slow:
             s.close()
         self.assertEqual(self.server.get("/healthz").status, 200)
+
+
+class PriorityClassTest(ServerTestCase):
+    """Upstream's Priority admission: PriorityClass objects resolve spec.priority."""
+
+    def test_priority_class_resolution(self):
+        pcs = "/apis/scheduling.k8s.io/v1/priorityclasses"
+        names = [i["metadata"]["name"] for i in self.server.get(pcs).json()["items"]]
+        self.assertIn("system-cluster-critical", names)
+        self.assertIn("system-node-critical", names)
+        high = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": "high"}, "value": 1000, "preemptionPolicy": "Never"}
+        self.assertEqual(self.server.post(pcs, high).status, 201)
+        ns = self.server.create_namespace()
+        base = "/api/v1/namespaces/%s/pods" % ns
+        p = pod("hp")
+        p["spec"]["priorityClassName"] = "high"
+        created = self.server.post(base, p).json()
+        self.assertEqual(created["spec"]["priority"], 1000)
+        self.assertEqual(created["spec"]["preemptionPolicy"], "Never")
+        self.assertEqual(self.server.post(base, pod("plain")).json()["spec"]["priority"], 0)
+        unknown = pod("nope")
+        unknown["spec"]["priorityClassName"] = "does-not-exist"
+        r = self.server.post(base, unknown)
+        self.assertEqual(r.status, 403, r.body)
+        self.assertIn("no PriorityClass with name does-not-exist", r.json()["message"])
+        default = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                   "metadata": {"name": "everyone"}, "value": 7, "globalDefault": True}
+        self.assertEqual(self.server.post(pcs, default).status, 201)
+        d = self.server.post(base, pod("defaulted")).json()
+        self.assertEqual((d["spec"]["priority"], d["spec"]["priorityClassName"]), (7, "everyone"))
