@@ -675,6 +675,11 @@ Row LeaseRow(const Value& l, int64_t now) {
   return {{Name(l), api::GetString(l, "spec.holderIdentity"), Age(l, now)}};
 }
 
+Row PriorityClassRow(const Value& pc, int64_t now) {
+  return {{Name(pc), api::GetInt(pc, "value"), api::GetBool(pc, "globalDefault"), Age(pc, now),
+           api::GetString(pc, "preemptionPolicy", "PreemptLowerPriority")}};
+}
+
 Row EventRow(const Value& ev, int64_t now) {
   std::string first = api::Has(ev, "firstTimestamp") ? Since(ev, "firstTimestamp", now)
                                                      : Since(ev, "eventTime", now);
@@ -866,6 +871,13 @@ const std::vector<Printer>& Printers() {
          "holderIdentity contains the identity of the holder of a current lease."},
         kAgeColumn},
        LeaseRow},
+      {"scheduling.k8s.io", "priorityclasses",
+       {kNameColumn,
+        {"Value", "integer", 0, "value of the priority for this class"},
+        {"Global-Default", "boolean", 0, "whether this is the default class for pods without one"},
+        kAgeColumn,
+        {"PreemptionPolicy", "string", 0, "whether pods of this class may preempt others"}},
+       PriorityClassRow},
       {"", "events",
        {{"Last Seen", "string", 0,
          "The time at which the most recent occurrence of this event was recorded."},
