@@ -676,7 +676,8 @@ Row LeaseRow(const Value& l, int64_t now) {
 }
 
 Row PriorityClassRow(const Value& pc, int64_t now) {
-  return {{Name(pc), api::GetInt(pc, "value"), api::GetBool(pc, "globalDefault"), Age(pc, now),
+  return {{Name(pc), api::GetInt(pc, "value"),
+           std::string(api::GetBool(pc, "globalDefault") ? "true" : "false"), Age(pc, now),
            api::GetString(pc, "preemptionPolicy", "PreemptLowerPriority")}};
 }
 
@@ -874,7 +875,7 @@ const std::vector<Printer>& Printers() {
       {"scheduling.k8s.io", "priorityclasses",
        {kNameColumn,
         {"Value", "integer", 0, "value of the priority for this class"},
-        {"Global-Default", "boolean", 0, "whether this is the default class for pods without one"},
+        {"Global-Default", "string", 0, "whether this is the default class for pods without one"},
         kAgeColumn,
         {"PreemptionPolicy", "string", 0, "whether pods of this class may preempt others"}},
        PriorityClassRow},
