@@ -1,0 +1,187 @@
+"""A kubelet process for the end-to-end tests, next to the apiserver of e2e/harness.py.
+
+The binary comes from $KUBEPP_KUBELET (ctest sets it), else build/bin/kubelet. Each kubelet
+gets a fresh --root-dir and a free --kubelet-port; stop() kills it by PID. For the runc
+runtime, cleanup_node() removes everything the node may have left on the host: runc
+containers, overlay mounts, network namespaces, its bridge, its cgroups.
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "e2e"))
+import harness  # noqa: E402
+
+KUBELET = os.environ.get("KUBEPP_KUBELET", os.path.join(REPO, "build", "bin", "kubelet"))
+
+
+def wait_for(cond, timeout=30, interval=0.1, what="condition"):
+    """Polls cond() until it returns something truthy; returns it or fails. `what` (a
+    string, or a function giving one) describes the wait in the failure."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(interval)
+    if callable(what):  # built only on failure (e.g. with a log tail)
+        what = what()
+    raise AssertionError("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
+
+
+class Kubelet:
+    def __init__(self, server_url, node_name, extra_args=(), root_dir=None):
+        self.server_url = server_url
+        self.node_name = node_name
+        self.extra_args = list(extra_args)
+        self.tmp = tempfile.mkdtemp(prefix="kubepp-kubelet-e2e-")
+        self.root_dir = root_dir or os.path.join(self.tmp, "root")
+        self.log_path = os.path.join(self.tmp, "kubelet.log")
+        self.port = harness.free_port()
+        self.proc = None
+
+    def start(self):
+        if not os.access(KUBELET, os.X_OK):
+            if "KUBEPP_KUBELET" in os.environ:
+                raise RuntimeError("no kubelet binary at %s" % KUBELET)
+            raise unittest.SkipTest("no kubelet binary at %s" % KUBELET)
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [KUBELET, "--server", self.server_url, "--node-name", self.node_name,
+                 "--root-dir", self.root_dir, "--kubelet-port", str(self.port)] + self.extra_args,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        finally:
+            log.close()
+        wait_for(self._healthy, timeout=20, what="kubelet /healthz\n" + self.log_tail())
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("kubelet exited with %s:\n%s" % (self.proc.returncode, self.log_tail()))
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port, timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def get(self, path):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path), timeout=10) as r:
+            return r.read().decode()
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, sig)
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        self.proc = None
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+
+    def remove_files(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+def own_memory_cgroup():
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.strip().split(":", 2)
+            if "memory" in controllers.split(","):
+                return path
+    return "/"
+
+
+def cleanup_node(root_dir, node_name, bridge):
+    """Removes whatever a runc-runtime kubelet left: containers, mounts, netns, bridge, cgroups.
+
+    `kubelet teardown` does it properly (CNI DEL included); the rest is a fallback for a
+    state it cannot read."""
+    if os.path.isdir(root_dir) and os.access(KUBELET, os.X_OK):
+        subprocess.run([KUBELET, "teardown", "--root-dir", root_dir, "--node-name", node_name,
+                        "--cni-bridge", bridge, "--cni-conf-dir", "/nonexistent-kubepp-e2e"],
+                       capture_output=True, timeout=120)
+    own = own_memory_cgroup().rstrip("/")
+    # Every process in the node's cgroups first (containers; their shims then exit), so
+    # nothing depends on runc's state being readable after a kill -9 mid-operation.
+    top = "/sys/fs/cgroup/memory" + own + "/kubepp-" + node_name
+    for _ in range(50):
+        pids = set()
+        for procs in glob.glob(top + "/**/cgroup.procs", recursive=True):
+            try:
+                with open(procs) as f:
+                    pids.update(int(p) for p in f.read().split())
+            except (OSError, ValueError):
+                pass
+        if not pids:
+            break
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+    runc_root = os.path.join(root_dir, "runtime", "runc")
+    if os.path.isdir(runc_root):
+        for cid in os.listdir(runc_root):
+            subprocess.run(["runc", "--root", runc_root, "delete", "--force", cid], capture_output=True)
+    for sandbox in glob.glob(os.path.join(root_dir, "runtime", "sandboxes", "*.json")):
+        try:
+            with open(sandbox) as f:
+                netns = json.load(f).get("netns", "")
+        except (OSError, ValueError):
+            continue
+        if netns and os.path.exists(netns):
+            subprocess.run(["ip", "netns", "delete", os.path.basename(netns)], capture_output=True)
+    with open("/proc/self/mounts") as f:
+        mounts = [line.split()[1] for line in f if root_dir in line.split()[1]]
+    for m in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", m], capture_output=True)
+    subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+    for hierarchy in glob.glob("/sys/fs/cgroup/*"):
+        top = hierarchy + own + "/kubepp-" + node_name
+        if not os.path.isdir(top):
+            continue
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: len(w[0]), reverse=True):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+
+
+def pod(name, command=None, image="busybox", restart_policy=None, node=None, **spec_extra):
+    container = {"name": "c", "image": image}
+    if command is not None:
+        container["command"] = command
+    spec = {"containers": [container], "terminationGracePeriodSeconds": 5}
+    if restart_policy:
+        spec["restartPolicy"] = restart_policy
+    if node:
+        spec["nodeName"] = node
+    spec.update(spec_extra)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}

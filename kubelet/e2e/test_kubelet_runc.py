@@ -1,0 +1,233 @@
+"""apiserver + kubelet --runtime=runc, as root: real containers from a busybox image the
+test builds itself (kubelet/images/build-busybox.sh, from Debian's busybox-static), CNI
+networking on a bridge of its own in 10.244.x, logs through the apiserver's pods/log (and
+with kubectl 1.33 when installed), pod-to-pod traffic, OOM kills, graceful deletion and a
+kill -9 of the kubelet that restarts no container.
+
+Skips when not root or when runc, the CNI plugins or busybox-static are missing. Everything
+it creates is named with a unique prefix and removed at the end (containers, mounts,
+network namespaces, the bridge, cgroups, files)."""
+import os
+import random
+import shutil
+import subprocess
+import unittest
+
+import kubelet_harness as kh
+from kubelet_harness import harness, wait_for
+
+BUILD_BUSYBOX = os.path.join(kh.REPO, "kubelet", "images", "build-busybox.sh")
+
+
+def missing_prerequisite():
+    if os.geteuid() != 0:
+        return "needs root"
+    if shutil.which("runc") is None:
+        return "runc not installed"
+    for p in ("bridge", "host-local", "loopback", "portmap", "firewall"):
+        if not os.path.exists("/usr/lib/cni/" + p):
+            return "CNI plugin %s missing (containernetworking-plugins)" % p
+    if not os.path.exists("/bin/busybox"):
+        return "busybox-static not installed"
+    return None
+
+
+class RuncKubeletTest(harness.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        reason = missing_prerequisite()
+        if reason:
+            raise unittest.SkipTest(reason)
+        super().setUpClass()
+        suffix = harness.unique("x")[2:]
+        cls.node = "kpe2e-" + suffix
+        cls.bridge = "kpe" + suffix[:8]
+        cls.cidr_prefix = "10.244.%d" % random.randint(100, 249)
+        cls.kubelet = kh.Kubelet(cls.server.url, cls.node, [
+            "--runtime", "runc", "--pod-cidr", cls.cidr_prefix + ".0/24", "--cni-bridge", cls.bridge,
+            "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
+        cls.addClassCleanup(cls.kubelet.remove_files)
+        cls.addClassCleanup(kh.cleanup_node, cls.kubelet.root_dir, cls.node, cls.bridge)
+        cls.addClassCleanup(cls.kubelet.kill)
+        images = os.path.join(cls.kubelet.root_dir, "images-import")
+        os.makedirs(images)
+        subprocess.run([BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True,
+                       capture_output=True)
+        cls.kubelet.start()
+        cls.ns = cls.server.create_namespace()
+        cls.addClassCleanup(cls.delete_all_pods)
+
+    @classmethod
+    def delete_all_pods(cls):
+        if cls.kubelet.proc is None:
+            return
+        items = cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json().get("items", [])
+        for p in items:
+            cls.server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=1" % (cls.ns, p["metadata"]["name"]))
+        try:
+            wait_for(lambda: not cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json()["items"],
+                     timeout=60, what="pods deleted")
+        except AssertionError:
+            pass  # cleanup_node removes whatever is left
+
+    def create(self, body):
+        body["spec"]["nodeName"] = self.node
+        self.assertStatus(self.server.post("/api/v1/namespaces/%s/pods" % self.ns, body), 201)
+
+    def status(self, name):
+        return self.server.get("/api/v1/namespaces/%s/pods/%s" % (self.ns, name)).json().get("status", {})
+
+    def wait_phase(self, name, phase, timeout=60):
+        return wait_for(lambda: self.status(name).get("phase") == phase and self.status(name),
+                        timeout=timeout, what="%s %s\n%s" % (name, phase, self.kubelet.log_tail(10)))
+
+    def delete(self, name, grace=None):
+        q = "" if grace is None else "?gracePeriodSeconds=%d" % grace
+        self.server.delete("/api/v1/namespaces/%s/pods/%s%s" % (self.ns, name, q))
+        wait_for(lambda: self.server.get("/api/v1/namespaces/%s/pods/%s" % (self.ns, name)).status == 404,
+                 timeout=60, what="%s deleted" % name)
+
+    def test_1_node_ready_with_image(self):
+        node = self.server.get("/api/v1/nodes/" + self.node).json()
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"][0]
+        self.assertEqual(ready["status"], "True", ready)
+        self.assertTrue(node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("runc://"))
+        wait_for(lambda: any("docker.io/library/busybox:latest" in i["names"]
+                             for i in self.server.get("/api/v1/nodes/" + self.node).json()["status"]["images"]),
+                 timeout=30, what="busybox in status.images")
+
+    def test_2_logs_ip_and_pod_to_pod(self):
+        self.create(kh.pod("server", command=["sh", "-c", "echo hello-from-runc $(hostname); exec httpd -f -p 80 -h /var/www"]))
+        st = self.wait_phase("server", "Running")
+        ip = st["podIP"]
+        self.assertTrue(ip.startswith(self.cidr_prefix + "."), st)
+        self.assertTrue(st["containerStatuses"][0]["containerID"].startswith("runc://"))
+        self.assertTrue(st["containerStatuses"][0]["imageID"].startswith("sha256:"))
+        # Logs through the apiserver's pods/log, which proxies to this kubelet.
+        log = wait_for(lambda: "hello-from-runc" in self.server.get(
+            "/api/v1/namespaces/%s/pods/server/log" % self.ns).body.decode() and self.server.get(
+            "/api/v1/namespaces/%s/pods/server/log" % self.ns).body.decode(), what="log line")
+        self.assertIn("hello-from-runc server", log)
+        if os.access(harness.KUBECTL_133, os.X_OK):
+            kubectl = harness.Kubectl(harness.KUBECTL_133, self.server.url)
+            self.addCleanup(kubectl.cleanup)
+            out = kubectl.run("logs", "-n", self.ns, "server")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("hello-from-runc server", out.stdout)
+        # Another pod reaches it by pod IP.
+        # (busybox-static's wget crashes without the libc NSS modules: speak HTTP with nc.)
+        request = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 %s 80' % ip
+        self.create(kh.pod("client", command=["sh", "-c", request], restart_policy="Never"))
+        self.wait_phase("client", "Succeeded")
+        body = self.server.get("/api/v1/namespaces/%s/pods/client/log" % self.ns).body.decode()
+        self.assertIn("hello from kubepp busybox", body)
+        self.delete("client")
+
+    def test_3_kill_9_and_restart_adopts_containers(self):
+        before = self.wait_phase("server", "Running")["containerStatuses"][0]
+        self.kubelet.kill()  # SIGKILL
+        self.kubelet.start()
+        # The kubelet relists, adopts and keeps reporting; nothing restarts.
+        after = wait_for(lambda: self.status("server")["containerStatuses"][0], what="status")
+        self.assertEqual(after["containerID"], before["containerID"])
+        self.assertEqual(after["restartCount"], 0)
+        self.assertIn("running", after["state"])
+
+    def test_4_memory_limit_oom_killed(self):
+        body = kh.pod("hog", command=["sh", "-c", "x=a; while true; do x=$x$x; done"], restart_policy="Never")
+        body["spec"]["containers"][0]["resources"] = {"limits": {"memory": "16Mi"}}
+        self.create(body)
+        st = self.wait_phase("hog", "Failed")
+        term = st["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual(term["reason"], "OOMKilled", term)
+        self.assertEqual(term["exitCode"], 137)
+        self.delete("hog")
+
+    def test_4b_crash_loop_and_previous_logs(self):
+        self.create(kh.pod("crasher", command=["sh", "-c", "echo attempt-output; exit 3"]))
+
+        def backing_off():
+            for cs in self.status("crasher").get("containerStatuses", []):
+                if cs["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff":
+                    return cs
+            return None
+        cs = wait_for(backing_off, what="CrashLoopBackOff")
+        self.assertGreaterEqual(cs["restartCount"], 1)
+        self.assertEqual(cs["lastState"]["terminated"]["exitCode"], 3)
+        self.assertEqual(cs["lastState"]["terminated"]["reason"], "Error")
+        r = self.server.get("/api/v1/namespaces/%s/pods/crasher/log?previous=true" % self.ns)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("attempt-output", r.body.decode())
+        self.delete("crasher")
+
+    def test_5_graceful_delete_and_cleanup(self):
+        self.create(kh.pod("graceful", command=["sh", "-c", "trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.2; done"]))
+        st = self.wait_phase("graceful", "Running")
+        self.delete("graceful", grace=20)
+        self.delete("server", grace=2)
+        # Nothing of the two pods is left on the node.
+        runtime = os.path.join(self.kubelet.root_dir, "runtime")
+        for d in ("containers", "sandboxes"):
+            wait_for(lambda: not os.listdir(os.path.join(runtime, d)),
+                     what=lambda: "%s removed: %s\n%s" % (d, os.listdir(os.path.join(runtime, d)),
+                                                           self.kubelet.log_tail(30)))
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        ips = os.listdir(os.path.join(self.kubelet.root_dir, "cni", "networks", "kubepp-" + self.bridge))
+        self.assertFalse([f for f in ips if f.startswith(self.cidr_prefix)], ips)
+        self.assertNotIn(st["podIP"], out)
+
+
+class TwoRuncNodesTest(harness.ServerTestCase):
+    """Two kubelets on one host, as the local cluster runs them: distinct names, root dirs,
+    ports, bridges and pod CIDRs; a pod on one node reaches a pod on the other."""
+
+    @classmethod
+    def setUpClass(cls):
+        reason = missing_prerequisite()
+        if reason:
+            raise unittest.SkipTest(reason)
+        super().setUpClass()
+        third = random.randint(100, 248)
+        cls.nodes = []
+        for i in range(2):
+            suffix = harness.unique("x")[2:]
+            node, bridge = "kpe2e-%d-%s" % (i, suffix), "kpe%d%s" % (i, suffix[:7])
+            kubelet = kh.Kubelet(cls.server.url, node, [
+                "--runtime", "runc", "--pod-cidr", "10.244.%d.0/24" % (third + i), "--cni-bridge", bridge,
+                "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
+            cls.addClassCleanup(kubelet.remove_files)
+            cls.addClassCleanup(kh.cleanup_node, kubelet.root_dir, node, bridge)
+            cls.addClassCleanup(kubelet.kill)
+            images = os.path.join(kubelet.root_dir, "images-import")
+            os.makedirs(images)
+            subprocess.run([BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True, capture_output=True)
+            kubelet.start()
+            cls.nodes.append((node, kubelet, "10.244.%d." % (third + i)))
+        cls.ns = cls.server.create_namespace()
+
+    def status(self, name):
+        return self.server.get("/api/v1/namespaces/%s/pods/%s" % (self.ns, name)).json().get("status", {})
+
+    def test_pod_to_pod_across_nodes(self):
+        (node_a, _, prefix_a), (node_b, _, prefix_b) = self.nodes
+        srv = kh.pod("srv", command=["httpd", "-f", "-p", "80", "-h", "/var/www"], node=node_a)
+        self.assertEqual(self.server.post("/api/v1/namespaces/%s/pods" % self.ns, srv).status, 201)
+        st = wait_for(lambda: self.status("srv").get("phase") == "Running" and self.status("srv"), what="srv")
+        self.assertTrue(st["podIP"].startswith(prefix_a), st)
+        request = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 %s 80' % st["podIP"]
+        cli = kh.pod("cli", command=["sh", "-c", request], restart_policy="Never", node=node_b)
+        self.assertEqual(self.server.post("/api/v1/namespaces/%s/pods" % self.ns, cli).status, 201)
+        st = wait_for(lambda: self.status("cli").get("phase") in ("Succeeded", "Failed") and self.status("cli"),
+                      what="cli done")
+        self.assertTrue(st["podIP"].startswith(prefix_b), st)
+        self.assertEqual(st["phase"], "Succeeded", st)
+        log = self.server.get("/api/v1/namespaces/%s/pods/cli/log" % self.ns).body.decode()
+        self.assertIn("hello from kubepp busybox", log)
+        for name in ("srv", "cli"):
+            self.server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0" % (self.ns, name))
+        wait_for(lambda: not self.server.get("/api/v1/namespaces/%s/pods" % self.ns).json()["items"],
+                 what="pods deleted")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,96 @@
+// The real runtime: pods are network namespaces (`ip netns add`) wired by CNI,
+// containers are OCI bundles run by runc, each watched by a shim (shim.h).
+//
+// State under <root-dir>/runtime (rebuilt into memory on every List, so a restarted
+// kubelet sees exactly what runs):
+//   sandboxes/<id>.json                 pod, attempt, netns, IP, ready
+//   containers/<id>/container.json      pod, name, attempt, image, log path
+//   containers/<id>/{config.json,rootfs,upper,work}   the bundle (rootfs: overlayfs)
+//   containers/<id>/{started,exit.json} written by the shim
+//   runc/                               runc's own --root
+// Images come from the ImageStore (<root-dir>/images); tarballs dropped into
+// --images-dir are imported at start and when they appear.
+//
+// Thread safety: methods are safe from any thread; one pod's calls are serialized by
+// its worker.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "kubelet/network/cni.h"
+#include "kubelet/runtime/image_store.h"
+#include "kubelet/runtime/runtime.h"
+
+namespace kubepp::kubelet {
+
+struct RuncOptions {
+  std::string root_dir;
+  std::string runc_binary = "runc";
+  std::string images_dir;
+  std::string cni_bin_dir = "/usr/lib/cni";
+  std::string cni_conf_dir = "/etc/cni/net.d";
+  std::string cni_bridge = "kubepp0";
+  std::string cgroup_parent;  // "" = <own memory cgroup>/kubepp-<node>
+  std::string node_name;
+};
+
+// The memory cgroup of this process ("/process_api/<id>", "/" at the root).
+std::string OwnMemoryCgroup();
+
+class RuncRuntime : public ContainerRuntime {
+ public:
+  static Result<std::unique_ptr<RuncRuntime>> Create(const RuncOptions& options);
+  ~RuncRuntime() override;
+
+  std::string Name() const override { return "runc"; }
+  std::string Version() const override { return version_; }
+  Status Healthy() override;
+  void SetPodCidr(const std::string& cidr) override { cni_.SetPodCidr(cidr); }
+
+  Result<std::string> RunPodSandbox(const SandboxConfig& config) override;
+  Status StopPodSandbox(const std::string& sandbox_id) override;
+  Status RemovePodSandbox(const std::string& sandbox_id) override;
+  Result<std::vector<SandboxStatus>> ListPodSandboxes() override;
+
+  Result<ImageInfo> EnsureImage(const std::string& image) override;
+  std::vector<ImageInfo> ListImages() override;
+
+  Result<std::string> CreateContainer(const std::string& sandbox_id,
+                                      const ContainerConfig& config) override;
+  Status StartContainer(const std::string& container_id) override;
+  Status SignalContainer(const std::string& container_id, int signal) override;
+  Status RemoveContainer(const std::string& container_id) override;
+  Result<std::vector<ContainerStatus>> ListContainers() override;
+  Result<ExecResult> ExecSync(const std::string& container_id,
+                              const std::vector<std::string>& cmd, int timeout_seconds) override;
+
+  ImageStore& images() { return *images_; }
+
+ private:
+  RuncRuntime(RuncOptions options, std::unique_ptr<ImageStore> images);
+  std::vector<std::string> Runc(std::vector<std::string> args) const;
+  std::string SandboxPath(const std::string& id) const;
+  std::string BundlePath(const std::string& id) const;
+  Result<SandboxStatus> ReadSandbox(const std::string& id) const;
+  Status WriteSandbox(const SandboxStatus& s, const std::string& netns);
+  std::string NetnsOf(const std::string& sandbox_id) const;
+  std::string PodCgroup(const std::string& uid) const;
+  void ScanImagesDir();
+  void CleanupLeaks();
+
+  RuncOptions options_;
+  std::unique_ptr<ImageStore> images_;
+  CniNetwork cni_;
+  std::string version_;
+  std::string cgroup_parent_;
+  std::mutex scan_mu_;
+  std::map<std::string, int64_t> imported_;  // images-dir file -> mtime imported
+  std::atomic<bool> stop_{false};
+  std::thread scanner_;
+};
+
+}  // namespace kubepp::kubelet
