@@ -43,14 +43,21 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, std::stri
   posix_spawn_file_actions_adddup2(&actions, p.fd[0], 0);
   posix_spawn_file_actions_adddup2(&actions, p.fd[3], 1);
   posix_spawn_file_actions_adddup2(&actions, p.fd[5], 2);
+  // Nothing else leaks into the child: a listening socket inherited by a long-lived helper
+  // (runc's shim, a CNI plugin) would keep the port busy after the caller dies.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   // The child must not inherit the caller's blocked signal mask (main blocks SIGTERM for
-  // sigwait): a helper that cannot be killed by SIGTERM would outlive its timeout logic.
+  // sigwait) nor its ignored SIGPIPE: a helper that cannot be killed by SIGTERM would
+  // outlive its timeout logic.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none;
+  sigset_t none, defaults;
   sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
