@@ -12,6 +12,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <deque>
 #include <optional>
 #include <mutex>
@@ -436,8 +439,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                     return self->Close();
                                   }
                                   if (ec == net::error::operation_aborted && !self->closed_) return;
-                                  // Readable during a stream: EOF or unexpected bytes.
-                                  if (self->streaming_) self->Close();
+                                  if (!self->streaming_) return;
+                                  // The reactor may report readiness that is not there (seen
+                                  // under load): only EOF, an error or bytes end the stream.
+                                  char c;
+                                  ssize_t n = ::recv(self->tcp().socket().native_handle(), &c, 1,
+                                                     MSG_PEEK | MSG_DONTWAIT);
+                                  if (!ec && n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                                    return self->WatchForClose();
+                                  }
+                                  self->Close();
                                 });
   }
 
