@@ -56,7 +56,7 @@ def bench_runc(pods):
     try:
         images = os.path.join(kubelet.root_dir, "images-import")
         os.makedirs(images)
-        subprocess.run([os.path.join(kh.REPO, "kubelet", "images", "build-busybox.sh"),
+        subprocess.run([os.path.join(kh.REPO, "images", "busybox.sh"),
                         os.path.join(images, "busybox.tar")], check=True, capture_output=True)
         kubelet.start()
         ns = server.create_namespace()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds a `docker save`-format image tarball from a root filesystem directory.
 
-    mkimage.py --rootfs DIR --tag kubepp/testserver:1.0 --out image.tar \
+    mkimage.py --rootfs DIR --tag kubepp/testserver:1.0 [--tag ...] --out image.tar \
                [--entrypoint /testserver] [--cmd serve-hostname] [--env PATH=/bin] [--workdir /]
 
 Nothing is downloaded: the one layer is the rootfs as given. The result loads with
@@ -39,7 +39,7 @@ def layer_tar(rootfs):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rootfs", required=True)
-    p.add_argument("--tag", required=True)
+    p.add_argument("--tag", action="append", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--entrypoint", action="append", default=[])
     p.add_argument("--cmd", action="append", default=[])
@@ -61,8 +61,11 @@ def main():
     config_bytes = json.dumps(config, sort_keys=True).encode()
     config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
     layer_dir = diff_id.split(":")[1]
-    repo, _, tag = a.tag.rpartition(":")
-    manifest = [{"Config": config_name, "RepoTags": [a.tag], "Layers": [layer_dir + "/layer.tar"]}]
+    repositories = {}
+    for t in a.tag:
+        repo, _, tag = t.rpartition(":")
+        repositories.setdefault(repo, {})[tag] = layer_dir
+    manifest = [{"Config": config_name, "RepoTags": a.tag, "Layers": [layer_dir + "/layer.tar"]}]
     tmp = a.out + ".tmp"
     with tarfile.open(tmp, "w") as out:
         def add(name, data):
@@ -73,7 +76,7 @@ def main():
         add(config_name, config_bytes)
         add(layer_dir + "/layer.tar", layer)
         add("manifest.json", json.dumps(manifest).encode())
-        add("repositories", json.dumps({repo: {tag: layer_dir}}).encode())
+        add("repositories", json.dumps(repositories).encode())
     os.replace(tmp, a.out)
 
 

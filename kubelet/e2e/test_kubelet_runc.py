@@ -1,5 +1,5 @@
 """apiserver + kubelet --runtime=runc, as root: real containers from a busybox image the
-test builds itself (kubelet/images/build-busybox.sh, from Debian's busybox-static), CNI
+test builds itself (images/busybox.sh, from Debian's busybox-static), CNI
 networking on a bridge of its own in 10.244.x, logs through the apiserver's pods/log (and
 with kubectl 1.33 when installed), pod-to-pod traffic, OOM kills, graceful deletion and a
 kill -9 of the kubelet that restarts no container.
@@ -16,7 +16,7 @@ import unittest
 import kubelet_harness as kh
 from kubelet_harness import harness, wait_for
 
-BUILD_BUSYBOX = os.path.join(kh.REPO, "kubelet", "images", "build-busybox.sh")
+BUILD_BUSYBOX = os.path.join(kh.REPO, "images", "busybox.sh")
 
 
 def missing_prerequisite():
