@@ -9,6 +9,7 @@
 #include "common/client/rest_client.h"
 #include "common/http/server.h"
 #include "common/leaderelection/leader_election.h"
+#include "common/health_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "controller-manager/framework/clock.h"
@@ -254,28 +255,12 @@ Status Run(const Options& options, const std::atomic<bool>* stop) {
   ASSIGN_OR_RETURN(std::unique_ptr<client::HttpRestClient> client,
                    client::HttpRestClient::Create(client_options));
 
-  http::ServerOptions server_options;
-  server_options.bind_address = options.bind_address;
-  server_options.port = options.port;
-  server_options.threads = 1;
-  http::Server server(server_options, [](http::Request req,
-                                         std::shared_ptr<http::ResponseWriter> w) {
-    http::Response resp;
-    resp.content_type = "text/plain; charset=utf-8";
-    if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
-      resp.body = "ok";
-    } else if (req.path == "/metrics") {
-      resp.content_type = metrics::kContentType;
-      resp.body = metrics::Registry::Default().Render();
-    } else {
-      resp.status = 404;
-      resp.body = "404 page not found\n";
-    }
-    w->Send(std::move(resp));
-  });
-  RETURN_IF_ERROR(server.Start());
+  HealthServerOptions ho;
+  ho.bind_address = options.bind_address;
+  ho.port = options.port;
+  ASSIGN_OR_RETURN(auto server, StartHealthServer(std::move(ho)));
   LOG(INFO) << "controller-manager: serving /healthz and /metrics on " << options.bind_address
-            << ":" << server.port() << "; controllers: " << enabled.size();
+            << ":" << server->port() << "; controllers: " << enabled.size();
 
   if (!options.leader_elect) return RunControllers(options, client.get(), stop);
 

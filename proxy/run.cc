@@ -10,6 +10,7 @@
 #include "common/client/event_recorder.h"
 #include "common/http/server.h"
 #include "common/informer/informer.h"
+#include "common/health_server.h"
 #include "common/log.h"
 #include "common/net/ipv4.h"
 #include "common/metrics.h"
@@ -225,30 +226,15 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
 
   std::unique_ptr<http::Server> healthz;
   if (o.healthz_port > 0) {
-    http::ServerOptions so;
-    so.bind_address = "127.0.0.1";
-    so.port = o.healthz_port;
-    so.threads = 1;
-    healthz = std::make_unique<http::Server>(so, [&](http::Request req,
-                                                     std::shared_ptr<http::ResponseWriter> w) {
-      http::Response resp;
-      if (req.path == "/healthz" || req.path == "/livez") {
-        // kube-proxy's answer shape; 503 until the rules are programmed (or after a failure).
-        resp.status = service_proxy.Healthy() ? 200 : 503;
-        resp.body = R"({"lastUpdated":")" + util::NowRfc3339() + R"(","currentTime":")" +
-                    util::NowRfc3339() + R"(","nodeHealthy":)" +
-                    (service_proxy.Healthy() ? "true" : "false") + "}";
-      } else if (req.path == "/metrics") {
-        resp.content_type = metrics::kContentType;
-        resp.body = metrics::Registry::Default().Render();
-      } else {
-        resp.status = 404;
-        resp.content_type = "text/plain";
-        resp.body = "not found";
-      }
-      w->Send(std::move(resp));
-    });
-    RETURN_IF_ERROR(healthz->Start());
+    HealthServerOptions ho;
+    ho.port = o.healthz_port;
+    // 503 until the rules are programmed (or after a failure), in kube-proxy's shape.
+    ho.healthy = [&] { return service_proxy.Healthy(); };
+    ho.body = [](bool ok) {
+      return R"({"lastUpdated":")" + util::NowRfc3339() + R"(","currentTime":")" +
+             util::NowRfc3339() + R"(","nodeHealthy":)" + (ok ? "true" : "false") + "}";
+    };
+    ASSIGN_OR_RETURN(healthz, StartHealthServer(std::move(ho)));
   }
 
   services.Start();

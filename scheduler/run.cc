@@ -4,6 +4,7 @@
 
 #include "common/http/server.h"
 #include "common/leaderelection/leader_election.h"
+#include "common/health_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "scheduler/options.h"
@@ -79,30 +80,16 @@ Status Run(const SchedulerOptions& o, const std::atomic<bool>* stop) {
   std::atomic<bool> leading{!o.leader_elect};
   std::unique_ptr<http::Server> server;
   if (o.port > 0) {
-    http::ServerOptions so;
-    so.bind_address = o.bind_address;
-    so.port = o.port;
-    so.threads = 1;
-    server = std::make_unique<http::Server>(so, [&](http::Request req,
-                                                    std::shared_ptr<http::ResponseWriter> w) {
-      http::Response resp;
-      resp.content_type = "text/plain; charset=utf-8";
-      if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
-        resp.body = "ok";
-      } else if (req.path == "/metrics") {
-        current.UpdateGauges();
-        static auto& leader = metrics::Registry::Default().AddGauge(
-            "leader_election_master_status", "1 while this replica leads.");
-        leader.Set(leading.load() ? 1 : 0);
-        resp.content_type = metrics::kContentType;
-        resp.body = metrics::Registry::Default().Render();
-      } else {
-        resp.status = 404;
-        resp.body = "not found";
-      }
-      w->Send(std::move(resp));
-    });
-    RETURN_IF_ERROR(server->Start());
+    HealthServerOptions ho;
+    ho.bind_address = o.bind_address;
+    ho.port = o.port;
+    ho.before_metrics = [&] {
+      current.UpdateGauges();
+      static auto& leader = metrics::Registry::Default().AddGauge(
+          "leader_election_master_status", "1 while this replica leads.");
+      leader.Set(leading.load() ? 1 : 0);
+    };
+    ASSIGN_OR_RETURN(server, StartHealthServer(std::move(ho)));
     LOG(INFO) << "scheduler: serving /healthz and /metrics on " << o.bind_address << ":"
               << server->port();
   }
