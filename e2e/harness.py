@@ -98,15 +98,7 @@ class ApiServer:
         """Ends the process (by PID) and reaps it; harmless when it is not running."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, sig)
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            except ProcessLookupError:
-                pass
+        kill_process(self.proc, sig)
         self.proc = None
 
     def stop(self):
@@ -248,9 +240,17 @@ class Kubectl:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-def kill_process(proc):
+def kill_process(proc, sig=signal.SIGKILL, grace=10):
+    """Sends `sig` to the process (by PID), waits up to `grace` seconds, then SIGKILL;
+    reaps it. Harmless when it has already exited."""
     if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
+        try:
+            os.kill(proc.pid, sig)
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     proc.wait()
 
 

@@ -83,15 +83,7 @@ class Kubelet:
     def kill(self, sig=signal.SIGKILL):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, sig)
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            except ProcessLookupError:
-                pass
+        harness.kill_process(self.proc, sig, grace=20)
         self.proc = None
 
     def stop(self):
