@@ -83,6 +83,10 @@ class ApiServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                # Another test may have taken the free port we picked: pick again.
+                if port is None and "Address already in use" in self.log_tail(3):
+                    self.proc = None
+                    return self.start(None, timeout)
                 raise RuntimeError("apiserver exited with %s:\n%s"
                                    % (self.proc.returncode, self.log_tail()))
             try:
