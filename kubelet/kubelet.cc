@@ -276,7 +276,10 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
       auto now = steady_clock::now();
       for (size_t i = 0; i < mine.size(); ++i) {
         next_lease[i] = now + period * (i + 1) / (mine.size() + 1);
-        next_status[i] = now + status_period * (i + 1) / (mine.size() + 1);
+        next_status[i] = now + std::chrono::seconds(1);  // NotReady: check again soon
+        if (mine[i]->Ready()) {
+          next_status[i] = now + status_period * (i + 1) / (mine.size() + 1);
+        }
       }
       auto next_relist = now, next_housekeeping = now + std::chrono::seconds(10);
       while (!stop->load()) {
@@ -302,8 +305,9 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
             if (Status st = mine[i]->UpdateNodeStatus(); !st.ok()) {
               LOG(WARNING) << "node status of " << mine[i]->config().node_name << ": " << st.ToString();
             }
-            next_status[i] += status_period;
-            if (next_status[i] < steady_clock::now()) next_status[i] = steady_clock::now() + status_period;
+            auto step = mine[i]->Ready() ? status_period : std::chrono::seconds(1);
+            next_status[i] += step;
+            if (next_status[i] < steady_clock::now()) next_status[i] = steady_clock::now() + step;
           }
           wake = std::min({wake, next_lease[i], next_status[i]});
         }

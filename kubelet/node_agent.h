@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,9 @@ class NodeAgent {
   Status RenewLease();
   // Sends the node status when it changed or is older than the report period.
   Status UpdateNodeStatus();
+  // Whether the last computed status was Ready (a NotReady node is checked every second,
+  // so it turns Ready as soon as, say, its pod CIDR arrives).
+  bool Ready() const { return ready_; }
 
   // The pod informer (fieldSelector spec.nodeName=<node>): every change enqueues its key.
   void StartPodInformer();
@@ -156,6 +160,7 @@ class NodeAgent {
   RestartBackoff backoff_;
   std::unique_ptr<informer::Informer> pods_;
 
+  std::atomic<bool> ready_{false};
   std::mutex mu_;  // guards the fields below
   std::map<std::string, PodRecord> records_;  // by pod key
   std::map<std::string, std::string> relist_;  // PLEG: object id -> "key|state"

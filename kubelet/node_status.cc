@@ -245,6 +245,7 @@ Status NodeAgent::RegisterNode() {
   if (!config_.pod_cidr.empty()) api::SetString(node, "spec.podCIDR", config_.pod_cidr, a);
   bool ready = false;
   api::Document st = NodeStatus(&ready);
+  ready_ = ready;
   node.AddMember("status", Value(st, a), a);
 
   auto created = client_->Create(client::kNodes, "", node);
@@ -271,6 +272,7 @@ Status NodeAgent::RegisterNode() {
 Status NodeAgent::UpdateNodeStatus() {
   bool ready = false;
   api::Document st = NodeStatus(&ready);
+  ready_ = ready;
   // Compare without heartbeat times; stamp them only on what we send.
   std::string fingerprint = api::ToJson(st);
   int64_t now = clock_();
