@@ -1,5 +1,7 @@
 #include "apiserver/table.h"
 
+#include "common/util/time.h"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -99,46 +101,11 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
 
 std::string OrNone(std::string s) { return s.empty() ? "<none>" : s; }
 
-// Seconds since the epoch of an RFC 3339 time ("2026-11-27T10:43:36Z", fractional seconds
-// and numeric offsets allowed; fractions are dropped).
+// Seconds since the epoch of an RFC 3339 time, or nothing when absent or malformed.
 std::optional<int64_t> ParseTime(std::string_view s) {
-  auto digits = [&](size_t pos, size_t len) -> std::optional<int> {
-    if (pos + len > s.size()) return std::nullopt;
-    int n = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
-      n = n * 10 + (s[i] - '0');
-    }
-    return n;
-  };
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-      s[13] != ':' || s[16] != ':') {
-    return std::nullopt;
-  }
-  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
-  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
-  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-  size_t i = 19;
-  if (s[i] == '.') {
-    do ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])));
-  }
-  int64_t offset = 0;
-  if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    offset = 0;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    auto oh = digits(i + 1, 2), om = digits(i + 4, 2);
-    if (!oh || !om) return std::nullopt;
-    offset = (s[i] == '-' ? -1 : 1) * (*oh * 3600 + *om * 60);
-  } else {
-    return std::nullopt;
-  }
-  using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{*year}, std::chrono::month(*month),
-                           std::chrono::day(*day)};
-  if (!ymd.ok() || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
-  const int64_t days = sys_days(ymd).time_since_epoch().count();
-  return days * 86400 + *hour * 3600 + *minute * 60 + *second - offset;
+  auto t = util::ParseRfc3339(s);
+  if (!t.ok()) return std::nullopt;
+  return *t;
 }
 
 // Upstream's translateTimestampSince: "<unknown>" for an absent time.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/util/time.h"
 #include "common/util/random.h"
 
 namespace kubepp::leaderelection {
@@ -51,45 +52,9 @@ std::string FormatMicroTime(SystemClock::time_point t) {
 }
 
 std::optional<SystemClock::time_point> ParseTime(std::string_view s) {
-  std::string text(s);
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-      consumed != 19) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  std::string_view rest = s.substr(19);
-  int64_t micros = 0;
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    int digits = 0;
-    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
-      if (digits < 6) micros = micros * 10 + (rest.front() - '0');
-      ++digits;
-      rest.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    for (; digits < 6; ++digits) micros *= 10;
-  }
-  int offset_minutes = 0;
-  if (rest == "Z" || rest == "z") {
-    rest = {};
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &hh, &mm) != 2) {
-      return std::nullopt;
-    }
-    offset_minutes = (rest[0] == '+' ? 1 : -1) * (hh * 60 + mm);
-  } else {
-    return std::nullopt;
-  }
-  std::time_t secs = timegm(&tm);
-  return SystemClock::time_point(std::chrono::seconds(secs) -
-                                 std::chrono::minutes(offset_minutes) +
-                                 std::chrono::microseconds(micros));
+  auto micros = util::ParseRfc3339Micros(s);
+  if (!micros.ok()) return std::nullopt;
+  return SystemClock::time_point(std::chrono::microseconds(*micros));
 }
 
 LeaderElector::LeaderElector(client::RestClient* client, LeaderElectionConfig config)

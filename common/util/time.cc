@@ -2,6 +2,7 @@
 
 #include <sys/time.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -35,37 +36,59 @@ std::string NowRfc3339Micro() {
   return s + frac;
 }
 
-Result<int64_t> ParseRfc3339(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  std::string str(s);
-  int consumed = 0;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-                  &consumed) != 6) {
-    return BadRequest("invalid time \"" + str + "\": want RFC 3339");
-  }
-  size_t i = static_cast<size_t>(consumed);
-  if (i < str.size() && str[i] == '.') {
-    ++i;
-    while (i < str.size() && str[i] >= '0' && str[i] <= '9') ++i;
-  }
-  int offset = 0;
-  if (i < str.size() && (str[i] == '+' || str[i] == '-')) {
-    int oh, om;
-    if (std::sscanf(str.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) {
-      return BadRequest("invalid time zone in \"" + str + "\"");
+Result<int64_t> ParseRfc3339Micros(std::string_view s) {
+  Status bad = BadRequest("invalid time \"" + std::string(s) + "\": want RFC 3339");
+  auto digits = [&](size_t pos, size_t len) -> int {
+    if (pos + len > s.size()) return -1;
+    int n = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      n = n * 10 + (s[i] - '0');
     }
-    offset = (str[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-  } else if (i >= str.size() || (str[i] != 'Z' && str[i] != 'z')) {
-    return BadRequest("invalid time \"" + str + "\": want RFC 3339");
+    return n;
+  };
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+      s[13] != ':' || s[16] != ':') {
+    return bad;
   }
-  tm u{};
-  u.tm_year = y - 1900;
-  u.tm_mon = mo - 1;
-  u.tm_mday = d;
-  u.tm_hour = h;
-  u.tm_min = mi;
-  u.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&u)) - offset;
+  int year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  int hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour > 23 || minute > 59 || second > 60 || hour < 0 ||
+      minute < 0 || second < 0) {
+    return bad;
+  }
+  size_t i = 19;
+  int64_t micros = 0;
+  if (s[i] == '.') {
+    int n = 0;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++n) {
+      if (n < 6) micros = micros * 10 + (s[i] - '0');
+    }
+    if (n == 0) return bad;
+    for (; n < 6; ++n) micros *= 10;
+  }
+  int64_t offset = 0;
+  if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    offset = 0;
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+    int oh = digits(i + 1, 2), om = digits(i + 4, 2);
+    if (oh < 0 || om < 0) return bad;
+    offset = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+  } else {
+    return bad;
+  }
+  using namespace std::chrono;
+  const year_month_day ymd{std::chrono::year{year}, std::chrono::month(static_cast<unsigned>(month)),
+                           std::chrono::day(static_cast<unsigned>(day))};
+  if (!ymd.ok()) return bad;
+  int64_t secs = static_cast<int64_t>(sys_days(ymd).time_since_epoch().count()) * 86400 +
+                 hour * 3600 + minute * 60 + second - offset;
+  return secs * 1000000 + micros;
+}
+
+Result<int64_t> ParseRfc3339(std::string_view s) {
+  ASSIGN_OR_RETURN(int64_t micros, ParseRfc3339Micros(s));
+  return micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
 }
 
 }  // namespace kubepp::util

@@ -17,7 +17,11 @@ std::string FormatRfc3339(int64_t unix_seconds);
 std::string NowRfc3339();
 // With microseconds: "2026-11-27T10:43:36.123456Z" (metav1.MicroTime).
 std::string NowRfc3339Micro();
-// Parses RFC 3339 ("Z" or "+hh:mm" offsets, optional fraction) to Unix seconds.
+// Parses RFC 3339 ("2026-11-27T10:43:36Z"; "Z" or "+hh:mm" offsets; an optional
+// fraction, kept to the microsecond) to Unix microseconds. BadRequest when malformed or
+// out of range.
+Result<int64_t> ParseRfc3339Micros(std::string_view s);
+// The same, in whole Unix seconds (the fraction dropped).
 Result<int64_t> ParseRfc3339(std::string_view s);
 
 }  // namespace kubepp::util
