@@ -6,6 +6,7 @@
 
 #include "common/api/quantity.h"
 #include "common/util/file.h"
+#include "kubelet/volumes.h"
 
 namespace kubepp::kubelet {
 
@@ -56,30 +57,6 @@ Result<std::string> FieldRef(const api::Value& pod, const std::string& path,
     return MapEntry(pod, path, "metadata.annotations");
   }
   return BadRequest("unsupported fieldRef fieldPath " + path);
-}
-
-Result<std::string> ResourceFieldRef(const api::Value& container, const api::Value& ref) {
-  std::string resource = api::GetString(ref, "resource");
-  const api::Value* q = api::Find(container, "resources");
-  if (q != nullptr) {
-    auto dot = resource.find('.');
-    if (dot != std::string::npos) {
-      q = api::Find(*q, resource.substr(0, dot));
-      if (q != nullptr) q = api::FindMember(*q, resource.substr(dot + 1));
-    }
-  }
-  double divisor = 1;
-  if (const api::Value* d = api::FindMember(ref, "divisor"); d && d->IsString()) {
-    if (auto p = api::ParseQuantity(d->GetString()); p.ok() && *p > 0) divisor = *p;
-  }
-  double value = 0;
-  if (q != nullptr && q->IsString()) {
-    if (auto p = api::ParseQuantity(q->GetString()); p.ok()) value = *p;
-  }
-  // Upstream rounds up to whole divisor units (cpu 250m with divisor 1 -> "1").
-  int64_t units = static_cast<int64_t>(value / divisor);
-  if (static_cast<double>(units) * divisor < value) ++units;
-  return std::to_string(units);
 }
 
 Result<std::string> KeyRef(const api::Value& ref, bool secret, const PodContext& ctx) {
@@ -135,14 +112,17 @@ Result<std::vector<std::pair<std::string, std::string>>> BuildEnv(const api::Val
       std::string name = api::GetString(e, "name");
       const api::Value* from = api::FindMember(e, "valueFrom");
       if (from == nullptr) {
-        SetEnv(env, name, ExpandVars(api::GetString(e, "value"), env));
+        // $(VAR) sees the variables declared so far, then the service variables.
+        auto visible = env;
+        visible.insert(visible.end(), ctx.service_env.begin(), ctx.service_env.end());
+        SetEnv(env, name, ExpandVars(api::GetString(e, "value"), visible));
         continue;
       }
       Result<std::string> v = std::string();
       if (const api::Value* r = api::FindMember(*from, "fieldRef")) {
         v = FieldRef(pod, api::GetString(*r, "fieldPath"), ctx);
       } else if (const api::Value* r = api::FindMember(*from, "resourceFieldRef")) {
-        v = ResourceFieldRef(container, *r);
+        v = ResourceFieldValue(container, *r);
       } else if (const api::Value* r = api::FindMember(*from, "configMapKeyRef")) {
         v = KeyRef(*r, false, ctx);
       } else if (const api::Value* r = api::FindMember(*from, "secretKeyRef")) {
@@ -152,10 +132,40 @@ Result<std::vector<std::pair<std::string, std::string>>> BuildEnv(const api::Val
       SetEnv(env, name, std::move(v).value());
     }
   }
+  // Service variables come last and never replace the container's own.
+  for (auto& [k, v] : ctx.service_env) {
+    bool declared = false;
+    for (auto& e : env) declared |= e.first == k;
+    if (!declared) env.emplace_back(k, v);
+  }
   return env;
 }
 
 }  // namespace
+
+Result<std::string> ResourceFieldValue(const api::Value& container, const api::Value& ref) {
+  std::string resource = api::GetString(ref, "resource");
+  const api::Value* q = api::Find(container, "resources");
+  if (q != nullptr) {
+    auto dot = resource.find('.');
+    if (dot != std::string::npos) {
+      q = api::Find(*q, resource.substr(0, dot));
+      if (q != nullptr) q = api::FindMember(*q, resource.substr(dot + 1));
+    }
+  }
+  double divisor = 1;
+  if (const api::Value* d = api::FindMember(ref, "divisor"); d && d->IsString()) {
+    if (auto p = api::ParseQuantity(d->GetString()); p.ok() && *p > 0) divisor = *p;
+  }
+  double value = 0;
+  if (q != nullptr && q->IsString()) {
+    if (auto p = api::ParseQuantity(q->GetString()); p.ok()) value = *p;
+  }
+  // Upstream rounds up to whole divisor units (cpu 250m with divisor 1 -> "1").
+  int64_t units = static_cast<int64_t>(value / divisor);
+  if (static_cast<double>(units) * divisor < value) ++units;
+  return std::to_string(units);
+}
 
 PodPaths PathsOf(const std::string& root_dir, const std::string& uid) {
   return PodPaths{root_dir + "/pods/" + uid};
@@ -289,13 +299,23 @@ Result<ContainerConfig> BuildContainerConfig(const api::Value& pod, const api::V
       Mount mount;
       mount.container_path = api::GetString(m, "mountPath");
       mount.read_only = api::GetBool(m, "readOnly");
+      std::string api_plugin = ApiVolumePlugin(*vol);
       if (api::Has(*vol, "emptyDir")) {
         mount.host_path = ctx.paths.VolumeDir(kEmptyDirPlugin, vol_name);
       } else if (api::Has(*vol, "hostPath")) {
         mount.host_path = api::GetString(*vol, "hostPath.path");
+      } else if (!api_plugin.empty()) {
+        // Filled by SetUpApiVolumes before any container starts; always read-only.
+        mount.host_path = ctx.paths.VolumeDir(api_plugin, vol_name);
+        mount.read_only = true;
+        std::error_code ec;
+        if (!fs::is_directory(mount.host_path, ec)) {
+          return Unavailable("volume " + vol_name + " is not set up yet");
+        }
       } else {
         return BadRequest("volume " + vol_name +
-                          ": only emptyDir and hostPath volumes are supported so far");
+                          ": only emptyDir, hostPath, configMap, secret, downwardAPI and "
+                          "projected volumes are supported so far");
       }
       std::string sub = api::GetString(m, "subPath");
       if (!sub.empty()) {
@@ -304,7 +324,15 @@ Result<ContainerConfig> BuildContainerConfig(const api::Value& pod, const api::V
         }
         mount.host_path += "/" + sub;
         std::error_code ec;
-        fs::create_directories(mount.host_path, ec);
+        if (!api_plugin.empty()) {
+          // As upstream, a subPath of these volumes is the file of the moment: bound by
+          // its resolved path, it does not follow later updates.
+          auto real = fs::canonical(mount.host_path, ec);
+          if (ec) return BadRequest("subPath " + sub + " does not exist in volume " + vol_name);
+          mount.host_path = real.string();
+        } else {
+          fs::create_directories(mount.host_path, ec);
+        }
       }
       c.mounts.push_back(std::move(mount));
     }

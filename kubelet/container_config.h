@@ -11,6 +11,7 @@
 
 #include "common/api/json.h"
 #include "common/status.h"
+#include "kubelet/envvars.h"
 #include "kubelet/runtime/runtime.h"
 
 namespace kubepp::kubelet {
@@ -40,6 +41,9 @@ struct PodContext {
   // namespace (Secret values decoded). nullptr: such references are errors.
   std::function<Result<std::string>(bool secret, const std::string& name,
                                     const std::string& key)> lookup;
+  // The service variables (ServiceEnvVars) the containers get unless they declare the
+  // same names; $(VAR) in env values can refer to them.
+  EnvList service_env;
 };
 
 // Creates the pod's volume directories (emptyDir, hostPath DirectoryOrCreate) and writes
@@ -51,6 +55,10 @@ Status PreparePodFiles(const api::Value& pod, const PodContext& ctx);
 // (-> CreateContainerConfigError).
 Result<ContainerConfig> BuildContainerConfig(const api::Value& pod, const api::Value& container,
                                              uint32_t attempt, const PodContext& ctx);
+
+// The value of a resourceFieldRef (`resource` "limits.cpu", "requests.memory", ...) of
+// `container`, in whole units of `divisor` rounded up, as upstream.
+Result<std::string> ResourceFieldValue(const api::Value& container, const api::Value& ref);
 
 // The content of the pod's /etc/resolv.conf and /etc/hosts.
 std::string ResolvConfFor(const api::Value& pod, const PodContext& ctx);

@@ -91,6 +91,37 @@ TEST_CASE("container config: env, expansion, downward API, config maps and secre
   CHECK(c->mounts[3].container_path == "/etc/resolv.conf");
 }
 
+TEST_CASE("container config: service variables and API volume mounts") {
+  testing::TempDir dir;
+  auto pod = Json(kPod);
+  auto& spec = (*api::FindMutable(pod, "spec.containers"))[0];
+  auto mount = Json(R"({"name":"cfg","mountPath":"/cfg"})");
+  spec["volumeMounts"].PushBack(api::Copy(mount, pod.GetAllocator()), pod.GetAllocator());
+  auto env = Json(R"j({"name":"URL","value":"http://$(WEB_SERVICE_HOST):$(WEB_SERVICE_PORT)"})j");
+  spec["env"].PushBack(api::Copy(env, pod.GetAllocator()), pod.GetAllocator());
+  auto own = Json(R"({"name":"WEB_SERVICE_PORT","value":"1234"})");
+  spec["env"].PushBack(api::Copy(own, pod.GetAllocator()), pod.GetAllocator());
+  PodContext ctx = Context(dir.path());
+  ctx.service_env = {{"WEB_SERVICE_HOST", "10.96.0.9"}, {"WEB_SERVICE_PORT", "80"}};
+  // The configMap volume is not set up yet.
+  CHECK(BuildContainerConfig(pod, spec, 0, ctx).status().code() == Code::kUnavailable);
+  std::filesystem::create_directories(ctx.paths.VolumeDir("kubernetes.io~configmap", "cfg"));
+  auto c = BuildContainerConfig(pod, spec, 0, ctx);
+  REQUIRE(c.ok());
+  CHECK(EnvOf(*c, "WEB_SERVICE_HOST") == "10.96.0.9");
+  CHECK(EnvOf(*c, "WEB_SERVICE_PORT") == "1234");  // the container's own wins
+  CHECK(EnvOf(*c, "URL") == "http://10.96.0.9:80");  // expansion sees service variables
+  CHECK(c->env.back().first == "WEB_SERVICE_HOST");  // appended after the container's
+  bool found = false;
+  for (auto& m : c->mounts) {
+    if (m.container_path != "/cfg") continue;
+    found = true;
+    CHECK(m.host_path == ctx.paths.VolumeDir("kubernetes.io~configmap", "cfg"));
+    CHECK(m.read_only);
+  }
+  CHECK(found);
+}
+
 TEST_CASE("container config: unsupported volumes and missing keys are errors") {
   testing::TempDir dir;
   auto pod = Json(kPod);

@@ -180,6 +180,8 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
     eo.host = o.node_name;
     events = std::make_unique<client::EventRecorder>(client.get(), eo);
   }
+  // One Service informer for all agents: the containers' service environment variables.
+  informer::Informer services(client.get(), client::kServices);
   std::map<std::string, NodeAgent*> by_name;
   std::vector<std::unique_ptr<NodeAgent>> agents;
   for (int i = 0; i < count; ++i) {
@@ -197,7 +199,9 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
                                                  probers[i].get(), &probes, SystemClock(), enqueue,
                                                  events.get()));
     by_name[agents.back()->config().node_name] = agents.back().get();
+    agents.back()->SetServiceInformer(&services);
   }
+  services.Start();
 
   // Registration: retried until the apiserver answers.
   for (auto& a : agents) {
@@ -327,6 +331,7 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
   if (server) server->Stop();
   probes.Stop();
   for (auto& a : agents) a->StopPodInformer();
+  services.Stop();
   return Status::Ok();
 }
 

@@ -1,7 +1,5 @@
 #include "kubelet/node_agent.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include "common/util/time.h"
 #include "kubelet/container_config.h"
 #include "kubelet/pod_status.h"
+#include "kubelet/volumes.h"
 
 namespace kubepp::kubelet {
 
@@ -18,19 +17,6 @@ namespace {
 
 using api::Value;
 using std::chrono::milliseconds;
-
-Result<std::string> Base64Decode(const std::string& in) {
-  if (in.empty()) return std::string();
-  std::string out(in.size() * 3 / 4 + 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return BadRequest("bad base64 in secret");
-  size_t pad = 0;
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
 
 bool IsTerminalPhase(const std::string& phase) {
   return phase == "Succeeded" || phase == "Failed";
@@ -122,7 +108,7 @@ void NodeAgent::Housekeeping() {
 NodeAgent::PodRecord& NodeAgent::RecordOf(const std::string& key, const std::string& uid) {
   std::lock_guard lock(mu_);
   auto& r = records_[key];
-  if (r.uid != uid) r = PodRecord{uid, "", "", {}};
+  if (r.uid != uid) r = PodRecord{uid, "", "", {}, {}};
   return r;
 }
 
@@ -223,7 +209,7 @@ Result<std::string> NodeAgent::LookupKey(const std::string& ns, bool secret,
   ASSIGN_OR_RETURN(auto obj, client_->Get(secret ? client::kSecrets : client::kConfigMaps, ns, name));
   auto values = api::GetStringMap(obj, "data");
   auto decode = [&](const std::string& v) -> Result<std::string> {
-    return secret ? Base64Decode(v) : Result<std::string>(v);
+    return secret ? DecodeBase64(v) : Result<std::string>(v);
   };
   if (key.empty()) {  // every entry as "k=v\n" lines (envFrom)
     std::string out;
@@ -239,6 +225,59 @@ Result<std::string> NodeAgent::LookupKey(const std::string& ns, bool secret,
                     ns + "/" + name);
   }
   return decode(it->second);
+}
+
+Result<EnvList> NodeAgent::ServiceEnvFor(const Value& pod) {
+  std::string ns = api::GetString(pod, "metadata.namespace");
+  bool links = api::GetBool(pod, "spec.enableServiceLinks", true);
+  std::vector<const Value*> services;
+  if (services_ != nullptr) {
+    if (!services_->HasSynced()) {
+      return Unavailable("services have not yet been read at least once, cannot construct envvars");
+    }
+    auto all = services_->List();  // keeps the objects alive while we read them
+    for (auto& s : all) services.push_back(s.get());
+    return ServiceEnvVars(ns, links, services);
+  }
+  api::Document list;
+  if (links) {
+    ASSIGN_OR_RETURN(list, client_->List(client::kServices, ns));
+    if (const Value* items = api::Find(list, "items"); items && items->IsArray()) {
+      for (auto& s : items->GetArray()) services.push_back(&s);
+    }
+  }
+  auto master = client_->Get(client::kServices, "default", "kubernetes");
+  if (master.ok()) {
+    services.push_back(&*master);
+  } else if (master.status().code() != Code::kNotFound) {
+    return master.status();
+  }
+  return ServiceEnvVars(ns, links, services);
+}
+
+Status NodeAgent::SetUpVolumes(const Value& pod, PodRecord& record) {
+  std::string ns = api::GetString(pod, "metadata.namespace");
+  ObjectGetter get = [this, ns](bool secret, const std::string& name) {
+    return client_->Get(secret ? client::kSecrets : client::kConfigMaps, ns, name);
+  };
+  std::vector<std::string> notes;
+  Status st = SetUpApiVolumes(pod, PathsOf(config_.root_dir, api::GetString(pod, "metadata.uid")),
+                              get, &notes);
+  if (!st.ok()) notes.push_back(st.message());
+  std::vector<std::string> fresh;
+  {
+    std::lock_guard lock(mu_);
+    // Forgotten once all is well, so that a problem coming back is reported again.
+    if (notes.empty()) record.volume_reports.clear();
+    for (auto& n : notes) {
+      if (record.volume_reports.insert(n).second) fresh.push_back(n);
+    }
+  }
+  for (auto& n : fresh) {
+    LOG(WARNING) << "pod " << informer::KeyOf(pod) << ": " << n;
+    Event(pod, "Warning", "FailedMount", n);
+  }
+  return st;
 }
 
 void NodeAgent::StartContainer(const Value& pod, const Value& spec, uint32_t attempt,
@@ -275,6 +314,14 @@ void NodeAgent::StartContainer(const Value& pod, const Value& spec, uint32_t att
     return LookupKey(ns, secret, n, k);
   };
   Status st = PreparePodFiles(pod, ctx);
+  if (st.ok()) {
+    auto service_env = ServiceEnvFor(pod);
+    if (service_env.ok()) {
+      ctx.service_env = std::move(service_env).value();
+    } else {
+      st = service_env.status();
+    }
+  }
   auto config = st.ok() ? BuildContainerConfig(pod, spec, attempt, ctx) : Result<ContainerConfig>(st);
   if (!config.ok()) {
     waiting[name] = {"CreateContainerConfigError", config.status().message()};
@@ -336,6 +383,28 @@ Status NodeAgent::SyncPod(const std::string& key, milliseconds* requeue_after) {
       if (s.ready) RETURN_IF_ERROR(runtime_->StopPodSandbox(s.id));
     }
     return Status::Ok();
+  }
+
+  // 0. Volumes filled from the API, rewritten on every sync (and at least every
+  // api_volume_resync) so that changes of their objects reach running containers. Until
+  // they can be set up, containers wait in ContainerCreating and the sync is retried.
+  if (HasApiVolumes(pod)) {
+    if (Status vst = SetUpVolumes(pod, record); !vst.ok()) {
+      for (const char* list : {"spec.initContainers", "spec.containers"}) {
+        const Value* cs = api::Find(pod, list);
+        if (cs == nullptr || !cs->IsArray()) continue;
+        for (auto& c : cs->GetArray()) {
+          std::string name = api::GetString(c, "name");
+          if (AttemptsOf(view.containers, name).empty()) waiting[name] = {"ContainerCreating", vst.message()};
+        }
+      }
+      const SandboxStatus* s = NewestSandbox(view.sandboxes, false);
+      RETURN_IF_ERROR(WriteStatus(pod, record, view, s ? s->ip : "", waiting));
+      *requeue_after = config_.api_volume_resync;
+      return Status::Ok();
+    }
+    requeue = std::min<int64_t>(
+        requeue, std::chrono::duration_cast<std::chrono::microseconds>(config_.api_volume_resync).count());
   }
 
   // 1. The sandbox.

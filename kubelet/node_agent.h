@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "common/informer/informer.h"
 #include "kubelet/backoff.h"
 #include "kubelet/clock.h"
+#include "kubelet/envvars.h"
 #include "kubelet/prober.h"
 #include "kubelet/runtime/runtime.h"
 
@@ -57,6 +59,9 @@ struct NodeConfig {
   std::string kubelet_version = "v1.30.0-kubepp";
   int lease_duration_seconds = 40;
   int node_status_report_seconds = 300;  // resend unchanged status at least this often
+  // A pod with configMap, secret, downwardAPI or projected volumes is synced again this
+  // often, so changes of the objects reach its files (upstream: --sync-frequency, 1 min).
+  std::chrono::milliseconds api_volume_resync{2000};
 };
 
 // "a=b,c=d" -> labels; BadRequest on an entry without '='.
@@ -92,6 +97,12 @@ class NodeAgent {
   // so it turns Ready as soon as, say, its pod CIDR arrives).
   bool Ready() const { return ready_; }
 
+  // Where service environment variables come from: a Service informer over every
+  // namespace, shared by the agents of the process (it must outlive them). Set before
+  // StartPodInformer. Without one, each container start lists the pod's namespace's
+  // services and gets default/kubernetes from the apiserver.
+  void SetServiceInformer(informer::Informer* services) { services_ = services; }
+
   // The pod informer (fieldSelector spec.nodeName=<node>): every change enqueues its key.
   void StartPodInformer();
   void StopPodInformer();
@@ -119,6 +130,7 @@ class NodeAgent {
     std::string last_status;  // JSON sent last
     std::string start_time;
     std::map<std::string, int64_t> sigterm_at;  // container id -> when SIGTERM was sent
+    std::set<std::string> volume_reports;  // volume problems already logged and evented
   };
   struct RuntimeView {
     std::vector<SandboxStatus> sandboxes;   // of the pod key, every uid
@@ -145,6 +157,12 @@ class NodeAgent {
              const std::string& message);
   Result<std::string> LookupKey(const std::string& ns, bool secret, const std::string& name,
                                 const std::string& key);
+  // The service variables for a container of `pod` (Unavailable until the Service
+  // informer has synced).
+  Result<EnvList> ServiceEnvFor(const api::Value& pod);
+  // Writes the pod's configMap/secret/downwardAPI/projected volumes; records each new
+  // problem once (log + FailedMount event). An error: the volumes cannot be set up yet.
+  Status SetUpVolumes(const api::Value& pod, PodRecord& record);
   api::Document NodeStatus(bool* ready);
   void LearnPodCidr(const api::Value& node);
   PodRecord& RecordOf(const std::string& key, const std::string& uid);
@@ -159,6 +177,7 @@ class NodeAgent {
   client::EventRecorder* events_;
   RestartBackoff backoff_;
   std::unique_ptr<informer::Informer> pods_;
+  informer::Informer* services_ = nullptr;
 
   std::atomic<bool> ready_{false};
   std::mutex mu_;  // guards the fields below

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <mutex>
 
+#include "common/util/file.h"
+#include "kubelet/container_config.h"
 #include "kubelet/runtime/fake_runtime.h"
 #include "kubelet/testing/test_util.h"
 
@@ -171,6 +173,43 @@ TEST_CASE("node agent: a pod runs, gets an IP from the pod CIDR and becomes read
   h.Sync("default/web");
   CHECK(h.runtime.StartedCount() == 1);
   CHECK(api::GetString(h.Pod("web"), "metadata.resourceVersion") == rv);
+}
+
+TEST_CASE("node agent: configMap volume waits for its object, then follows its updates") {
+  Harness h;
+  h.CreatePod(R"({"metadata":{"name":"web"},"spec":{
+      "volumes":[{"name":"cfg","configMap":{"name":"settings"}}],
+      "containers":[{"name":"c","image":"busybox","volumeMounts":[{"name":"cfg","mountPath":"/etc/cfg"}]}]}})");
+  // No ConfigMap yet: the container waits in ContainerCreating saying why; retried soon.
+  CHECK(h.Sync("default/web") == milliseconds(2000));
+  auto pod = h.Pod("web");
+  CHECK(api::GetString(pod, "status.phase") == "Pending");
+  CHECK(api::GetString(h.Container(pod), "state.waiting.reason") == "ContainerCreating");
+  CHECK(api::GetString(h.Container(pod), "state.waiting.message") ==
+        "MountVolume.SetUp failed for volume \"cfg\" : configmap \"settings\" not found");
+  CHECK(h.runtime.StartedCount() == 0);
+
+  auto cm = Json(R"({"metadata":{"name":"settings","namespace":"default"},"data":{"color":"blue"}})");
+  REQUIRE(h.api.Create(client::kConfigMaps, "default", cm).ok());
+  CHECK(h.Sync("default/web") <= milliseconds(2000));  // resynced periodically
+  pod = h.Pod("web");
+  CHECK(api::GetString(pod, "status.phase") == "Running");
+  std::string file = PathsOf(h.dir.path(), api::GetString(pod, "metadata.uid"))
+                         .VolumeDir("kubernetes.io~configmap", "cfg") + "/color";
+  auto read = [&] {
+    auto r = util::ReadFile(file);
+    return r.ok() ? *r : "<missing>";
+  };
+  CHECK(read() == "blue");
+
+  // An update reaches the file at the next sync; the container is not restarted.
+  auto current = h.api.Get(client::kConfigMaps, "default", "settings");
+  REQUIRE(current.ok());
+  api::SetString(*current, "data.color", "green", current->GetAllocator());
+  REQUIRE(h.api.Update(client::kConfigMaps, "default", *current).ok());
+  h.Sync("default/web");
+  CHECK(read() == "green");
+  CHECK(h.runtime.StartedCount() == 1);
 }
 
 TEST_CASE("node agent: a crashing container restarts with CrashLoopBackOff 10s, 20s") {

@@ -1,0 +1,64 @@
+// Volumes the kubelet fills from the API (upstream pkg/volume/configmap, secret,
+// downwardapi, projected): their file set is computed from the pod and the ConfigMaps and
+// Secrets it names, then written with WriteAtomically into
+// <root-dir>/pods/<uid>/volumes/<plugin>/<volume>, which containers bind-mount read-only.
+// Re-running SetUpApiVolumes on every pod sync is what carries later changes of those
+// objects (and of the pod's labels and annotations) into running containers.
+//
+// Semantics as upstream: all keys of the object, or only `items` (key -> path, per-item
+// `mode`); `defaultMode` (default 0644); secret `data` and configMap `binaryData`
+// base64-decoded; a missing object or key is an error unless `optional`; downwardAPI
+// `fieldRef` (metadata.name, namespace, uid, labels, annotations and single
+// labels['k'] / annotations['k']) and `resourceFieldRef`.
+//
+// Thread safety: stateless functions; SetUpApiVolumes must not run twice at once for one
+// pod (the pod workers never sync one pod on two threads).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/api/json.h"
+#include "common/status.h"
+#include "kubelet/atomic_writer.h"
+#include "kubelet/container_config.h"
+
+namespace kubepp::kubelet {
+
+// Reads ConfigMap (`secret` false) or Secret `name` of the pod's namespace; NotFound
+// when it does not exist.
+using ObjectGetter = std::function<Result<api::Document>(bool secret, const std::string& name)>;
+
+// The volume plugin directory of a configMap, secret, downwardAPI or projected volume
+// ("kubernetes.io~configmap", ...); "" for any other volume.
+std::string ApiVolumePlugin(const api::Value& volume);
+
+// The files of `volume` (an element of the pod's spec.volumes with one of the four
+// sources). Errors say what is missing or wrong, upstream's way (`configmap "x" not
+// found`, `configmap references non-existent config key: k`). Sources the kubelet cannot
+// project yet (serviceAccountToken, clusterTrustBundle) are skipped with a note in
+// `*notes`.
+Result<Payload> VolumePayload(const api::Value& pod, const api::Value& volume,
+                              const ObjectGetter& get, std::vector<std::string>* notes);
+
+// Writes every API-object volume of `pod` under `paths`. A volume that cannot be set up
+// and was never written fails the call (its containers cannot start yet): the first such
+// error is returned as `MountVolume.SetUp failed for volume "v" : <why>`. A volume
+// written before that fails to refresh keeps its content, with a note in `*notes`.
+Status SetUpApiVolumes(const api::Value& pod, const PodPaths& paths, const ObjectGetter& get,
+                       std::vector<std::string>* notes);
+
+// Whether the pod has any volume SetUpApiVolumes writes.
+bool HasApiVolumes(const api::Value& pod);
+
+// The downwardAPI volume content of a fieldPath: labels and annotations as upstream's
+// sorted `key="value"` lines (Go %q quoting, no final newline).
+Result<std::string> DownwardVolumeField(const api::Value& pod, const std::string& path);
+std::string FormatMap(const std::map<std::string, std::string>& m);
+
+// Standard base64 (padded), as the API encodes Secret data and ConfigMap binaryData.
+Result<std::string> DecodeBase64(const std::string& in);
+
+}  // namespace kubepp::kubelet
