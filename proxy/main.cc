@@ -1,4 +1,4 @@
-// proxy: Services, LoadBalancer addresses and cluster DNS on one node (see proxy/options.h).
+// proxy: Services, LoadBalancer addresses, cluster DNS and Ingress on one node (see proxy/options.h).
 // On exit the rules stay in place: traffic keeps flowing while the proxy restarts.
 #include "common/component.h"
 #include "proxy/options.h"
@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   using namespace kubepp;
   proxy::ProxyOptions options;
-  FlagSet flags("proxy", "Programs Services into the kernel (kube-proxy) and serves cluster DNS.");
+  FlagSet flags("proxy", "Programs Services into the kernel (kube-proxy), serves cluster DNS and Ingress.");
   proxy::AddFlags(flags, &options);
   return RunComponent(argc, argv, flags, [&](const std::atomic<bool>* stop) {
     return proxy::Run(options, stop);

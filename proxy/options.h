@@ -1,6 +1,6 @@
 // The proxy process (one per node): the service proxy (nftables), LoadBalancer addresses,
-// the cluster DNS server and /healthz + /metrics. Flags follow kube-proxy's names where
-// kube-proxy has the flag.
+// the cluster DNS server, the Ingress controller and /healthz + /metrics. Flags follow
+// kube-proxy's names where kube-proxy has the flag.
 // Thread safety: Run is called once, from main.
 #pragma once
 
@@ -32,6 +32,12 @@ struct ProxyOptions {
   int dns_port = 53;
   std::string cluster_domain = "cluster.local";
   std::string resolv_conf = "/etc/resolv.conf";
+  // Ingress controller (L7, proxy/ingress/): listeners that cannot be bound are logged
+  // and left out; the rest of the proxy runs on.
+  int ingress_http_port = 80;    // 0 disables
+  int ingress_https_port = 443;  // 0 disables
+  std::string ingress_bind_address = "0.0.0.0";
+  std::string ingress_class = "kubepp";
   // Names of what the proxy makes on the host (tests run several side by side).
   std::string table = "kubepp";
   std::string bridge = "kubepp-svc0";

@@ -18,6 +18,7 @@
 #include "proxy/dns/server.h"
 #include "proxy/dns/zone_feed.h"
 #include "proxy/host_network.h"
+#include "proxy/ingress/controller.h"
 #include "proxy/loadbalancer.h"
 #include "proxy/nftables/proxier.h"
 #include "proxy/options.h"
@@ -119,6 +120,13 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("cluster-domain", &o->cluster_domain, "the cluster's DNS domain");
   flags.String("resolv-conf", &o->resolv_conf,
                "upstream resolvers for other names (only those on this machine are used)");
+  flags.Int("ingress-http-port", &o->ingress_http_port, "Ingress HTTP port (0: off)");
+  flags.Int("ingress-https-port", &o->ingress_https_port, "Ingress HTTPS port (0: off)");
+  flags.String("ingress-bind-address", &o->ingress_bind_address,
+               "address the Ingress listeners bind to");
+  flags.String("ingress-class", &o->ingress_class,
+               "IngressClass name served (Ingresses without a class too, when that "
+               "IngressClass is marked default)");
   flags.String("nftables-table", &o->table, "name of the proxy's nftables table (family ip)");
   flags.String("service-bridge", &o->bridge, "name of the port-less bridge holding service routes");
 }
@@ -224,6 +232,18 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     if (InCidr(o.cluster_dns_address, o.service_cidr)) EnsureDnsService(client.get(), o.cluster_dns_address);
   }
 
+  std::unique_ptr<ingress::Controller> ingress_controller;
+  if (o.ingress_http_port > 0 || o.ingress_https_port > 0) {
+    ingress::ControllerOptions io;
+    io.ingress_class = o.ingress_class;
+    io.node_ip = node_ip;
+    io.server.bind_address = o.ingress_bind_address;
+    io.server.http_port = o.ingress_http_port;
+    io.server.https_port = o.ingress_https_port;
+    ingress_controller =
+        std::make_unique<ingress::Controller>(client.get(), &services, &slices, &events, io);
+  }
+
   std::unique_ptr<http::Server> healthz;
   if (o.healthz_port > 0) {
     HealthServerOptions ho;
@@ -241,6 +261,9 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   slices.Start();
   service_proxy.Start();
   lb.Start();
+  // Without a listener it logs why and stays idle (its informer handlers stay registered,
+  // so it lives until the end like the rest).
+  if (ingress_controller) ingress_controller->Start();
   if (!services.WaitForSync(kSyncTimeout) || !slices.WaitForSync(kSyncTimeout)) {
     LOG(WARNING) << "proxy: informers not synced yet; rules wait for them";
   }
@@ -249,6 +272,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   // The rules stay: traffic keeps flowing while the proxy restarts.
   if (healthz) healthz->Stop();
   if (dns_server) dns_server->Stop();
+  if (ingress_controller) ingress_controller->Stop();
   lb.Stop();
   service_proxy.Stop();
   services.Stop();

@@ -1,0 +1,725 @@
+// The Ingress reverse proxy: the only translation unit of proxy/ with Beast (slow to
+// compile; keep it that way).
+#include <utility>
+
+#include "proxy/ingress/server.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <array>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+
+namespace kubepp::proxy::ingress {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// One kept-alive connection to an endpoint.
+struct UpstreamConn {
+  explicit UpstreamConn(asio::any_io_executor ex) : stream(std::move(ex)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  SteadyClock::time_point idle_since;
+};
+
+std::string RequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char out[33];
+  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return out;
+}
+
+bool IsHopByHop(beast::string_view name) {
+  static const char* kNames[] = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                                 "transfer-encoding", "upgrade", "proxy-authenticate",
+                                 "proxy-authorization"};
+  for (const char* n : kNames) {
+    if (beast::iequals(name, n)) return true;
+  }
+  return false;
+}
+
+// Removes hop-by-hop headers, including those the Connection header names.
+template <class Fields>
+void StripHopByHop(Fields& fields) {
+  std::vector<std::string> named;
+  auto [first, last] = fields.equal_range(bhttp::field::connection);
+  for (auto it = first; it != last; ++it) {
+    std::string v(it->value());
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      std::string token = v.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start);
+      token.erase(0, token.find_first_not_of(" \t"));
+      token.erase(token.find_last_not_of(" \t") + 1);
+      if (!token.empty()) named.push_back(token);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  for (const auto& n : named) fields.erase(n);
+  for (auto it = fields.begin(); it != fields.end();) {
+    it = IsHopByHop(it->name_string()) ? fields.erase(it) : std::next(it);
+  }
+}
+
+bool IsUpgrade(const bhttp::request<bhttp::string_body>& req) {
+  if (req.find(bhttp::field::upgrade) == req.end()) return false;
+  std::string conn(req[bhttp::field::connection]);
+  for (char& c : conn) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return conn.find("upgrade") != std::string::npos;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  SnapshotSource snapshot;
+  std::shared_ptr<const TlsCertificate> default_cert;
+  // Before the io_context: connections still queued in it when it goes hold TLS state.
+  asio::ssl::context tls{asio::ssl::context::tls_server};
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> http_acceptor, https_acceptor;
+  int http_port = 0, https_port = 0;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+
+  std::mutex pool_mu;
+  std::map<std::string, std::deque<std::unique_ptr<UpstreamConn>>> pool;
+
+  Impl(ServerOptions o, SnapshotSource s, std::shared_ptr<const TlsCertificate> c)
+      : options(std::move(o)), snapshot(std::move(s)), default_cert(std::move(c)),
+        ioc(options.threads) {}
+
+  // A pooled connection to `key` ("ip:port") that has not idled too long, or null.
+  std::unique_ptr<UpstreamConn> TakeIdle(const std::string& key) {
+    std::lock_guard<std::mutex> l(pool_mu);
+    auto it = pool.find(key);
+    if (it == pool.end()) return nullptr;
+    auto& q = it->second;
+    while (!q.empty()) {
+      auto c = std::move(q.back());
+      q.pop_back();
+      if (SteadyClock::now() - c->idle_since < options.pool_idle_timeout) return c;
+    }
+    return nullptr;
+  }
+
+  void PutIdle(const std::string& key, std::unique_ptr<UpstreamConn> c) {
+    if (stopped) return;
+    c->idle_since = SteadyClock::now();
+    c->stream.expires_never();
+    std::lock_guard<std::mutex> l(pool_mu);
+    auto& q = pool[key];
+    if (q.size() >= options.max_idle_per_endpoint) q.pop_front();
+    q.push_back(std::move(c));
+  }
+
+  bool Listen(std::optional<tcp::acceptor>& acceptor, int port, int* bound, const char* what);
+  template <bool kTls>
+  void Accept();
+  // SNI: switches the connection to the certificate for the name the client asked for.
+  static int OnServerName(SSL* ssl, int*, void* arg);
+};
+
+namespace {
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session>::shared_from_this;
+
+ public:
+  template <class... Args>
+  Session(Server::Impl* server, int local_port, tcp::socket socket, Args&&... args)
+      : stream_(std::move(socket), std::forward<Args>(args)...), server_(server),
+        local_port_(local_port) {
+    beast::error_code ec;
+    auto ep = tcp().socket().remote_endpoint(ec);
+    if (!ec) client_ip_ = ep.address().to_string();
+  }
+
+  ~Session() { ReleaseSlot(); }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->tcp().expires_after(self->server_->options.client_timeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server,
+                                      [self](beast::error_code ec) {
+                                        if (ec) {
+                                          VLOG(2) << "ingress: TLS handshake with "
+                                                  << self->client_ip_ << " failed: "
+                                                  << ec.message();
+                                          return self->Close();
+                                        }
+                                        self->ReadHeader();
+                                      });
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+
+ private:
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return server_->options; }
+
+  template <class Handler>
+  auto OnStrand(Handler&& h) {
+    return asio::bind_executor(stream_.get_executor(), std::forward<Handler>(h));
+  }
+
+  // --- the client side ---
+
+  void ReadHeader() {
+    if (server_->stopped) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(options().max_header_bytes));
+    parser_->body_limit(options().max_request_body_bytes);
+    // One deadline bounds both the idle wait and the request's arrival.
+    tcp().expires_after(options().client_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    start_ = SteadyClock::now();
+    auto& req = parser_->get();
+    if (beast::iequals(req[bhttp::field::expect], "100-continue") && !parser_->is_done()) {
+      // The client waits for this before it sends the body.
+      auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      asio::async_write(stream_, asio::buffer(*cont),
+                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnRequest();
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->OnReadError(ec);
+                        self->OnRequest();
+                      });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (!parser_->is_header_done()) start_ = SteadyClock::now();
+    if (ec == bhttp::error::body_limit) {
+      keep_alive_ = false;
+      return Fail(413, "request body too large (limit " +
+                           std::to_string(options().max_request_body_bytes) + " bytes)");
+    }
+    if (ec == bhttp::error::header_limit) {
+      keep_alive_ = false;
+      return Fail(431, "request headers too large");
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      return Close();
+    }
+    keep_alive_ = false;
+    Fail(400, "malformed HTTP request: " + ec.message());
+  }
+
+  void OnRequest() {
+    tcp().expires_never();
+    req_ = parser_->release();
+    keep_alive_ = req_.keep_alive();
+    host_header_ = std::string(req_[bhttp::field::host]);
+    std::string host = NormalizeHost(host_header_);
+    std::string_view target(req_.target().data(), req_.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    request_id_ = std::string(req_["X-Request-ID"]);
+    if (request_id_.empty()) request_id_ = RequestId();
+
+    snapshot_ = server_->snapshot();
+    route_ = snapshot_ ? snapshot_->routes.Lookup(host, path) : nullptr;
+    if (route_ == nullptr) return Fail(404, "no Ingress rule matches this host and path");
+    if (!kTls && route_->ssl_redirect && server_->https_port > 0) {
+      std::string location = "https://" + host;
+      if (server_->https_port != 443) location += ":" + std::to_string(server_->https_port);
+      location += std::string(target);
+      return Fail(308, "redirecting to " + location, location);
+    }
+    if (route_->limiter) {
+      if (!route_->limiter->AllowRequest(client_ip_)) {
+        return Fail(503, "request rate limit exceeded for " + client_ip_);
+      }
+      if (!route_->limiter->AcquireConnection(client_ip_)) {
+        return Fail(503, "connection limit exceeded for " + client_ip_);
+      }
+      slot_ = route_->limiter;
+    }
+    if (route_->upstream->endpoints().empty()) {
+      return Fail(503, "no ready endpoints for " + route_->upstream->ref().ToString());
+    }
+    PrepareUpstreamRequest();
+    attempts_ = 0;
+    first_index_ = route_->upstream->NextIndex();
+    TryEndpoint();
+  }
+
+  void PrepareUpstreamRequest() {
+    upgrade_ = IsUpgrade(req_);
+    std::string upgrade_to(req_[bhttp::field::upgrade]);
+    std::string forwarded_for(req_["X-Forwarded-For"]);
+    StripHopByHop(req_);
+    req_.erase(bhttp::field::expect);
+    req_.version(11);
+    req_.set("X-Request-ID", request_id_);
+    req_.set("X-Real-IP", client_ip_);
+    req_.set("X-Forwarded-For",
+             forwarded_for.empty() ? client_ip_ : forwarded_for + ", " + client_ip_);
+    req_.set("X-Forwarded-Host", host_header_);
+    req_.set("X-Forwarded-Port", std::to_string(local_port_));
+    req_.set("X-Forwarded-Proto", kTls ? "https" : "http");
+    if (upgrade_) {
+      req_.set(bhttp::field::connection, "upgrade");
+      req_.set(bhttp::field::upgrade, upgrade_to);
+    } else {
+      req_.keep_alive(true);
+    }
+    req_.prepare_payload();
+  }
+
+  // --- the upstream side ---
+
+  void TryEndpoint() {
+    const auto& eps = route_->upstream->endpoints();
+    size_t limit =
+        std::min<size_t>(eps.size(), static_cast<size_t>(options().max_connect_attempts));
+    if (attempts_ >= limit) {
+      return Fail(502, "cannot connect to any endpoint of " + route_->upstream->ref().ToString() +
+                           " (" + last_error_ + ")");
+    }
+    const Endpoint& ep = eps[(first_index_ + attempts_) % eps.size()];
+    ++attempts_;
+    endpoint_ = ep.ip + ":" + std::to_string(ep.port);
+    conn_ = upgrade_ ? nullptr : server_->TakeIdle(endpoint_);
+    if (conn_) {
+      reused_ = true;
+      return SendUpstream();
+    }
+    Connect(ep);
+  }
+
+  void Connect(const Endpoint& ep) {
+    reused_ = false;
+    beast::error_code ec;
+    auto addr = asio::ip::make_address(ep.ip, ec);
+    if (ec) {
+      last_error_ = "bad endpoint address " + ep.ip;
+      return TryEndpoint();
+    }
+    conn_ = std::make_unique<UpstreamConn>(server_->ioc.get_executor());
+    conn_->stream.expires_after(options().connect_timeout);
+    conn_->stream.async_connect(
+        tcp::endpoint(addr, static_cast<unsigned short>(ep.port)),
+        OnStrand([self = shared_from_this()](beast::error_code ec) {
+          if (ec) {
+            self->last_error_ = self->endpoint_ + ": " +
+                                (ec == beast::error::timeout ? "connect timeout" : ec.message());
+            LOG(WARNING) << "ingress: " << self->route_->upstream->ref().ToString() << ": "
+                         << self->last_error_ << "; trying the next endpoint";
+            self->conn_.reset();
+            return self->TryEndpoint();
+          }
+          beast::error_code ignored;
+          self->conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
+          self->SendUpstream();
+        }));
+  }
+
+  // A pooled connection the upstream closed meanwhile fails at once: try a fresh one
+  // to the same endpoint (the request was not processed).
+  bool RetryFresh(beast::error_code ec) {
+    if (!reused_ || !(ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                      ec == asio::error::connection_reset || ec == asio::error::broken_pipe)) {
+      return false;
+    }
+    conn_.reset();
+    const auto& eps = route_->upstream->endpoints();
+    Connect(eps[(first_index_ + attempts_ - 1) % eps.size()]);
+    return true;
+  }
+
+  void SendUpstream() {
+    conn_->stream.expires_after(options().upstream_timeout);
+    bhttp::async_write(conn_->stream, req_,
+                       OnStrand([self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) {
+                           if (self->RetryFresh(ec)) return;
+                           if (ec == beast::error::timeout) {
+                             return self->Fail(504, "upstream timed out (" + self->endpoint_ + ")");
+                           }
+                           return self->Fail(502, "upstream error (" + self->endpoint_ + "): " +
+                                                      ec.message());
+                         }
+                         self->ReadUpstream();
+                       }));
+  }
+
+  void ReadUpstream() {
+    res_parser_.emplace();
+    res_parser_->header_limit(static_cast<uint32_t>(options().max_header_bytes));
+    res_parser_->body_limit(options().max_response_bytes);
+    if (req_.method() == bhttp::verb::head) res_parser_->skip(true);
+    bhttp::async_read(conn_->stream, conn_->buffer, *res_parser_,
+                      OnStrand([self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnUpstreamResponse(ec);
+                      }));
+  }
+
+  void OnUpstreamResponse(beast::error_code ec) {
+    if (ec) {
+      if (RetryFresh(ec)) return;
+      conn_.reset();
+      if (ec == beast::error::timeout) {
+        return Fail(504, "upstream timed out (" + endpoint_ + ")");
+      }
+      if (ec == bhttp::error::body_limit) {
+        return Fail(502, "upstream response too large (limit " +
+                             std::to_string(options().max_response_bytes) + " bytes)");
+      }
+      return Fail(502, "upstream error (" + endpoint_ + "): " + ec.message());
+    }
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(res_parser_->release());
+    res_parser_.reset();
+    if (upgrade_ && res->result() == bhttp::status::switching_protocols) {
+      return StartTunnel(std::move(res));
+    }
+    bool reusable = res->keep_alive() && conn_->buffer.size() == 0 && !upgrade_;
+    if (reusable) {
+      server_->PutIdle(endpoint_, std::move(conn_));
+    } else {
+      conn_.reset();
+    }
+    StripHopByHop(*res);
+    res->keep_alive(keep_alive_);
+    if (req_.method() != bhttp::verb::head) res->prepare_payload();
+    Respond(std::move(res));
+  }
+
+  // --- answering ---
+
+  void Fail(int status, const std::string& message, const std::string& location = "") {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(status));
+    res->set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    if (!location.empty()) res->set(bhttp::field::location, location);
+    // Upstream failures are worth a line each; the rest (404, limits) is in the access log.
+    if (status == 502 || status == 504) {
+      LOG(WARNING) << "ingress: " << client_ip_ << " " << req_.method_string() << " "
+                   << host_header_ << req_.target() << ": " << status << " " << message;
+    }
+    res->body() = std::to_string(status) + " " +
+                  std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(status))) + ": " +
+                  message + "\n";
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    // HEAD: the Content-Length of the answer a GET would get, and no body.
+    if (req_.method() == bhttp::verb::head) res->body().clear();
+    Respond(std::move(res));
+  }
+
+  void Respond(std::shared_ptr<bhttp::response<bhttp::string_body>> res) {
+    ReleaseSlot();
+    AccessLog(res->result_int(), res->body().size());
+    tcp().expires_after(options().client_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) return self->Close();
+      self->Reset();
+      self->ReadHeader();
+    });
+  }
+
+  void AccessLog(unsigned status, size_t bytes) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start_)
+                  .count();
+    VLOG(1) << "ingress: " << client_ip_ << " \"" << req_.method_string() << " "
+            << req_.target() << "\" host=" << host_header_ << " " << status << " " << bytes
+            << " upstream=" << (endpoint_.empty() ? "-" : endpoint_) << " " << ms
+            << "ms ingress=" << (route_ ? route_->ingress : "-") << " id=" << request_id_;
+  }
+
+  void Reset() {
+    route_ = nullptr;
+    snapshot_.reset();
+    endpoint_.clear();
+    last_error_.clear();
+    request_id_.clear();
+    req_ = {};
+  }
+
+  void ReleaseSlot() {
+    if (slot_) {
+      slot_->ReleaseConnection(client_ip_);
+      slot_.reset();
+    }
+  }
+
+  void Close() {
+    ReleaseSlot();
+    beast::error_code ec;
+    if constexpr (kTls) {
+      // No close_notify round trip: the peer may be gone, and this must not wait.
+      tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+    tcp().close();
+  }
+
+  // --- Upgrade (WebSocket): relay bytes both ways until either side closes ---
+
+  void StartTunnel(std::shared_ptr<bhttp::response<bhttp::string_body>> res) {
+    ReleaseSlot();
+    AccessLog(101, 0);
+    tcp().expires_after(options().client_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->tcp().expires_never();
+      self->conn_->stream.expires_never();
+      // Bytes either side sent after its headers go first.
+      self->PumpToUpstream(self->buffer_.size() > 0);
+      self->PumpToClient(self->conn_->buffer.size() > 0);
+    });
+  }
+
+  void PumpToUpstream(bool flush_buffered) {
+    if (flush_buffered) {
+      asio::async_write(conn_->stream, buffer_.data(),
+                        OnStrand([self = shared_from_this()](beast::error_code ec, size_t n) {
+                          if (ec) return self->EndTunnel();
+                          self->buffer_.consume(n);
+                          self->PumpToUpstream(false);
+                        }));
+      return;
+    }
+    tcp().expires_after(options().tunnel_idle_timeout);
+    stream_.async_read_some(up_buf_.prepare(16384), [self = shared_from_this()](
+                                                        beast::error_code ec, size_t n) {
+      if (ec) return self->EndTunnel();
+      self->up_buf_.commit(n);
+      asio::async_write(self->conn_->stream, self->up_buf_.data(),
+                        self->OnStrand([self](beast::error_code ec, size_t n) {
+                          if (ec) return self->EndTunnel();
+                          self->up_buf_.consume(n);
+                          self->PumpToUpstream(false);
+                        }));
+    });
+  }
+
+  void PumpToClient(bool flush_buffered) {
+    if (flush_buffered) {
+      asio::async_write(stream_, conn_->buffer.data(),
+                        [self = shared_from_this()](beast::error_code ec, size_t n) {
+                          if (ec) return self->EndTunnel();
+                          self->conn_->buffer.consume(n);
+                          self->PumpToClient(false);
+                        });
+      return;
+    }
+    conn_->stream.expires_after(options().tunnel_idle_timeout);
+    conn_->stream.async_read_some(
+        down_buf_.prepare(16384),
+        OnStrand([self = shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) return self->EndTunnel();
+          self->down_buf_.commit(n);
+          asio::async_write(self->stream_, self->down_buf_.data(),
+                            [self](beast::error_code ec, size_t n) {
+                              if (ec) return self->EndTunnel();
+                              self->down_buf_.consume(n);
+                              self->PumpToClient(false);
+                            });
+        }));
+  }
+
+  void EndTunnel() {
+    if (tunnel_closed_) return;
+    tunnel_closed_ = true;
+    if (conn_) conn_->stream.close();
+    Close();
+  }
+
+  Stream stream_;
+  Server::Impl* server_;
+  int local_port_;
+  std::string client_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::request<bhttp::string_body> req_;
+  bool keep_alive_ = true;
+  SteadyClock::time_point start_;
+  std::string host_header_, request_id_;
+  std::shared_ptr<const Snapshot> snapshot_;  // keeps route_ alive
+  const Route* route_ = nullptr;
+  std::shared_ptr<RateLimiter> slot_;  // holds a concurrency slot until the answer
+  bool upgrade_ = false;
+  size_t attempts_ = 0, first_index_ = 0;
+  std::string endpoint_, last_error_;
+  std::unique_ptr<UpstreamConn> conn_;
+  bool reused_ = false;
+  std::optional<bhttp::response_parser<bhttp::string_body>> res_parser_;
+  beast::flat_buffer up_buf_, down_buf_;
+  bool tunnel_closed_ = false;
+};
+
+}  // namespace
+
+int Server::Impl::OnServerName(SSL* ssl, int*, void* arg) {
+  auto* impl = static_cast<Server::Impl*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr) return SSL_TLSEXT_ERR_OK;  // the default certificate
+  std::string host = NormalizeHost(name);
+  auto snap = impl->snapshot();
+  if (!snap) return SSL_TLSEXT_ERR_OK;
+  if (const auto* cert = SelectByHost(snap->certs, host)) {
+    SSL_set_SSL_CTX(ssl, (*cert)->context());
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+bool Server::Impl::Listen(std::optional<tcp::acceptor>& acceptor, int port, int* bound,
+                          const char* what) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(options.bind_address, ec);
+  if (ec) {
+    LOG(ERROR) << "ingress: bad --ingress-bind-address " << options.bind_address << ": "
+               << ec.message();
+    return false;
+  }
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  acceptor.emplace(ioc);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    LOG(ERROR) << "ingress: cannot listen for " << what << " on " << options.bind_address << ":"
+               << port << ": " << ec.message()
+               << " (Ingress " << what << " is off; the rest of the proxy keeps running)";
+    acceptor.reset();
+    return false;
+  }
+  *bound = acceptor->local_endpoint().port();
+  LOG(INFO) << "ingress: serving " << what << " on " << options.bind_address << ":" << *bound;
+  return true;
+}
+
+template <bool kTls>
+void Server::Impl::Accept() {
+  auto& acceptor = kTls ? *https_acceptor : *http_acceptor;
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopped) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      if constexpr (kTls) {
+        std::make_shared<Session<TlsStream>>(this, https_port, std::move(socket), tls)->Start();
+      } else {
+        std::make_shared<Session<PlainStream>>(this, http_port, std::move(socket))->Start();
+      }
+    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+      LOG(WARNING) << "ingress: accept: " << ec.message();
+    }
+    Accept<kTls>();
+  });
+}
+
+Server::Server(ServerOptions options, SnapshotSource snapshot,
+               std::shared_ptr<const TlsCertificate> default_certificate)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(snapshot),
+                                   std::move(default_certificate))) {}
+
+Server::~Server() { Stop(); }
+
+int Server::Start() {
+  Impl& s = *impl_;
+  int listening = 0;
+  if (s.options.http_port > 0 &&
+      s.Listen(s.http_acceptor, s.options.http_port, &s.http_port, "HTTP")) {
+    ++listening;
+  }
+  if (s.options.https_port > 0) {
+    SSL_CTX* ctx = s.tls.native_handle();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    bool have_cert = false;
+    if (s.default_cert) {
+      SSL_CTX* def = s.default_cert->context();
+      have_cert = SSL_CTX_use_certificate(ctx, SSL_CTX_get0_certificate(def)) == 1 &&
+                  SSL_CTX_use_PrivateKey(ctx, SSL_CTX_get0_privatekey(def)) == 1;
+    }
+    SSL_CTX_set_tlsext_servername_callback(ctx, &Impl::OnServerName);
+    SSL_CTX_set_tlsext_servername_arg(ctx, &s);
+    if (!have_cert) {
+      LOG(ERROR) << "ingress: no default certificate; HTTPS is off";
+    } else if (s.Listen(s.https_acceptor, s.options.https_port, &s.https_port, "HTTPS")) {
+      ++listening;
+    }
+  }
+  if (s.http_acceptor) s.Accept<false>();
+  if (s.https_acceptor) s.Accept<true>();
+  if (listening > 0) {
+    for (int i = 0; i < std::max(1, s.options.threads); ++i) {
+      s.threads.emplace_back([&s] { s.ioc.run(); });
+    }
+  }
+  return listening;
+}
+
+void Server::Stop() {
+  Impl& s = *impl_;
+  if (s.stopped.exchange(true)) return;
+  asio::post(s.ioc, [&s] {
+    beast::error_code ec;
+    if (s.http_acceptor) s.http_acceptor->close(ec);
+    if (s.https_acceptor) s.https_acceptor->close(ec);
+  });
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  std::lock_guard<std::mutex> l(s.pool_mu);
+  s.pool.clear();
+}
+
+int Server::http_port() const { return impl_->http_port; }
+int Server::https_port() const { return impl_->https_port; }
+
+}  // namespace kubepp::proxy::ingress
