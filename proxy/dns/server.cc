@@ -116,6 +116,11 @@ Status Server::Start() {
   tcp_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(tcp_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // Nodes that share one network namespace (`kubepp up` runs them so) each run a proxy
+  // serving the one cluster DNS address: they bind it together and the kernel spreads
+  // the queries; every one holds the whole zone, and any one of them may restart.
+  setsockopt(udp_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  setsockopt(tcp_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (bind(udp_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     Status st = Unavailable("DNS: bind udp " + options_.address + ":" +
                             std::to_string(options_.port) + ": " + strerror(errno));
