@@ -657,6 +657,8 @@ class Validator {
   void Ingress(const Value& obj);
   void Endpoints(const Value& obj);
   void EndpointSlice(const Value& obj);
+  void PolicyRules(const Value& obj, bool namespaced);
+  void RoleBinding(const Value& obj, bool namespaced);
 
   // Update rules.
   void Immutable(const Value* now, const Value* before, const std::string& path,
@@ -1932,13 +1934,106 @@ void Validator::EndpointSlice(const Value& obj) {
   }
 }
 
+// ---- rbac.authorization.k8s.io (pkg/apis/rbac/validation) ----
+
+void Validator::PolicyRules(const Value& obj, bool namespaced) {
+  const Value* rules = Arr(&obj, "rules", "");
+  for (size_t i = 0; i < Size(rules); ++i) {
+    const Value* rule = ObjAt(rules, i, "rules");
+    if (rule == nullptr) continue;
+    std::string p = Index("rules", i);
+    for (std::string_view f :
+         {"verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"}) {
+      const Value* list = Arr(rule, f, p);
+      for (size_t j = 0; j < Size(list); ++j) {
+        const Value& e = (*list)[static_cast<rapidjson::SizeType>(j)];
+        if (!e.IsString()) {
+          errs.TypeInvalid(Index(Child(p, f), j), Repr(&e), "must be of type string");
+        }
+      }
+    }
+    if (Size(Get(rule, "verbs")) == 0) {
+      errs.Required(Child(p, "verbs"), "verbs must contain at least one value");
+    }
+    const Value* urls = Get(rule, "nonResourceURLs");
+    if (Size(urls) > 0) {
+      if (namespaced) {
+        errs.Invalid(Child(p, "nonResourceURLs"), GoStringSlice(urls),
+                     "namespaced rules cannot apply to non-resource URLs");
+      }
+      if (Size(Get(rule, "apiGroups")) + Size(Get(rule, "resources")) +
+              Size(Get(rule, "resourceNames")) > 0) {
+        errs.Invalid(Child(p, "nonResourceURLs"), GoStringSlice(urls),
+                     "rules cannot apply to both regular resources and non-resource URLs");
+      }
+      continue;
+    }
+    if (Size(Get(rule, "apiGroups")) == 0) {
+      errs.Required(Child(p, "apiGroups"), "resource rules must supply at least one api group");
+    }
+    if (Size(Get(rule, "resources")) == 0) {
+      errs.Required(Child(p, "resources"), "resource rules must supply at least one resource");
+    }
+  }
+  if (const Value* agg = Obj(&obj, "aggregationRule", "")) {
+    if (Size(Arr(agg, "clusterRoleSelectors", "aggregationRule")) == 0) {
+      errs.Required("aggregationRule.clusterRoleSelectors",
+                    "at least one clusterRoleSelector required if aggregationRule is non-nil");
+    }
+  }
+}
+
+void Validator::RoleBinding(const Value& obj, bool namespaced) {
+  const Value* ref = Obj(&obj, "roleRef", "");
+  std::string_view group = Str(ref, "apiGroup", "roleRef");
+  if (group != "rbac.authorization.k8s.io") {
+    errs.NotSupported("roleRef.apiGroup", Quote(group), {"rbac.authorization.k8s.io"});
+  }
+  std::string_view kind = Str(ref, "kind", "roleRef");
+  if (namespaced && kind != "Role" && kind != "ClusterRole") {
+    errs.NotSupported("roleRef.kind", Quote(kind), {"Role", "ClusterRole"});
+  } else if (!namespaced && kind != "ClusterRole") {
+    errs.NotSupported("roleRef.kind", Quote(kind), {"ClusterRole"});
+  }
+  std::string_view name = Str(ref, "name", "roleRef");
+  if (name.empty()) {
+    errs.Required("roleRef.name");
+  } else {
+    errs.InvalidEach("roleRef.name", Quote(name), PathSegmentErrors(name));
+  }
+  const Value* subjects = Arr(&obj, "subjects", "");
+  for (size_t i = 0; i < Size(subjects); ++i) {
+    const Value* subject = ObjAt(subjects, i, "subjects");
+    if (subject == nullptr) continue;
+    std::string p = Index("subjects", i);
+    std::string_view sname = Str(subject, "name", p);
+    std::string_view skind = Str(subject, "kind", p);
+    std::string_view sgroup = Str(subject, "apiGroup", p);
+    if (sname.empty()) errs.Required(Child(p, "name"));
+    if (skind == "ServiceAccount") {
+      if (!sname.empty()) {
+        errs.InvalidEach(Child(p, "name"), Quote(sname), Dns1123SubdomainErrors(sname));
+      }
+      if (!sgroup.empty()) errs.NotSupported(Child(p, "apiGroup"), Quote(sgroup), {""});
+      if (!namespaced && Str(subject, "namespace", p).empty()) errs.Required(Child(p, "namespace"));
+    } else if (skind == "User" || skind == "Group") {
+      if (sgroup != "rbac.authorization.k8s.io") {
+        errs.NotSupported(Child(p, "apiGroup"), Quote(sgroup), {"rbac.authorization.k8s.io"});
+      }
+    } else {
+      errs.NotSupported(Child(p, "kind"), Quote(skind), {"ServiceAccount", "User", "Group"});
+    }
+  }
+}
+
 // ---- dispatch ----
 
 void Validator::Object(const Value& obj) {
   const std::string& kind = info_.kind;
   NameFn name_fn = kind == "Namespace" ? NameIsLabel
                    : kind == "Service" ? NameIsDns1035
-                   : kind == "Event"   ? NameIsPathSegment
+                   : kind == "Event" || info_.group == "rbac.authorization.k8s.io"
+                       ? NameIsPathSegment
                                        : NameIsSubdomain;
   ObjectMeta(Obj(&obj, "metadata", ""), name_fn);
   if (kind == "Pod") {
@@ -1971,6 +2066,10 @@ void Validator::Object(const Value& obj) {
     Endpoints(obj);
   } else if (kind == "EndpointSlice") {
     EndpointSlice(obj);
+  } else if (kind == "Role" || kind == "ClusterRole") {
+    PolicyRules(obj, kind == "Role");
+  } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+    RoleBinding(obj, kind == "RoleBinding");
   }
 }
 
@@ -2205,6 +2304,19 @@ void Validator::Update(const Value& obj, const Value& old) {
   } else if (kind == "EndpointSlice") {
     Immutable(Get(&obj, "addressType"), Get(&old, "addressType"), "addressType",
               Repr(Get(&obj, "addressType")));
+  } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+    const Value* ref = Get(&obj, "roleRef");
+    const Value* old_ref = Get(&old, "roleRef");
+    bool same = true;
+    for (std::string_view f : {"apiGroup", "kind", "name"}) {
+      same = same && GetStr(ref, f) == GetStr(old_ref, f);
+    }
+    if (!same) {
+      errs.Invalid("roleRef",
+                   "rbac.RoleRef{APIGroup:" + Quote(GetStr(ref, "apiGroup")) + ", Kind:" +
+                       Quote(GetStr(ref, "kind")) + ", Name:" + Quote(GetStr(ref, "name")) + "}",
+                   "cannot change roleRef");
+    }
   }
 }
 
@@ -2578,6 +2690,19 @@ void ApplyDefaults(const ResourceInfo& info, api::Document& obj) {
       }
     }
     if (Value* status = DefaultObj(obj, "status", a)) DefaultStr(*status, "phase", "Active", a);
+    return;
+  }
+  if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+    Value* ref = DefaultObj(obj, "roleRef", a);
+    if (ref != nullptr && GetStr(ref, "apiGroup").empty()) {
+      SetMember(*ref, "apiGroup", api::Str("rbac.authorization.k8s.io", a), a);
+    }
+    for (Value* subject : MutableItems(&obj, "subjects")) {
+      std::string_view k = GetStr(subject, "kind");
+      if (GetStr(subject, "apiGroup").empty() && (k == "User" || k == "Group")) {
+        SetMember(*subject, "apiGroup", api::Str("rbac.authorization.k8s.io", a), a);
+      }
+    }
     return;
   }
   if (kind == "Secret") {

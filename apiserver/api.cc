@@ -417,7 +417,9 @@ void Api::HandleResource(const http::Request& req, const RequestInfo& info, cons
   const std::string& m = req.method;
   const std::string& sub = info.subresource;
   bool collection = info.name.empty();
-  if (sub == "binding") {
+  if (info.resource->review) {
+    if (m == "POST" && collection) return Review(req, info, w);
+  } else if (sub == "binding") {
     if (m == "POST") return Binding(req, info, w);
   } else if (sub == "eviction") {
     if (m == "POST") return Eviction(req, info, w);

@@ -15,6 +15,7 @@
 
 #include "apiserver/allocator.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/rbac.h"
 #include "apiserver/request_info.h"
 #include "apiserver/storage/storage.h"
 #include "common/api/json.h"
@@ -30,6 +31,13 @@ class Api {
       PortAllocator ports);
   ~Api();
 
+  // Starts the authorizer (its RBAC cache follows the stored roles and bindings) and
+  // creates the default RBAC policy objects that are missing (bootstrap_policy.h).
+  // Call once, before serving.
+  Status BootstrapPolicy();
+  // The authorizer of the secure port (and of the authorization reviews); set by
+  // BootstrapPolicy.
+  std::shared_ptr<const Authorizer> authorizer() const { return authorizer_; }
   // Creates the namespaces and the `kubernetes` Service a new cluster starts with, and
   // rebuilds the allocators from the stored Services.
   Status Bootstrap(int served_port);
@@ -57,6 +65,11 @@ class Api {
   void Eviction(const http::Request& req, const RequestInfo& info, const Writer& w);
   void GetScale(const http::Request& req, const RequestInfo& info, const Writer& w);
   void Log(const http::Request& req, const RequestInfo& info, const Writer& w);
+
+  // --- authorization reviews (api_authz.cc) ---
+  // POST of a SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview or
+  // SelfSubjectRulesReview: evaluated with the authorizer, answered 201, never stored.
+  void Review(const http::Request& req, const RequestInfo& info, const Writer& w);
 
   // Computes the new version of an existing object from the current one.
   using Mutator = std::function<Result<api::Document>(const StoredObject& cur,
@@ -98,6 +111,9 @@ class Api {
 
   ApiServerOptions options_;
   std::unique_ptr<Storage> storage_;
+  // After storage_: its watches end before the storage does.
+  RbacCache rbac_;
+  std::shared_ptr<const Authorizer> authorizer_;
   IpAllocator ips_;
   PortAllocator ports_;
   std::string server_address_;

@@ -10,6 +10,7 @@
 
 #include "apiserver/api.h"
 #include "apiserver/authn.h"
+#include "apiserver/bootstrap_policy.h"
 #include "apiserver/pki.h"
 #include "apiserver/resources.h"
 #include "common/client/kubeconfig.h"
@@ -135,6 +136,31 @@ Result<PortAllocator> ParsePortRange(const std::string& range) {
 }
 
 }  // namespace
+
+Status Api::BootstrapPolicy() {
+  ASSIGN_OR_RETURN(auto modes, Authorizer::ParseModes(options_.authorization_mode));
+  RETURN_IF_ERROR(rbac_.Subscribe(storage_.get()));
+  authorizer_ = std::make_shared<const Authorizer>(std::move(modes), &rbac_);
+  int created = 0;
+  for (auto& obj : apiserver::BootstrapPolicy()) {
+    if (storage_->Get(obj.resource, "", obj.name) != nullptr) continue;  // users may edit them
+    auto doc = api::ParseJson(obj.json);
+    if (!doc.ok()) return Internal("bootstrap policy " + obj.name + ": " + doc.status().message());
+    auto& a = doc->GetAllocator();
+    api::SetString(*doc, "metadata.uid", util::NewUuid(), a);
+    api::SetString(*doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
+    Write w;
+    w.kind = Write::Kind::kCreate;
+    w.resource = obj.resource;
+    w.name = obj.name;
+    w.object = std::move(*doc);
+    auto r = storage_->SubmitAndWait(std::move(w));
+    if (!r.ok() && r.status().code() != Code::kAlreadyExists) return r.status();
+    ++created;
+  }
+  if (created > 0) LOG(INFO) << "rbac: created " << created << " default roles and bindings";
+  return Status::Ok();
+}
 
 Status Api::Bootstrap(int served_port) {
   server_address_ = options_.bind_address + ":" + std::to_string(served_port);
@@ -271,6 +297,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   ASSIGN_OR_RETURN(auto storage, OpenSqliteStorage(so));
   auto impl = std::make_unique<ApiServerImpl>();
   impl->api_ = std::make_unique<Api>(options, std::move(storage), std::move(ips), std::move(ports));
+  RETURN_IF_ERROR(impl->api_->BootstrapPolicy());
   http::ServerOptions ho;
   ho.bind_address = plain_address;
   ho.port = options.port;
@@ -286,11 +313,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     hso.tls_cert_file = tls.cert_file;
     hso.tls_key_file = tls.key_file;
     hso.client_ca_file = tls.client_ca_file;
+    http::Handler handle = [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+      api->Handle(std::move(req), std::move(w));
+    };
     impl->secure_server_ = std::make_unique<http::Server>(
-        hso, WithAuthentication(authenticator,
-                               [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
-                                 api->Handle(std::move(req), std::move(w));
-                               }));
+        hso, WithAuthentication(authenticator, WithAuthorization(api->authorizer(), handle)));
     RETURN_IF_ERROR(impl->secure_server_->Start());
     if (tls.generated && tls.client_ca_file == tls.pki.ca_cert) {
       RETURN_IF_ERROR(WriteAdminKubeconfig(options, tls, impl->secure_server_->port()));

@@ -9,8 +9,9 @@
 // client speaks TLS; then HTTPS becomes the default) serves HTTPS and authenticates
 // each request (authn.h). Without certificate files the secure port uses a PKI the
 // server generates and keeps in <data_dir>/pki (pki.h), with an admin kubeconfig
-// there (admin.kubeconfig). Authorization is not yet in place: any authenticated user
-// may do anything.
+// there (admin.kubeconfig). Secure-port requests are then authorized (rbac.h): RBAC by
+// default, with the default roles and bindings created at start (bootstrap_policy.h).
+// The plain port's requests act as user system:unsecured in group system:masters.
 // Thread safety: Start/Stop from one thread; serving happens on the server's threads.
 #pragma once
 
@@ -39,6 +40,8 @@ struct ApiServerOptions {
   std::string client_ca_file;    // x509 client authentication; the generated CA by default
   std::string token_auth_file;   // static bearer tokens (authn.h)
   bool anonymous_auth = true;    // secure port: unauthenticated requests are system:anonymous
+  // Secure port: the authorizers, in order (rbac.h): RBAC, AlwaysAllow, AlwaysDeny.
+  std::string authorization_mode = "RBAC";
   int threads = 2;
   int max_requests_inflight = 1000;
   int64_t watch_history = 10000;

@@ -139,6 +139,15 @@ Result<UserInfo> Authenticator::Authenticate(const http::Request& req) const {
       std::string token = Trim(auth.substr(kBearer.size()));
       if (const UserInfo* found = tokens_.Find(token)) {
         u = *found;
+        constexpr std::string_view kSaPrefix = "system:serviceaccount:";
+        if (std::string_view(u.name).substr(0, kSaPrefix.size()) == kSaPrefix) {
+          std::string_view rest = std::string_view(u.name).substr(kSaPrefix.size());
+          size_t colon = rest.find(':');
+          if (colon != std::string_view::npos && colon > 0 && colon + 1 < rest.size()) {
+            AddGroup(&u.groups, "system:serviceaccounts");
+            AddGroup(&u.groups, "system:serviceaccounts:" + std::string(rest.substr(0, colon)));
+          }
+        }
         AddGroup(&u.groups, kAuthenticatedGroup);
         return u;
       }
@@ -161,7 +170,7 @@ http::Handler WithAuthentication(std::shared_ptr<const Authenticator> authentica
   return [authenticator = std::move(authenticator), next = std::move(next)](
              http::Request req, std::shared_ptr<http::ResponseWriter> w) {
     auto user = authenticator->Authenticate(req);
-    if (!user.ok() || (user->name == kAnonymousUser && !IsPublicPath(req.path))) {
+    if (!user.ok()) {
       http::Response r;
       r.status = 401;
       r.body = Unauthorized().ToJson();

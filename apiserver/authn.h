@@ -7,11 +7,11 @@
 //      that is not there fails the request (401) even where anonymous would do;
 //   3. otherwise anonymous (user system:anonymous, group system:unauthenticated) when
 //      anonymous auth is on, else 401.
-// Every authenticated user also gets the group system:authenticated.
+// Every authenticated user also gets the group system:authenticated. A token user named
+// system:serviceaccount:<ns>:<name> also gets the groups system:serviceaccounts and
+// system:serviceaccounts:<ns>, as upstream's service account tokens carry.
 //
-// Authorization is not here: until RBAC, any authenticated user may do anything, and
-// anonymous requests may only read the public health and version endpoints
-// (upstream's system:public-info-viewer role); everything else is 401 for them.
+// Authorization is not here but in rbac.h (WithAuthorization), which runs after this.
 //
 // Thread safety: an Authenticator is immutable after construction; Authenticate and
 // the handler from WithAuthentication are safe from any thread.
@@ -76,12 +76,13 @@ class Authenticator {
   TokenFile tokens_;
 };
 
-// Whether anonymous users may read `path` (health checks and /version).
+// The health and version paths: all that system:anonymous may read under the
+// AlwaysAllow authorization mode (RBAC grants the same through system:public-info-viewer).
 bool IsPublicPath(const std::string& path);
 
 // Wraps `next`: authenticates each request, sets Request::user and groups, and
-// answers 401 (a Kubernetes Status) to unauthenticated ones and to anonymous ones
-// outside the public paths.
+// answers 401 (a Kubernetes Status) to the requests that fail authentication. Anonymous
+// requests pass on as system:anonymous: authorization decides what they may read.
 http::Handler WithAuthentication(std::shared_ptr<const Authenticator> authenticator,
                                  http::Handler next);
 

@@ -85,8 +85,9 @@ std::string ApiResourceListJson(std::string_view group, std::string_view version
     if (r.group != group || r.version != version) continue;
     found = true;
     auto add = [&](std::string entry) { items += (items.empty() ? "" : ",") + entry; };
-    add(Resource(r.plural, r.singular, r.namespaced, "", "", r.kind, kAll, r.short_names,
-                 r.categories));
+    static const std::vector<std::string> kCreate = {"create"};
+    add(Resource(r.plural, r.singular, r.namespaced, "", "", r.kind, r.review ? kCreate : kAll,
+                 r.short_names, r.categories));
     for (const auto& sub : r.subresources) {
       std::string name = r.plural + "/" + sub;
       if (sub == "status") {

@@ -67,8 +67,11 @@ int main(int argc, char** argv) {
   flags.String("token-auth-file", &o.token_auth_file,
                "static bearer tokens, CSV lines token,user,uid,\"group1,group2\"");
   flags.Bool("anonymous-auth", &o.anonymous_auth,
-             "secure port: let unauthenticated requests read /healthz, /livez, /readyz and "
-             "/version as system:anonymous");
+             "secure port: unauthenticated requests act as system:anonymous (RBAC lets them "
+             "read /healthz, /livez, /readyz and /version)");
+  flags.String("authorization-mode", &o.authorization_mode,
+               "secure port: comma-separated authorizers, in order: RBAC, AlwaysAllow, "
+               "AlwaysDeny (members of system:masters are always allowed)");
   flags.String("data-dir", &o.data_dir, "directory holding the database");
   flags.String("service-cluster-ip-range", &o.service_cluster_ip_range,
                "CIDR Service ClusterIPs come from");

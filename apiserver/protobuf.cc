@@ -490,6 +490,50 @@ constexpr MessageSpec kMessages[] = {
     {"discovery.v1.ForNode", "name=1"},
     {"discovery.v1.ForZone", "name=1"},
     {"policy.v1.Eviction", "metadata=1:meta.v1.ObjectMeta deleteOptions=2:meta.v1.DeleteOptions"},
+    {"rbac.v1.AggregationRule", "clusterRoleSelectors=1:[]meta.v1.LabelSelector"},
+    {"rbac.v1.ClusterRole", "metadata=1:meta.v1.ObjectMeta rules=2:[]PolicyRule "
+     "aggregationRule=3:AggregationRule"},
+    {"rbac.v1.ClusterRoleBinding", "metadata=1:meta.v1.ObjectMeta subjects=2:[]Subject "
+     "roleRef=3:RoleRef"},
+    {"rbac.v1.PolicyRule", "verbs=1:[]string apiGroups=2:[]string resources=3:[]string "
+     "resourceNames=4:[]string nonResourceURLs=5:[]string"},
+    {"rbac.v1.Role", "metadata=1:meta.v1.ObjectMeta rules=2:[]PolicyRule"},
+    {"rbac.v1.RoleBinding", "metadata=1:meta.v1.ObjectMeta subjects=2:[]Subject roleRef=3:RoleRef"},
+    {"rbac.v1.RoleRef", "apiGroup=1 kind=2 name=3"},
+    {"rbac.v1.Subject", "kind=1 apiGroup=2 name=3 namespace=4"},
+    // SubjectAccessReviewSpec.extra (5) is left out: its JSON form, an object of string
+    // arrays, has no type here, so a body carrying it is UnsupportedMedia.
+    {"authorization.v1.FieldSelectorAttributes", "rawSelector=1 "
+     "requirements=2:[]FieldSelectorRequirement"},
+    {"authorization.v1.FieldSelectorRequirement", "key=1 operator=2 values=3:[]string"},
+    {"authorization.v1.LabelSelectorAttributes", "rawSelector=1 "
+     "requirements=2:[]meta.v1.LabelSelectorRequirement"},
+    {"authorization.v1.LocalSubjectAccessReview", "metadata=1:meta.v1.ObjectMeta "
+     "spec=2:SubjectAccessReviewSpec status=3:SubjectAccessReviewStatus"},
+    {"authorization.v1.NonResourceAttributes", "path=1 verb=2"},
+    {"authorization.v1.NonResourceRule", "verbs=1:[]string nonResourceURLs=2:[]string"},
+    {"authorization.v1.ResourceAttributes", "namespace=1 verb=2 group=3 version=4 resource=5 "
+     "subresource=6 name=7 fieldSelector=8:FieldSelectorAttributes "
+     "labelSelector=9:LabelSelectorAttributes"},
+    {"authorization.v1.ResourceRule", "verbs=1:[]string apiGroups=2:[]string "
+     "resources=3:[]string resourceNames=4:[]string"},
+    {"authorization.v1.SelfSubjectAccessReview", "metadata=1:meta.v1.ObjectMeta "
+     "spec=2:SelfSubjectAccessReviewSpec status=3:SubjectAccessReviewStatus"},
+    {"authorization.v1.SelfSubjectAccessReviewSpec", "resourceAttributes=1:ResourceAttributes "
+     "nonResourceAttributes=2:NonResourceAttributes"},
+    {"authorization.v1.SelfSubjectRulesReview", "metadata=1:meta.v1.ObjectMeta "
+     "spec=2:SelfSubjectRulesReviewSpec status=3:SubjectRulesReviewStatus"},
+    {"authorization.v1.SelfSubjectRulesReviewSpec", "namespace=1"},
+    {"authorization.v1.SubjectAccessReview", "metadata=1:meta.v1.ObjectMeta "
+     "spec=2:SubjectAccessReviewSpec status=3:SubjectAccessReviewStatus"},
+    {"authorization.v1.SubjectAccessReviewSpec", "resourceAttributes=1:ResourceAttributes "
+     "nonResourceAttributes=2:NonResourceAttributes user=3 groups=4:[]string uid=6"},
+    // `allowed` and `incomplete` are Go values without omitempty: Go's JSON always prints
+    // them, and gogo always encodes them, so they are read as kept-when-present.
+    {"authorization.v1.SubjectAccessReviewStatus", "allowed=1:*bool denied=4:bool reason=2 "
+     "evaluationError=3"},
+    {"authorization.v1.SubjectRulesReviewStatus", "resourceRules=1:[]ResourceRule "
+     "nonResourceRules=2:[]NonResourceRule incomplete=3:*bool evaluationError=4"},
 };
 
 // The kinds a protobuf body may carry: apiVersion, kind, message.
@@ -520,6 +564,17 @@ constexpr KindSpec kKinds[] = {
     {"coordination.k8s.io/v1", "Lease", "coordination.v1.Lease"},
     {"discovery.k8s.io/v1", "EndpointSlice", "discovery.v1.EndpointSlice"},
     {"policy/v1", "Eviction", "policy.v1.Eviction"},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole", "rbac.v1.ClusterRole"},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "rbac.v1.ClusterRoleBinding"},
+    {"rbac.authorization.k8s.io/v1", "Role", "rbac.v1.Role"},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", "rbac.v1.RoleBinding"},
+    {"authorization.k8s.io/v1", "LocalSubjectAccessReview",
+     "authorization.v1.LocalSubjectAccessReview"},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview",
+     "authorization.v1.SelfSubjectAccessReview"},
+    {"authorization.k8s.io/v1", "SelfSubjectRulesReview",
+     "authorization.v1.SelfSubjectRulesReview"},
+    {"authorization.k8s.io/v1", "SubjectAccessReview", "authorization.v1.SubjectAccessReview"},
 };
 
 enum class Type {

@@ -35,7 +35,10 @@ inline constexpr std::string_view kProtobufContentType = "application/vnd.kubern
 // base64. Kinds: v1 Pod Service Endpoints ConfigMap Secret Event ServiceAccount Namespace
 // Node; apps/v1 Deployment ReplicaSet DaemonSet StatefulSet; batch/v1 Job CronJob;
 // networking.k8s.io/v1 Ingress IngressClass; coordination.k8s.io/v1 Lease;
-// discovery.k8s.io/v1 EndpointSlice; policy/v1 Eviction.
+// discovery.k8s.io/v1 EndpointSlice; policy/v1 Eviction; rbac.authorization.k8s.io/v1
+// Role RoleBinding ClusterRole ClusterRoleBinding; authorization.k8s.io/v1
+// SelfSubjectAccessReview SelfSubjectRulesReview SubjectAccessReview
+// LocalSubjectAccessReview.
 // Errors: a malformed body (bad magic, truncated data, a field of the wrong wire type,
 // FieldsV1 that is not JSON) is BadRequest naming the problem. Nothing is ever dropped:
 // another kind, a compressed or non-protobuf `raw`, or a field number our schema does not

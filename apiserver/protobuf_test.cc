@@ -183,6 +183,38 @@ const Capture kCaptures[] = {
      R"("runAsUser":1000,"runAsNonRoot":true,"allowPrivilegeEscalation":false}}],)"
      R"("restartPolicy":"OnFailure","terminationGracePeriodSeconds":0,"tolerations":[{)"
      R"("key":"k","operator":"Exists","effect":"NoSchedule"}]}}},"status":{}})"},
+    // kubectl create rolebinding rb --clusterrole=view --user=jane --group=devs
+    //     --serviceaccount=default:robot -n default
+    {"rolebinding",
+     "6b3873000a2b0a1c726261632e617574686f72697a6174696f6e2e6b38732e696f2f7631120b526f6c654269"
+     "6e64696e6712c6010a190a02726212001a0764656661756c7422002a0032003800420012290a045573657212"
+     "19726261632e617574686f72697a6174696f6e2e6b38732e696f1a046a616e652200122a0a0547726f757012"
+     "19726261632e617574686f72697a6174696f6e2e6b38732e696f1a0464657673220012220a0e536572766963"
+     "654163636f756e7412001a05726f626f74220764656661756c741a2e0a19726261632e617574686f72697a61"
+     "74696f6e2e6b38732e696f120b436c7573746572526f6c651a04766965771a002200",
+     R"({"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"rb",)"
+     R"("namespace":"default","creationTimestamp":null},"subjects":[{"kind":"User",)"
+     R"("apiGroup":"rbac.authorization.k8s.io","name":"jane"},{"kind":"Group",)"
+     R"("apiGroup":"rbac.authorization.k8s.io","name":"devs"},{"kind":"ServiceAccount",)"
+     R"("name":"robot","namespace":"default"}],"roleRef":{"apiGroup":"rbac.authorization.k8s.io",)"
+     R"("kind":"ClusterRole","name":"view"}})"},
+    // kubectl create role r1 --verb=get,list --resource=pods,pods/log --resource-name=web
+    //     -n default
+    {"role",
+     "6b3873000a240a1c726261632e617574686f72697a6174696f6e2e6b38732e696f2f76311204526f6c65123f"
+     "0a190a02723112001a0764656661756c7422002a0032003800420012220a036765740a046c69737412001a04"
+     "706f64731a08706f64732f6c6f6722037765621a002200",
+     R"({"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r1",)"
+     R"("namespace":"default","creationTimestamp":null},"rules":[{"verbs":["get","list"],)"
+     R"("apiGroups":[""],"resources":["pods","pods/log"],"resourceNames":["web"]}]})"},
+    // kubectl auth can-i list pods -n default
+    {"ssar",
+     "6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a656374"
+     "416363657373526576696577123d0a100a0012001a0022002a00320038004200121f0a1d0a0764656661756c"
+     "7412046c6973741a0022002a04706f647332003a001a08080012001a0020001a002200",
+     R"({"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1",)"
+     R"("metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"default",)"
+     R"("verb":"list","resource":"pods"}},"status":{"allowed":false}})"},
 };
 
 std::string Unhex(std::string_view hex) {
@@ -270,6 +302,10 @@ TEST_CASE("captured bodies: the fields that matter") {
     FAIL("no capture " << name);
     return std::string();
   };
+  api::Document ssar = Decode(body("ssar"));
+  CHECK(api::ToJson(*api::Find(ssar, "spec")) ==
+        R"({"resourceAttributes":{"namespace":"default","verb":"list","resource":"pods"}})");
+
   api::Document deploy = Decode(body("deploy"));
   const Value* replicas = api::Find(deploy, "spec.replicas");  // a pointer field sent as 0
   REQUIRE(replicas != nullptr);

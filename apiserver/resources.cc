@@ -45,6 +45,23 @@ const std::vector<ResourceInfo>& AllResources() {
       // discovery.k8s.io/v1
       {"discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, {},
        {}, {}},
+      // rbac.authorization.k8s.io/v1
+      {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
+       "ClusterRoleBinding", false, {}, {}, {}},
+      {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, {},
+       {}, {}},
+      {"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, {},
+       {}, {}},
+      {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, {}, {}, {}},
+      // authorization.k8s.io/v1
+      {"authorization.k8s.io", "v1", "localsubjectaccessreviews", "localsubjectaccessreview",
+       "LocalSubjectAccessReview", true, {}, {}, {}, true},
+      {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
+       "SelfSubjectAccessReview", false, {}, {}, {}, true},
+      {"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview",
+       "SelfSubjectRulesReview", false, {}, {}, {}, true},
+      {"authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview",
+       "SubjectAccessReview", false, {}, {}, {}, true},
   };
   return kResources;
 }

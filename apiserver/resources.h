@@ -22,6 +22,9 @@ struct ResourceInfo {
   std::vector<std::string> categories;  // "all" makes `kubectl get all` include it
   // Subresources served, e.g. "status", "scale", "binding", "log", "eviction".
   std::vector<std::string> subresources;
+  // Create-only and never stored (the authorization.k8s.io reviews): a POST is answered
+  // with the evaluated object; discovery lists only the verb "create".
+  bool review = false;
 
   // "v1" or "apps/v1": the apiVersion field of objects of this resource.
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }

@@ -65,6 +65,13 @@ const Column kAgeColumn{"Age", "string", 0, kAgeDoc};
 const Column kContainersColumn{"Containers", "string", 1, kContainersDoc};
 const Column kImagesColumn{"Images", "string", 1, kImagesDoc};
 const Column kSelectorColumn{"Selector", "string", 1, kSelectorDoc};
+const Column kCreatedAtColumn{"Created At", "date", 0, kAgeDoc};
+const Column kRoleRefColumn{"Role", "string", 0,
+                            "RoleRef can reference a Role in the current namespace or a "
+                            "ClusterRole in the global namespace. If the RoleRef cannot be "
+                            "resolved, the Authorizer must return an error. This field is "
+                            "immutable."};
+constexpr std::string_view kRbac = "rbac.authorization.k8s.io";
 
 // ---- Reading objects -------------------------------------------------------------------
 
@@ -682,6 +689,24 @@ Row EventRow(const Value& ev, int64_t now) {
            Name(ev)}};
 }
 
+// Roles and ClusterRoles: the creation time itself (RFC 3339, as stored).
+Row RoleRow(const Value& role, int64_t) {
+  return {{Name(role), api::GetString(role, "metadata.creationTimestamp")}};
+}
+
+// RoleBindings and ClusterRoleBindings, with rbac.SubjectsStrings' wide columns.
+Row RoleBindingRow(const Value& b, int64_t now) {
+  std::vector<std::string> users, groups, sas;
+  for (const Value& s : Items(b, "subjects").GetArray()) {
+    std::string kind = api::GetString(s, "kind"), name = api::GetString(s, "name");
+    if (kind == "User") users.push_back(name);
+    if (kind == "Group") groups.push_back(name);
+    if (kind == "ServiceAccount") sas.push_back(api::GetString(s, "namespace") + "/" + name);
+  }
+  return {{Name(b), api::GetString(b, "roleRef.kind") + "/" + api::GetString(b, "roleRef.name"),
+           Age(b, now), Join(users, ", "), Join(groups, ", "), Join(sas, ", ")}};
+}
+
 Row NameAgeRow(const Value& obj, int64_t now) { return {{Name(obj), Age(obj, now)}}; }
 
 const std::vector<Printer>& Printers() {
@@ -865,6 +890,19 @@ const std::vector<Printer>& Printers() {
         {"Count", "string", 1, "The number of times this event has occurred."},
         {"Name", "string", 1, kNameDoc}},
        EventRow},
+      {kRbac, "roles", {kNameColumn, kCreatedAtColumn}, RoleRow},
+      {kRbac, "clusterroles", {kNameColumn, kCreatedAtColumn}, RoleRow},
+      {kRbac, "rolebindings",
+       {kNameColumn, kRoleRefColumn, kAgeColumn, {"Users", "string", 1, "Users in the roleBinding"},
+        {"Groups", "string", 1, "Groups in the roleBinding"},
+        {"ServiceAccounts", "string", 1, "ServiceAccounts in the roleBinding"}},
+       RoleBindingRow},
+      {kRbac, "clusterrolebindings",
+       {kNameColumn, kRoleRefColumn, kAgeColumn,
+        {"Users", "string", 1, "Users in the clusterRoleBinding"},
+        {"Groups", "string", 1, "Groups in the clusterRoleBinding"},
+        {"ServiceAccounts", "string", 1, "ServiceAccounts in the clusterRoleBinding"}},
+       RoleBindingRow},
   };
   return kPrinters;
 }

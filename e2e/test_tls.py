@@ -37,6 +37,18 @@ class TlsTest(unittest.TestCase):
             shutil.rmtree(cls.work, ignore_errors=True)
             raise
         cls.pki = os.path.join(cls.server.data_dir, "pki")
+        # The secure port authorizes with RBAC (test_rbac.py): give the token user every
+        # right, through the plain port, so that this file tests authentication alone.
+        r = cls.server.post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "tina-admin"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "cluster-admin"},
+            "subjects": [{"kind": "User", "name": "tina"}]})
+        if r.status != 201:
+            cls.server.stop()
+            shutil.rmtree(cls.work, ignore_errors=True)
+            raise AssertionError("binding tina: %r" % r)
 
     @classmethod
     def tearDownClass(cls):
