@@ -50,6 +50,16 @@ class TestServerTest(unittest.TestCase):
         self.assertEqual(self.get(port, "/healthz")[0], 200)
         self.assertEqual(self.get(port, "/echo?msg=hi"), (200, "hi"))
 
+    def test_serves_through_the_shutdown_delay_then_exits_zero(self):
+        port = free_port()
+        p = self.start("serve-hostname", "--port", str(port), "--shutdown-delay", "1")
+        self.assertEqual(self.get(port, "/")[0], 200)
+        p.terminate()
+        time.sleep(0.3)
+        self.assertIsNone(p.poll(), "exited before its shutdown delay")
+        self.assertEqual(self.get(port, "/")[0], 200)
+        self.assertEqual(p.wait(timeout=10), 0)
+
     def test_echo_tcp_and_udp(self):
         port = free_port()
         self.start("echo", "--port", str(port))

@@ -1,10 +1,14 @@
 // testserver: kubepp's own test workload, in the spirit of Kubernetes' agnhost. One
 // static binary, no libraries, so the image is this file alone.
 //
-//   testserver serve-hostname [--port 8080]   HTTP: GET / and /hostname -> the hostname;
+//   testserver serve-hostname [--port 8080] [--shutdown-delay S]
+//                                              HTTP: GET / and /hostname -> the hostname;
 //                                              /healthz -> 200, or 500 after GET /fail
 //                                              (GET /recover undoes it); /echo?msg=x -> x;
-//                                              /exit?code=N -> exits with N
+//                                              /exit?code=N -> exits with N. On SIGTERM it
+//                                              serves S more seconds (default 0), then exits 0
+//                                              (agnhost's --delay-shutdown: what lets a rolling
+//                                              update drop no request)
 //   testserver echo [--port 9000]              TCP and UDP echo
 //   testserver exit [--code N] [--after SECONDS]
 //   testserver alloc --mb N                    allocates and touches N MiB, then sleeps
@@ -116,7 +120,26 @@ void HandleHttp(int fd) {
   close(fd);
 }
 
-int ServeHostname(int port) {
+// Exits 0 `delay` seconds after SIGTERM or SIGINT. Call before any thread starts: the
+// signals stay blocked in every thread but the waiting one.
+void ExitAfterSignal(int delay) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set, delay] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::printf("signal %d, exiting in %ds\n", sig, delay);
+    std::fflush(stdout);
+    if (delay > 0) sleep(static_cast<unsigned>(delay));
+    std::exit(0);
+  }).detach();
+}
+
+int ServeHostname(int port, int shutdown_delay) {
+  ExitAfterSignal(shutdown_delay);
   int fd = Listen(SOCK_STREAM, port);
   std::printf("serving hostname %s on :%d\n", Hostname().c_str(), port);
   std::fflush(stdout);
@@ -171,7 +194,10 @@ int Pause() {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "serve-hostname") return ServeHostname(std::atoi(Flag(argc, argv, "--port", "8080").c_str()));
+  if (cmd == "serve-hostname") {
+    return ServeHostname(std::atoi(Flag(argc, argv, "--port", "8080").c_str()),
+                         std::atoi(Flag(argc, argv, "--shutdown-delay", "0").c_str()));
+  }
   if (cmd == "echo") return Echo(std::atoi(Flag(argc, argv, "--port", "9000").c_str()));
   if (cmd == "exit") {
     int after = std::atoi(Flag(argc, argv, "--after", "0").c_str());
@@ -191,7 +217,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "pause") return Pause();
   std::fprintf(stderr,
-               "usage: testserver serve-hostname|echo [--port N] | exit [--code N] [--after S] "
+               "usage: testserver serve-hostname [--port N] [--shutdown-delay S] | echo [--port N] | exit [--code N] [--after S] "
                "| alloc --mb N | pause\n");
   return 2;
 }
