@@ -276,11 +276,14 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
       for (int i = t; i < count; i += hb_threads) mine.push_back(agents[i].get());
       auto period = std::chrono::seconds(std::max(1, o.lease_renew_seconds));
       auto status_period = std::chrono::seconds(std::max(1, o.node_status_update_seconds));
+      // A NotReady node checks again soon: it is usually waiting for its podCIDR, which
+      // the controller-manager gives within milliseconds of registration.
+      constexpr auto kNotReadyRecheck = std::chrono::milliseconds(200);
       std::vector<steady_clock::time_point> next_lease(mine.size()), next_status(mine.size());
       auto now = steady_clock::now();
       for (size_t i = 0; i < mine.size(); ++i) {
         next_lease[i] = now + period * (i + 1) / (mine.size() + 1);
-        next_status[i] = now + std::chrono::seconds(1);  // NotReady: check again soon
+        next_status[i] = now + kNotReadyRecheck;
         if (mine[i]->Ready()) {
           next_status[i] = now + status_period * (i + 1) / (mine.size() + 1);
         }
@@ -309,7 +312,7 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
             if (Status st = mine[i]->UpdateNodeStatus(); !st.ok()) {
               LOG(WARNING) << "node status of " << mine[i]->config().node_name << ": " << st.ToString();
             }
-            auto step = mine[i]->Ready() ? status_period : std::chrono::seconds(1);
+            std::chrono::milliseconds step = mine[i]->Ready() ? status_period : kNotReadyRecheck;
             next_status[i] += step;
             if (next_status[i] < steady_clock::now()) next_status[i] = steady_clock::now() + step;
           }

@@ -34,7 +34,21 @@ NodeLifecycleController::NodeLifecycleController(client::RestClient* client,
       pods_(informers->For(client::kPods)),
       clock_(clock),
       events_(events),
-      options_(options) {}
+      options_(options) {
+  // A node whose Ready condition changed gets its taints right away, not at the next
+  // monitor pass: a new node must become schedulable as soon as it reports Ready.
+  auto ready_of = [](const ObjectPtr& node) {
+    const api::Value* ready = FindByType(api::Find(*node, "status.conditions"), "Ready");
+    return ready ? api::GetString(*ready, "status") : std::string();
+  };
+  nodes_.AddEventHandler({
+      [this](const ObjectPtr&) { Enqueue(kMonitorKey); },
+      [this, ready_of](const ObjectPtr& old_node, const ObjectPtr& node) {
+        if (ready_of(old_node) != ready_of(node)) Enqueue(kMonitorKey);
+      },
+      nullptr,
+  });
+}
 
 Status NodeLifecycleController::Sync(const std::string& key) {
   if (key != kMonitorKey) return Status::Ok();

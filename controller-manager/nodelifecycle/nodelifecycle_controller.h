@@ -1,7 +1,8 @@
 // Node lifecycle: notices nodes whose kubelet went silent and evicts their pods, as
 // upstream's node lifecycle controller with taint-based eviction.
 //
-// Every monitor period (one work item, re-queued) it looks at each node:
+// Every monitor period, and at once when a node is added or its Ready condition changes
+// (one work item, re-queued), it looks at each node:
 //  - health: a node is heard from when its Lease (kube-node-lease/<node>) renewTime or
 //    its Ready condition's lastHeartbeatTime changes; both are compared with this
 //    process's own clock when they change, so clock skew between machines does not
