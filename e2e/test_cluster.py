@@ -3,7 +3,7 @@ bridges and address ranges, so it runs beside a user's cluster and the other tes
 kubectl 1.33 drives an app the way a user would, through every component at once:
 
   a Deployment of the test server spread over two nodes, a Service reached by ClusterIP,
-  NodePort and cluster DNS from a pod, scaling, a rolling update to an image loaded with
+  NodePort and cluster DNS from a pod, an Ingress routing by host and path, scaling, a rolling update to an image loaded with
   `./kubepp load-image` with zero failed requests through the Service, rollout undo, a
   failing liveness probe restarting its container, a deleted pod replaced, kubectl logs;
   then kill -9 and restart of every component in turn while the app serves (no pod
@@ -14,6 +14,7 @@ The tests of this file run in order (their names are numbered) on one cluster.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ BUILD = os.environ.get("KUBEPP_BUILD_DIR", os.path.join(harness.REPO, "build"))
 KUBEPP = os.path.join(harness.REPO, "kubepp")
 CLUSTER_ID = "3"
 DNS_IP = "10.144.0.10"  # what ./kubepp gives cluster 3
+INGRESS_PORT = 13080   # node 0's proxy's Ingress HTTP port in cluster 3
 # Short node-failure timeouts, so that node loss is seen in seconds.
 FLAGS = {
     "KUBEPP_KUBELET_FLAGS": "--lease-renew-seconds 1",
@@ -130,6 +132,11 @@ class ClusterTest(unittest.TestCase):
     def tearDownClass(cls):
         if getattr(cls, "kubectl", None):
             cls.kubectl.cleanup()
+        # The components' logs outlive the cluster, for a look after a failure.
+        kept = os.path.join(BUILD, "Testing", "e2e_cluster-logs")
+        shutil.rmtree(kept, ignore_errors=True)
+        if os.path.isdir(os.path.join(cls.state, "logs")):
+            shutil.copytree(os.path.join(cls.state, "logs"), kept)
         down = cls.kubepp("down", "--purge", timeout=120)
         if down.returncode != 0:
             print("./kubepp down failed:\n" + down.stdout + down.stderr, file=sys.stderr)
@@ -240,6 +247,34 @@ class ClusterTest(unittest.TestCase):
         self.assertIn("WGET-OK", logs, "the Service by its short name from a pod:\n" + logs)
         self.k("delete", "pod", "client", "--grace-period=0", "--force")
 
+    def test_035_ingress_routes_by_host_and_path(self):
+        self.k("create", "deployment", "api", "--image=kubepp/testserver:1.0", "--replicas=2",
+               "--port=80", "--", "/testserver", "serve-hostname", "--port", "80")
+        self.k("expose", "deployment", "api", "--port=80")
+        # Paths go to the backends unchanged, and the test server answers only a few.
+        self.k("create", "ingress", "site", "--rule=shop.example/*=web:80",
+               "--rule=shop.example/hostname=api:80", "--rule=*.example/=api:80")
+        web = {p["metadata"]["name"] for p in self.web_pods()}
+        def answered_by(host, path):
+            req = urllib.request.Request("http://127.0.0.1:%d%s" % (INGRESS_PORT, path),
+                                         headers={"Host": host})
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.read().decode()
+        self.wait("the Ingress to route /hostname to api", lambda: answered_by(
+            "shop.example", "/hostname").startswith("api-"), 30)
+        self.assertIn(answered_by("shop.example", "/"), web)
+        self.assertIn(answered_by("SHOP.example:80", "/?x=1"), web)
+        self.assertTrue(answered_by("other.example", "/").startswith("api-"), "wildcard host")
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            answered_by("unknown.test", "/")
+        self.assertEqual(e.exception.code, 404)
+        self.wait("the Ingress status", lambda: self.get(
+            "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site")
+            ["status"]["loadBalancer"].get("ingress"))
+        self.k("delete", "ingress", "site")
+        self.k("delete", "deployment", "api")
+        self.k("delete", "service", "api")
+
     def test_04_scale_up_and_down(self):
         self.k("scale", "deployment/web", "--replicas=5")
         self.wait_ready_replicas(5)
@@ -327,7 +362,10 @@ class ClusterTest(unittest.TestCase):
         try:
             for component in ("apiserver", "scheduler", "controller-manager", "kubelet-0",
                               "kubelet-1", "proxy-0", "proxy-1"):
-                os.kill(self.pid(component), signal.SIGKILL)
+                try:
+                    os.kill(self.pid(component), signal.SIGKILL)
+                except ProcessLookupError:
+                    self.fail("%s was not running:\n%s" % (component, self.logs_tail()))
                 r = self.kubepp("restart", component, timeout=60)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 time.sleep(2)

@@ -16,6 +16,42 @@ bool HasAddress(const api::Value& ing, const std::string& ip) {
   return false;
 }
 
+constexpr char kDefaultClassAnnotation[] = "ingressclass.kubernetes.io/is-default-class";
+
+// Creates the IngressClass this controller serves when it is missing (as k3s's bundled
+// controller does), the cluster's default class unless another one already is, so that
+// an Ingress without a class works out of the box. Losing a race with another proxy is
+// fine; other failures are logged and the controller runs anyway.
+void EnsureIngressClass(client::RestClient* client, const std::string& name) {
+  auto existing = client->Get(client::kIngressClasses, "", name);
+  if (existing.ok() || existing.status().code() != Code::kNotFound) return;
+  bool other_default = false;
+  if (auto list = client->List(client::kIngressClasses, ""); list.ok()) {
+    for (const auto& c : (*list)["items"].GetArray()) {
+      const api::Value* ann = api::Find(c, "metadata.annotations");
+      if (ann && api::GetString(*ann, kDefaultClassAnnotation) == "true") other_default = true;
+    }
+  }
+  api::Document cls;
+  cls.SetObject();
+  auto& a = cls.GetAllocator();
+  api::SetString(cls, "apiVersion", "networking.k8s.io/v1", a);
+  api::SetString(cls, "kind", "IngressClass", a);
+  api::SetString(cls, "metadata.name", name, a);
+  if (!other_default) {
+    api::Value ann(rapidjson::kObjectType);
+    ann.AddMember(kDefaultClassAnnotation, "true", a);
+    api::SetValue(cls, "metadata.annotations", std::move(ann), a);
+  }
+  api::SetString(cls, "spec.controller", "kubepp.io/ingress-controller", a);
+  auto r = client->Create(client::kIngressClasses, "", cls);
+  if (r.ok()) {
+    LOG(INFO) << "ingress: created IngressClass " << name << (other_default ? "" : " (the default)");
+  } else if (r.status().code() != Code::kAlreadyExists) {
+    LOG(WARNING) << "ingress: cannot create IngressClass " << name << ": " << r.status().ToString();
+  }
+}
+
 }  // namespace
 
 Controller::Controller(client::RestClient* client, informer::Informer* services,
@@ -46,6 +82,7 @@ int Controller::Start() {
     server_.reset();
     return 0;
   }
+  EnsureIngressClass(client_, options_.ingress_class);
   ingresses_.Start();
   classes_.Start();
   secrets_.Start();
