@@ -1,15 +1,24 @@
-// Service proxy sync cost: N Services x M endpoints through the real NftablesProxier.
-// Full sync (snapshot -> ruleset -> `nft -f -`) and one-Service incremental updates.
+// Service proxy sync cost: N Services x M endpoints through the real NftablesProxier, fed
+// by a SnapshotBuilder as the proxy's sync loop does. Full sync (snapshot -> ruleset ->
+// `nft -f -`), then one-Service incremental updates (a Service's endpoints change) and
+// removals, each timed from the event to the applied transaction, with the part spent in
+// `nft` reported apart. RSS at the end (VmRSS) and its peak (VmHWM).
 // Run it as root in a throw-away network namespace (bench/proxy.sh does), never in the
 // host's: it programs nftables for real.
-//   proxy_perf [services=10000] [endpoints=10] [updates=20]
+//   proxy_perf [services=10000] [endpoints=10] [updates=50] [dry|verify]
+// `dry` hands the scripts to nobody: the proxy's own cost, without nft (no root needed).
+// `verify` also checks that the kernel's table after the partial syncs (`nft list table`)
+// is the one a full resync then writes; use it with a few hundred Services (listing is slow).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/api/json.h"
+#include "common/util/exec.h"
 #include "proxy/nftables/proxier.h"
 #include "proxy/service_snapshot.h"
 
@@ -52,12 +61,12 @@ proxy::ObjectPtr Slice(int i, int endpoints, int generation) {
                eps + "]}");
 }
 
-long RssKb() {
+long StatusKb(const std::string& field) {
   std::ifstream f("/proc/self/status");
   std::string key;
   long value = 0;
   while (f >> key) {
-    if (key == "VmRSS:") {
+    if (key == field) {
       f >> value;
       return value;
     }
@@ -65,52 +74,115 @@ long RssKb() {
   return 0;
 }
 
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 10000;
   int m = argc > 2 ? std::atoi(argv[2]) : 10;
-  int updates = argc > 3 ? std::atoi(argv[3]) : 20;
-  std::vector<proxy::ObjectPtr> services, slices;
-  for (int i = 0; i < n; ++i) {
-    services.push_back(Service(i));
-    slices.push_back(Slice(i, m, 0));
+  int updates = argc > 3 ? std::atoi(argv[3]) : 50;
+  bool dry = argc > 4 && std::string(argv[4]) == "dry";
+  bool verify = argc > 4 && std::string(argv[4]) == "verify";
+  if (n < 2 || m < 1 || updates < 1) {
+    std::fprintf(stderr, "usage: proxy_perf [services>=2] [endpoints>=1] [updates>=1]\n");
+    return 2;
   }
-  proxy::nft::NftablesProxier proxier(proxy::nft::RenderConfig{});
+  proxy::SnapshotBuilder builder;
+  {
+    std::vector<proxy::ObjectPtr> services, slices;
+    for (int i = 0; i < n; ++i) {
+      services.push_back(Service(i));
+      slices.push_back(Slice(i, m, 0));
+    }
+    builder.Reset(services, slices);
+  }
+  double nft_ms = 0;  // time inside the runner of the current sync
+  proxy::nft::NftablesProxier proxier(proxy::nft::RenderConfig{}, {}, [&](const std::string& script) {
+    auto t = Clock::now();
+    Status st = dry ? Status::Ok() : proxy::nft::RunNft(script);
+    nft_ms = Ms(t);
+    return st;
+  });
 
   auto t = Clock::now();
-  auto snap = proxy::BuildSnapshot(services, slices);
+  auto snap = builder.Build();
   double snapshot_ms = Ms(t);
+  // The Service and EndpointSlice objects and the snapshot: what an informer cache holds.
+  long inputs_rss = StatusKb("VmRSS:");
   t = Clock::now();
   Status st = proxier.Sync(snap, true);
-  double full_ms = Ms(t);
+  double full_ms = Ms(t), full_nft_ms = nft_ms;
   if (!st.ok()) {
     std::fprintf(stderr, "full sync: %s\n", st.ToString().c_str());
     return 1;
   }
   size_t full_bytes = proxier.stats().last_script_bytes;
 
-  double total_incr = 0, max_incr = 0, total_snap = 0;
+  // Incremental: event -> Build -> Sync, as one sync of the proxy's loop.
+  std::vector<double> incr, incr_nft, incr_snap;
+  size_t incr_bytes = 0;
   for (int u = 1; u <= updates; ++u) {
-    slices[u % n] = Slice(u % n, m, u * 7919);  // one Service's endpoints change
+    auto changed = Slice((u * 37) % n, m, u * 7919);  // one Service's endpoints change
     t = Clock::now();
-    snap = proxy::BuildSnapshot(services, slices);
-    total_snap += Ms(t);
+    builder.SetSlice(changed);
+    snap = builder.Build();
+    incr_snap.push_back(Ms(t));
     st = proxier.Sync(snap, false);
-    double ms = Ms(t);
-    if (!st.ok()) {
-      std::fprintf(stderr, "incremental sync: %s\n", st.ToString().c_str());
+    incr.push_back(Ms(t));
+    incr_nft.push_back(nft_ms);
+    incr_bytes += proxier.stats().last_script_bytes;
+    if (!st.ok() || proxier.stats().partial_syncs != static_cast<uint64_t>(u)) {
+      std::fprintf(stderr, "incremental sync %d: %s\n", u, st.ToString().c_str());
       return 1;
     }
-    total_incr += ms;
-    max_incr = std::max(max_incr, ms);
   }
-  std::printf("| services | endpoints each | snapshot build | full sync (render + nft) | script | "
-              "incremental sync (mean / max, %d runs, incl. snapshot) | of which snapshot | RSS |\n",
-              updates);
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  std::printf("| %d | %d | %.0f ms | %.0f ms | %.1f MB | %.1f / %.1f ms | %.1f ms | %.0f MB |\n", n, m,
-              snapshot_ms, full_ms, full_bytes / 1e6, total_incr / updates, max_incr,
-              total_snap / updates, RssKb() / 1024.0);
+  // A Service removed (its last endpoint first, then the Service).
+  std::vector<double> removal;
+  for (int u = 0; u < std::min(updates, n / 2) && u < 10; ++u) {
+    int i = n - 1 - u;
+    auto slice = Slice(i, m, 0);
+    auto service = Service(i);
+    t = Clock::now();
+    builder.DeleteSlice(slice);
+    builder.DeleteService(service);
+    snap = builder.Build();
+    st = proxier.Sync(snap, false);
+    removal.push_back(Ms(t));
+    if (!st.ok()) {
+      std::fprintf(stderr, "removal: %s\n", st.ToString().c_str());
+      return 1;
+    }
+  }
+  long rss = StatusKb("VmRSS:"), hwm = StatusKb("VmHWM:");
+  if (verify) {
+    auto list = [] {
+      auto r = util::RunCommand({"nft", "list", "table", "ip", "kubepp"});
+      return r.ok() && r->exit_code == 0 ? r->out : std::string("nft list failed");
+    };
+    std::string partial = list();
+    st = proxier.Sync(snap, true);
+    std::string full = list();
+    bool same = st.ok() && partial == full && partial.find("service-ips") != std::string::npos;
+    std::fprintf(stderr, "verify: table after %d partial syncs %s the full resync's (%zu bytes)\n",
+                 updates + static_cast<int>(removal.size()), same ? "equals" : "DIFFERS FROM",
+                 full.size());
+    if (!same) return 1;
+  }
+  std::printf("| services x endpoints | snapshot build | full sync (nft part) | full script | "
+              "incremental p50 / p99 (%d updates) | nft part p50 / p99 | snapshot part p50 | "
+              "script | Service removal p50 | RSS: objects + snapshot / end (peak) |\n", updates);
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| %d x %d | %.0f ms | %.0f ms (%.0f ms) | %.1f MB | %.1f / %.1f ms | %.1f / %.1f ms | "
+              "%.2f ms | %.1f KB | %.1f ms | %.0f / %.0f MB (%.0f MB) |\n",
+              n, m, snapshot_ms, full_ms, full_nft_ms, full_bytes / 1e6, Percentile(incr, 0.5),
+              Percentile(incr, 0.99), Percentile(incr_nft, 0.5), Percentile(incr_nft, 0.99),
+              Percentile(incr_snap, 0.5), incr_bytes / 1e3 / updates, Percentile(removal, 0.5),
+              inputs_rss / 1024.0, rss / 1024.0, hwm / 1024.0);
   return proxier.Cleanup().ok() ? 0 : 1;
 }

@@ -32,13 +32,34 @@ Metrics& M() {
 ServiceProxy::ServiceProxy(informer::Informer* services, informer::Informer* slices,
                            Proxier* proxier, ServiceProxyConfig config)
     : services_(services), slices_(slices), proxier_(proxier), config_(config) {
-  informer::EventHandler h{
-      [this](const informer::ObjectPtr&) { MarkDirty(); },
-      [this](const informer::ObjectPtr&, const informer::ObjectPtr&) { MarkDirty(); },
-      [this](const informer::ObjectPtr&) { MarkDirty(); },
-  };
-  services_->AddEventHandler(h);
-  slices_->AddEventHandler(h);
+  services_->AddEventHandler({
+      [this](const informer::ObjectPtr& o) {
+        builder_.SetService(o);
+        MarkDirty();
+      },
+      [this](const informer::ObjectPtr&, const informer::ObjectPtr& o) {
+        builder_.SetService(o);
+        MarkDirty();
+      },
+      [this](const informer::ObjectPtr& o) {
+        builder_.DeleteService(o);
+        MarkDirty();
+      },
+  });
+  slices_->AddEventHandler({
+      [this](const informer::ObjectPtr& o) {
+        builder_.SetSlice(o);
+        MarkDirty();
+      },
+      [this](const informer::ObjectPtr&, const informer::ObjectPtr& o) {
+        builder_.SetSlice(o);
+        MarkDirty();
+      },
+      [this](const informer::ObjectPtr& o) {
+        builder_.DeleteSlice(o);
+        MarkDirty();
+      },
+  });
 }
 
 ServiceProxy::~ServiceProxy() { Stop(); }
@@ -89,7 +110,8 @@ void ServiceProxy::Loop() {
     }
     bool full = need_full || Clock::now() >= next_full;
     auto start = Clock::now();
-    Snapshot snap = BuildSnapshot(services_->List(), slices_->List());
+    if (full) builder_.Reset(services_->List(), slices_->List());
+    Snapshot snap = builder_.Build();
     Status st = proxier_->Sync(snap, full);
     auto took = std::chrono::duration<double>(Clock::now() - start).count();
     last_sync = Clock::now();

@@ -1,7 +1,8 @@
-// The service proxy's control loop: Service and EndpointSlice informers mark the state
-// dirty; one sync thread turns the informers' caches into a Snapshot and hands it to the
-// Proxier, at most once per min_sync_period (changes arriving meanwhile are batched), and
-// rewrites everything every full_sync_period. A failed sync is retried after
+// The service proxy's control loop: Service and EndpointSlice informer events update a
+// SnapshotBuilder and mark the state dirty; one sync thread builds a Snapshot (recomputing
+// only the changed Services) and hands it to the Proxier, at most once per min_sync_period (changes arriving meanwhile are batched), and
+// rewrites everything every full_sync_period (then from the informers'
+// caches, not from the events). A failed sync is retried after
 // retry_period, as a full one.
 // Thread safety: Start/Stop from one thread; the accessors from any thread.
 #pragma once
@@ -14,6 +15,7 @@
 
 #include "common/informer/informer.h"
 #include "proxy/proxier.h"
+#include "proxy/service_snapshot.h"
 
 namespace kubepp::proxy {
 
@@ -47,6 +49,7 @@ class ServiceProxy {
   informer::Informer* slices_;
   Proxier* proxier_;
   ServiceProxyConfig config_;
+  SnapshotBuilder builder_;
 
   std::mutex mu_;
   std::condition_variable cv_;

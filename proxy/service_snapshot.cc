@@ -75,6 +75,19 @@ std::vector<std::string> Strings(const api::Value& v, const char* path) {
   return out;
 }
 
+std::string KeyOf(const api::Value& obj) {
+  return api::GetString(obj, "metadata.namespace") + "/" + api::GetString(obj, "metadata.name");
+}
+
+// The key of the Service a slice belongs to; "" when it is not labelled with one.
+std::string ServiceKeyOfSlice(const api::Value& slice) {
+  const api::Value* name = api::Find(slice, "metadata.labels");
+  if (!name || !name->IsObject()) return "";
+  auto it = name->FindMember(kServiceNameLabel);
+  if (it == name->MemberEnd() || !it->value.IsString()) return "";
+  return api::GetString(slice, "metadata.namespace") + "/" + std::string(api::View(it->value));
+}
+
 }  // namespace
 
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
@@ -82,10 +95,8 @@ std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + 
 std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices) {
   std::map<std::string, std::vector<ObjectPtr>> out;
   for (const auto& s : slices) {
-    auto labels = api::GetStringMap(*s, "metadata.labels");
-    auto it = labels.find(kServiceNameLabel);
-    if (it == labels.end()) continue;
-    out[api::GetString(*s, "metadata.namespace") + "/" + it->second].push_back(s);
+    std::string key = ServiceKeyOfSlice(*s);
+    if (!key.empty()) out[key].push_back(s);
   }
   return out;
 }
@@ -137,13 +148,118 @@ Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector
   static const std::vector<ObjectPtr> kNone;
   Snapshot snap;
   for (const auto& svc : services) {
-    auto it = by_service.find(api::GetString(*svc, "metadata.namespace") + "/" +
-                              api::GetString(*svc, "metadata.name"));
+    auto it = by_service.find(KeyOf(*svc));
     auto ports = ServicePortsOf(*svc, it == by_service.end() ? kNone : it->second);
-    for (auto& p : ports) snap.ports.push_back(std::move(p));
+    for (auto& p : ports) snap.ports.push_back(std::make_shared<const ServicePort>(std::move(p)));
   }
-  std::sort(snap.ports.begin(), snap.ports.end(),
-            [](const ServicePort& a, const ServicePort& b) { return a.Id() < b.Id(); });
+  std::stable_sort(snap.ports.begin(), snap.ports.end(),
+                   [](const ServicePortPtr& a, const ServicePortPtr& b) { return a->Id() < b->Id(); });
+  // Two ports with one Id (a Service with a repeated port name) count once: the first.
+  auto dup = std::unique(snap.ports.begin(), snap.ports.end(),
+                         [](const ServicePortPtr& a, const ServicePortPtr& b) { return a->Id() == b->Id(); });
+  snap.ports.erase(dup, snap.ports.end());
+  return snap;
+}
+
+void SnapshotBuilder::Reset(const std::vector<ObjectPtr>& services,
+                            const std::vector<ObjectPtr>& slices) {
+  std::lock_guard lock(mu_);
+  services_.clear();
+  slices_.clear();
+  slice_service_.clear();
+  ports_.clear();
+  by_id_.clear();
+  dirty_.clear();
+  for (const auto& s : services) {
+    std::string key = KeyOf(*s);
+    services_[key] = s;
+    dirty_.insert(key);
+  }
+  for (const auto& s : slices) {
+    std::string svc = ServiceKeyOfSlice(*s);
+    if (svc.empty()) continue;
+    std::string key = KeyOf(*s);
+    slices_[svc][key] = s;
+    slice_service_[key] = svc;
+  }
+}
+
+void SnapshotBuilder::SetService(const ObjectPtr& service) {
+  std::lock_guard lock(mu_);
+  std::string key = KeyOf(*service);
+  services_[key] = service;
+  dirty_.insert(key);
+}
+
+void SnapshotBuilder::DeleteService(const ObjectPtr& service) {
+  std::lock_guard lock(mu_);
+  std::string key = KeyOf(*service);
+  services_.erase(key);
+  dirty_.insert(key);
+}
+
+void SnapshotBuilder::SetSlice(const ObjectPtr& slice) {
+  std::lock_guard lock(mu_);
+  std::string key = KeyOf(*slice);
+  std::string svc = ServiceKeyOfSlice(*slice);
+  // The label may have changed: the slice leaves its previous Service.
+  if (auto it = slice_service_.find(key); it != slice_service_.end() && it->second != svc) {
+    auto owner = slices_.find(it->second);
+    if (owner != slices_.end()) {
+      owner->second.erase(key);
+      if (owner->second.empty()) slices_.erase(owner);
+    }
+    dirty_.insert(it->second);
+    slice_service_.erase(it);
+  }
+  if (svc.empty()) return;
+  slices_[svc][key] = slice;
+  slice_service_[key] = svc;
+  dirty_.insert(svc);
+}
+
+void SnapshotBuilder::DeleteSlice(const ObjectPtr& slice) {
+  std::lock_guard lock(mu_);
+  std::string key = KeyOf(*slice);
+  auto it = slice_service_.find(key);
+  if (it == slice_service_.end()) return;
+  auto owner = slices_.find(it->second);
+  if (owner != slices_.end()) {
+    owner->second.erase(key);
+    if (owner->second.empty()) slices_.erase(owner);
+  }
+  dirty_.insert(it->second);
+  slice_service_.erase(it);
+}
+
+void SnapshotBuilder::Recompute(const std::string& service_key) {
+  if (auto old = ports_.find(service_key); old != ports_.end()) {
+    for (const auto& id : old->second) by_id_.erase(id);
+    ports_.erase(old);
+  }
+  auto svc = services_.find(service_key);
+  if (svc == services_.end()) return;
+  std::vector<ObjectPtr> slices;
+  if (auto it = slices_.find(service_key); it != slices_.end()) {
+    for (const auto& [key, s] : it->second) slices.push_back(s);
+  }
+  std::vector<std::string> ids;
+  for (auto& p : ServicePortsOf(*svc->second, slices)) {
+    std::string id = p.Id();
+    // Two ports with one Id count once, as in BuildSnapshot.
+    if (!by_id_.emplace(id, std::make_shared<const ServicePort>(std::move(p))).second) continue;
+    ids.push_back(std::move(id));
+  }
+  if (!ids.empty()) ports_[service_key] = std::move(ids);
+}
+
+Snapshot SnapshotBuilder::Build() {
+  std::lock_guard lock(mu_);
+  for (const auto& key : dirty_) Recompute(key);
+  dirty_.clear();
+  Snapshot snap;
+  snap.ports.reserve(by_id_.size());
+  for (const auto& [id, port] : by_id_) snap.ports.push_back(port);
   return snap;
 }
 

@@ -11,11 +11,13 @@
 //     endpoint of the port is ready, serving+terminating ones are used instead (upstream's
 //     graceful termination fallback);
 //   - the same address listed by two slices counts once.
-// Thread safety: values.
+// Thread safety: values and pure functions; SnapshotBuilder is synchronized.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,8 +55,12 @@ struct ServicePort {
   bool operator==(const ServicePort&) const = default;
 };
 
+using ServicePortPtr = std::shared_ptr<const ServicePort>;
+
 struct Snapshot {
-  std::vector<ServicePort> ports;  // sorted by Id()
+  // Sorted by Id(), never null. Immutable and shared: a port of a Service that did not
+  // change is the same object in consecutive snapshots of a SnapshotBuilder.
+  std::vector<ServicePortPtr> ports;
 };
 
 // Groups EndpointSlices by "<namespace>/<service name>".
@@ -65,5 +71,35 @@ std::vector<ServicePort> ServicePortsOf(const api::Value& service,
                                         const std::vector<ObjectPtr>& slices);
 
 Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<ObjectPtr>& slices);
+
+// BuildSnapshot, kept current from Service and EndpointSlice events: Build() recomputes
+// only the ports of Services whose Service or slices changed since the last Build() and
+// shares the others' ServicePort objects, so a sync after one change costs one Service,
+// not all of them. Same result as BuildSnapshot over the same objects.
+// Thread safety: all methods may be called from any thread.
+class SnapshotBuilder {
+ public:
+  // Replaces everything known with these lists (the informers' caches).
+  void Reset(const std::vector<ObjectPtr>& services, const std::vector<ObjectPtr>& slices);
+  // An added or updated object.
+  void SetService(const ObjectPtr& service);
+  void SetSlice(const ObjectPtr& slice);
+  // A deleted object (its last known state).
+  void DeleteService(const ObjectPtr& service);
+  void DeleteSlice(const ObjectPtr& slice);
+
+  Snapshot Build();
+
+ private:
+  void Recompute(const std::string& service_key);  // mu_ held
+
+  std::mutex mu_;
+  std::map<std::string, ObjectPtr> services_;                       // "ns/name"
+  std::map<std::string, std::map<std::string, ObjectPtr>> slices_;  // service key -> slice key -> slice
+  std::map<std::string, std::string> slice_service_;                // slice key -> service key
+  std::set<std::string> dirty_;                                     // service keys
+  std::map<std::string, std::vector<std::string>> ports_;           // service key -> its port Ids
+  std::map<std::string, ServicePortPtr> by_id_;                     // every port, by Id
+};
 
 }  // namespace kubepp::proxy

@@ -20,12 +20,12 @@ TEST_CASE("BuildSnapshot: ports, endpoints matched by port name and protocol") {
   Snapshot s = BuildSnapshot({svc}, {slice});
   REQUIRE(s.ports.size() == 2);
   // Sorted by id: tcp/http before udp/dns.
-  CHECK(s.ports[0].Id() == "ns/web/tcp/http");
-  CHECK(s.ports[0].node_port == 30080);
-  CHECK(s.ports[0].endpoints.size() == 2);
-  CHECK(s.ports[1].Id() == "ns/web/udp/dns");
-  CHECK(s.ports[1].node_port == 0);
-  CHECK(s.ports[1].endpoints == std::vector<Endpoint>{{"10.244.1.2", 5353, ""}, {"10.244.1.3", 5353, "n1"}});
+  CHECK(s.ports[0]->Id() == "ns/web/tcp/http");
+  CHECK(s.ports[0]->node_port == 30080);
+  CHECK(s.ports[0]->endpoints.size() == 2);
+  CHECK(s.ports[1]->Id() == "ns/web/udp/dns");
+  CHECK(s.ports[1]->node_port == 0);
+  CHECK(s.ports[1]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 5353, ""}, {"10.244.1.3", 5353, "n1"}});
 }
 
 TEST_CASE("BuildSnapshot: serving terminating endpoints are used only when none is ready") {
@@ -35,14 +35,14 @@ TEST_CASE("BuildSnapshot: serving terminating endpoints are used only when none 
     auto slice = Slice("a", "web", R"([{"port":80}])",
                        std::string("[") + terminating + R"(,{"addresses":["10.244.1.2"]}])");
     auto s = BuildSnapshot({svc}, {slice});
-    REQUIRE(s.ports[0].endpoints.size() == 1);
-    CHECK(s.ports[0].endpoints[0].ip == "10.244.1.2");
+    REQUIRE(s.ports[0]->endpoints.size() == 1);
+    CHECK(s.ports[0]->endpoints[0].ip == "10.244.1.2");
   }
   SECTION("fallback") {
     auto slice = Slice("a", "web", R"([{"port":80}])", std::string("[") + terminating + "]");
     auto s = BuildSnapshot({svc}, {slice});
-    REQUIRE(s.ports[0].endpoints.size() == 1);
-    CHECK(s.ports[0].endpoints[0].ip == "10.244.1.4");
+    REQUIRE(s.ports[0]->endpoints.size() == 1);
+    CHECK(s.ports[0]->endpoints[0].ip == "10.244.1.4");
   }
 }
 
@@ -59,7 +59,7 @@ TEST_CASE("BuildSnapshot: LoadBalancer, externalIPs, affinity and traffic polici
                      R"({"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}})");
   auto s = BuildSnapshot({svc}, {});
   REQUIRE(s.ports.size() == 1);
-  const auto& p = s.ports[0];
+  const auto& p = *s.ports[0];
   CHECK(p.external_ips == std::vector<std::string>{"192.0.2.50"});
   CHECK(p.load_balancer_ips == std::vector<std::string>{"192.0.2.10"});
   CHECK(p.affinity_timeout_seconds == 10800);
@@ -77,7 +77,58 @@ TEST_CASE("BuildSnapshot: slices of other Services and duplicate addresses") {
   auto elsewhere = Slice("d", "web", R"([{"port":80}])", R"([{"addresses":["10.244.8.8"]}])", "ns2");
   auto s = BuildSnapshot({svc}, {a, b, other, elsewhere});
   REQUIRE(s.ports.size() == 1);
-  CHECK(s.ports[0].endpoints == std::vector<Endpoint>{{"10.244.1.2", 80, ""}});
+  CHECK(s.ports[0]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 80, ""}});
+}
+
+}  // namespace
+}  // namespace kubepp::proxy
+
+namespace kubepp::proxy {
+namespace {
+
+bool SameContent(const Snapshot& a, const Snapshot& b) {
+  if (a.ports.size() != b.ports.size()) return false;
+  for (size_t i = 0; i < a.ports.size(); ++i) {
+    if (!(*a.ports[i] == *b.ports[i])) return false;
+  }
+  return true;
+}
+
+TEST_CASE("SnapshotBuilder: what BuildSnapshot says, recomputing only changed Services") {
+  using testing::Service;
+  using testing::Slice;
+  auto web = Service("web", R"({"clusterIP":"10.96.0.5","ports":[{"port":80},{"name":"b","port":81}]})");
+  auto api = Service("api", R"({"clusterIP":"10.96.0.6","ports":[{"port":443}]})");
+  auto web_a = Slice("web-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])");
+  auto web_b = Slice("web-b", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.3"]}])");
+  SnapshotBuilder b;
+  b.Reset({web, api}, {web_a});
+  Snapshot first = b.Build();
+  CHECK(SameContent(first, BuildSnapshot({web, api}, {web_a})));
+  REQUIRE(first.ports.size() == 3);  // ns/api/tcp/, ns/web/tcp/, ns/web/tcp/b
+
+  b.SetSlice(web_b);
+  Snapshot second = b.Build();
+  CHECK(SameContent(second, BuildSnapshot({web, api}, {web_a, web_b})));
+  CHECK(second.ports[0] == first.ports[0]);  // api untouched: the same object
+  CHECK(second.ports[1] != first.ports[1]);
+  CHECK(b.Build().ports[1] == second.ports[1]);  // nothing changed since
+
+  // web-b's label now names api: its endpoints move.
+  auto moved = Slice("web-b", "api", R"([{"port":8443}])", R"([{"addresses":["10.244.1.3"]}])");
+  b.SetSlice(moved);
+  CHECK(SameContent(b.Build(), BuildSnapshot({web, api}, {web_a, moved})));
+
+  b.DeleteSlice(web_a);
+  b.DeleteService(api);
+  Snapshot last = b.Build();
+  CHECK(SameContent(last, BuildSnapshot({web}, {moved})));
+  REQUIRE(last.ports.size() == 2);
+  CHECK(last.ports[0]->endpoints.empty());
+
+  // A headless Service has no ports; becoming one removes them.
+  b.SetService(Service("web", R"({"clusterIP":"None","ports":[{"port":80}]})"));
+  CHECK(b.Build().ports.empty());
 }
 
 }  // namespace

@@ -1,14 +1,22 @@
 // The nftables Proxier: renders the desired table (render.h) and applies it with
-// `nft -f -` in one transaction: the whole table on a full sync, only the difference from
-// the last applied model otherwise, nothing when nothing changed.
+// `nft -f -` in one transaction: the whole table on a full sync, otherwise only what the
+// Service ports that changed since the last sync contribute (their chains and affinity
+// sets, rewritten; their elements of the shared maps, deleted and added), as kube-proxy's
+// partial syncs do; nothing when nothing changed. A port is unchanged when the snapshot
+// holds the same ServicePort object (SnapshotBuilder shares them) or an equal one, so an
+// unchanged port costs a comparison, not a rendering. What the kernel holds is remembered
+// as the applied ports plus, for each element of a shared map, the ports that claim it;
+// not as rendered text.
 // Thread safety: Sync/Cleanup from one thread at a time; stats() from any thread.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "proxy/nftables/render.h"
 #include "proxy/nftables/ruleset.h"
@@ -23,6 +31,7 @@ Status RunNft(const std::string& script);
 struct ProxierStats {
   std::atomic<uint64_t> full_syncs{0}, partial_syncs{0}, skipped_syncs{0}, failed_syncs{0};
   std::atomic<uint64_t> last_script_bytes{0};
+  std::atomic<uint64_t> last_changed_ports{0};  // ports rewritten by the last partial sync
 };
 
 class NftablesProxier : public Proxier {
@@ -37,10 +46,32 @@ class NftablesProxier : public Proxier {
   const ProxierStats& stats() const { return stats_; }
 
  private:
+  // Who put each element into a shared set or map. A set element is there while some port
+  // claims it; a map element has the value of the port with the greatest Id (BuildRuleset
+  // renders ports in Id order and the last one wins).
+  using SetClaims = std::unordered_map<std::string, uint32_t>;  // key -> ports
+  using MapClaims = std::unordered_map<std::string, std::map<std::string, std::string>>;  // key -> Id -> value
+
+  Status SyncFull(const std::vector<const ServicePortPtr*>& ports);
+  Status SyncPartial(
+      const std::vector<std::pair<const ServicePortPtr*, const ServicePortPtr*>>& changed);
+  // Renders one port alone: its chains and own sets, and its shared elements.
+  Ruleset RenderAlone(const ServicePort& sp) const;
+  // Port `id` claims the shared elements of `alone` (RenderAlone's), or gives them up.
+  void Claim(const std::string& id, const Ruleset& alone, bool add);
+  // The element `key` of shared set `set` as the claims say it is, if it is there.
+  std::optional<std::string> Effective(const std::string& set, const std::string& key) const;
+  Status Apply(const std::string& script, bool full);
+  void Forget();  // the kernel's table is unknown (a failure) or about to be replaced
+
   RenderConfig config_;
   std::set<std::string> locally_served_;
   ScriptRunner run_;
-  std::optional<Ruleset> applied_;  // what the kernel holds, as far as we know
+  Ruleset shared_;  // BaseRuleset's sets without elements: the scratch for RenderAlone
+  bool synced_ = false;  // applied_ and the claims describe the kernel's table
+  std::map<std::string, ServicePortPtr> applied_;  // by Id
+  std::map<std::string, SetClaims> set_claims_;  // by set name
+  std::map<std::string, MapClaims> map_claims_;  // by map name
   ProxierStats stats_;
 };
 

@@ -1,6 +1,8 @@
 #include "proxy/nftables/proxier.h"
 
 #include <catch2/catch.hpp>
+#include <random>
+#include <sstream>
 
 #include "proxy/testutil.h"
 
@@ -64,6 +66,340 @@ TEST_CASE("NftablesProxier: after a failed transaction the next sync is full") {
   CHECK(rec.scripts.back().find("table ip kubepp {") != std::string::npos);
   REQUIRE(p.Cleanup().ok());
   CHECK(rec.scripts.back() == "add table ip kubepp\ndelete table ip kubepp\n");
+}
+
+}  // namespace
+}  // namespace kubepp::proxy::nft
+
+namespace kubepp::proxy::nft {
+namespace {
+
+// A stand-in for the kernel: holds the table a full script installs and applies the
+// statements of partial transactions one by one, refusing what nft would refuse (an
+// element added twice, a chain deleted while in use or not empty, a jump to a chain that
+// does not exist after the transaction).
+class FakeKernel {
+ public:
+  // `full` is the table a full script installs (the caller checks the script renders it).
+  void Install(Ruleset full) { table_ = std::move(full); }
+  const Ruleset& table() const { return table_; }
+
+  void Apply(const std::string& script) {
+    std::istringstream in(script);
+    std::string line;
+    while (std::getline(in, line)) Statement(line);
+    CheckReferences();
+  }
+
+ private:
+  static bool Eat(std::string& s, const std::string& prefix) {
+    if (s.rfind(prefix, 0) != 0) return false;
+    s.erase(0, prefix.size());
+    return true;
+  }
+  // "NAME { a, b }" -> NAME and the items.
+  static std::pair<std::string, std::vector<std::string>> Braced(const std::string& s) {
+    auto sp = s.find(" { ");
+    REQUIRE(sp != std::string::npos);
+    std::string body = s.substr(sp + 3, s.size() - sp - 5);
+    std::vector<std::string> items;
+    for (size_t start = 0;;) {
+      auto comma = body.find(", ", start);
+      items.push_back(body.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 2;
+    }
+    return {s.substr(0, sp), items};
+  }
+
+  void Statement(std::string s) {
+    INFO(s);
+    if (Eat(s, "add chain ip kubepp ")) {
+      REQUIRE(table_.chains.count(s) == 0);
+      table_.chains[s];
+    } else if (Eat(s, "flush chain ip kubepp ")) {
+      REQUIRE(table_.chains.count(s) == 1);
+      table_.chains[s].rules.clear();
+    } else if (Eat(s, "delete chain ip kubepp ")) {
+      REQUIRE(table_.chains.count(s) == 1);
+      REQUIRE(table_.chains[s].rules.empty());
+      table_.chains.erase(s);
+      for (const auto& [name, c] : table_.chains) {
+        for (const auto& r : c.rules) CHECK_FALSE(Refers(r, s));
+      }
+      for (const auto& [name, set] : table_.sets) {
+        for (const auto& [k, v] : set.elements) CHECK(v != "goto " + s);
+      }
+    } else if (Eat(s, "add rule ip kubepp ")) {
+      auto sp = s.find(' ');
+      REQUIRE(table_.chains.count(s.substr(0, sp)) == 1);
+      table_.chains[s.substr(0, sp)].rules.push_back(s.substr(sp + 1));
+    } else if (Eat(s, "add set ip kubepp ") || Eat(s, "add map ip kubepp ")) {
+      auto sp = s.find(" { ");
+      std::string name = s.substr(0, sp);
+      REQUIRE(table_.sets.count(name) == 0);
+      table_.sets[name].decl = s.substr(sp + 3, s.size() - sp - 5);
+    } else if (Eat(s, "delete set ip kubepp ") || Eat(s, "delete map ip kubepp ")) {
+      REQUIRE(table_.sets.count(s) == 1);
+      for (const auto& [name, c] : table_.chains) {
+        for (const auto& r : c.rules) CHECK(r.find("@" + s + " ") == std::string::npos);
+      }
+      table_.sets.erase(s);
+    } else if (Eat(s, "add element ip kubepp ")) {
+      auto [name, items] = Braced(s);
+      REQUIRE(table_.sets.count(name) == 1);
+      Set& set = table_.sets[name];
+      for (const auto& item : items) {
+        auto colon = item.find(" : ");
+        std::string key = set.is_map() ? item.substr(0, colon) : item;
+        REQUIRE(set.elements.count(key) == 0);
+        set.elements[key] = set.is_map() ? item.substr(colon + 3) : "";
+      }
+    } else if (Eat(s, "delete element ip kubepp ")) {
+      auto [name, items] = Braced(s);
+      REQUIRE(table_.sets.count(name) == 1);
+      for (const auto& key : items) REQUIRE(table_.sets[name].elements.erase(key) == 1);
+    } else {
+      FAIL("unexpected statement");
+    }
+  }
+
+  static bool Refers(const std::string& rule, const std::string& chain) {
+    for (const char* verb : {"goto ", "jump "}) {
+      auto at = rule.find(verb + chain);
+      if (at != std::string::npos && at + 5 + chain.size() == rule.size()) return true;
+    }
+    return false;
+  }
+
+  void CheckReferences() {
+    auto target = [&](const std::string& text) {
+      for (const char* verb : {"goto ", "jump "}) {
+        auto at = text.find(verb);
+        if (at != std::string::npos) CHECK(table_.chains.count(text.substr(at + 5)) == 1);
+      }
+    };
+    for (const auto& [name, c] : table_.chains) {
+      for (const auto& r : c.rules) {
+        target(r);
+        for (auto at = r.find('@'); at != std::string::npos; at = r.find('@', at + 1)) {
+          CHECK(table_.sets.count(r.substr(at + 1, r.find(' ', at) - at - 1)) == 1);
+        }
+      }
+    }
+    for (const auto& [name, set] : table_.sets) {
+      for (const auto& [k, v] : set.elements) target(v);
+    }
+  }
+
+  Ruleset table_;
+};
+
+// Drives a proxier and a FakeKernel together; after every sync the kernel's table must be
+// what BuildRuleset says for the snapshot, however the proxier got there.
+struct Harness {
+  explicit Harness(RenderConfig c = {})
+      : config(std::move(c)), proxier(config, {}, [this](const std::string& s) { return Run(s); }) {}
+
+  Status Run(const std::string& s) {
+    scripts.push_back(s);
+    if (s.rfind("add table ip kubepp\ndelete table ip kubepp\n", 0) == 0) {
+      Ruleset want = BuildRuleset(current, config);
+      CHECK(s == RenderFull(want));
+      kernel.Install(std::move(want));
+    } else {
+      kernel.Apply(s);
+    }
+    return Status::Ok();
+  }
+
+  RenderConfig config;
+  std::vector<std::string> scripts;
+  FakeKernel kernel;
+  Snapshot current;
+  NftablesProxier proxier;
+
+  void Sync(const Snapshot& snap, bool full = false) {
+    current = snap;
+    size_t before = scripts.size();
+    REQUIRE(proxier.Sync(snap, full).ok());
+    if (scripts.size() > before) CHECK(kernel.table() == BuildRuleset(snap, config));
+  }
+  std::string Last() const { return scripts.empty() ? "" : scripts.back(); }
+};
+
+const char* kWeb = R"({"clusterIP":"10.96.0.5","ports":[{"port":80}]})";
+
+Snapshot Web(const std::string& endpoints) {
+  return BuildSnapshot({Service("web", kWeb)},
+                       {Slice("web-a", "web", R"([{"port":8080}])", endpoints)});
+}
+
+TEST_CASE("NftablesProxier partial sync: the commands one Service's changes produce") {
+  Harness h;
+  const std::string chain = "service-" + ShortHash("ns/web/tcp/") + "-ns/web/tcp/";
+  h.Sync(Web(R"([{"addresses":["10.244.1.2"]}])"));
+  REQUIRE(h.proxier.stats().full_syncs == 1);
+
+  SECTION("an endpoint replaced: its chain is rewritten, its hairpin element swapped") {
+    h.Sync(Web(R"([{"addresses":["10.244.1.3"]}])"));
+    CHECK(h.Last() ==
+          "flush chain ip kubepp " + chain + "\n"
+          "add rule ip kubepp " + chain + " ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n"
+          "add rule ip kubepp " + chain + " meta l4proto tcp dnat to 10.244.1.3:8080\n"
+          "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
+          "add element ip kubepp hairpin-endpoints { 10.244.1.3 . 10.244.1.3 }\n");
+    CHECK(h.proxier.stats().partial_syncs == 1);
+  }
+  SECTION("the last endpoint gone: the ClusterIP rejects, the chain goes after its element") {
+    h.Sync(Web("[]"));
+    CHECK(h.Last() ==
+          "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
+          "add element ip kubepp no-endpoint-services { 10.96.0.5 . tcp . 80 : goto reject-chain }\n"
+          "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
+          "flush chain ip kubepp " + chain + "\n"
+          "delete chain ip kubepp " + chain + "\n");
+    // And back.
+    h.Sync(Web(R"([{"addresses":["10.244.1.2"]}])"));
+    CHECK(h.Last().rfind("add chain ip kubepp " + chain + "\n", 0) == 0);
+  }
+  SECTION("the Service removed") {
+    h.Sync(Snapshot{});
+    CHECK(h.Last() ==
+          "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
+          "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
+          "flush chain ip kubepp " + chain + "\n"
+          "delete chain ip kubepp " + chain + "\n");
+    h.Sync(Snapshot{});
+    CHECK(h.proxier.stats().skipped_syncs == 1);
+  }
+  SECTION("another Service added: only its chain and elements") {
+    Snapshot two = BuildSnapshot(
+        {Service("web", kWeb), Service("api", R"({"clusterIP":"10.96.0.6","ports":[{"port":443}]})")},
+        {Slice("web-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])"),
+         Slice("api-a", "api", R"([{"port":8443}])", R"([{"addresses":["10.244.1.9"]}])")});
+    h.Sync(two);
+    const std::string api = "service-" + ShortHash("ns/api/tcp/") + "-ns/api/tcp/";
+    CHECK(h.Last() ==
+          "add chain ip kubepp " + api + "\n"
+          "add rule ip kubepp " + api + " ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n"
+          "add rule ip kubepp " + api + " meta l4proto tcp dnat to 10.244.1.9:8443\n"
+          "add element ip kubepp hairpin-endpoints { 10.244.1.9 . 10.244.1.9 }\n"
+          "add element ip kubepp service-ips { 10.96.0.6 . tcp . 443 : goto " + api + " }\n");
+    CHECK(h.proxier.stats().last_changed_ports == 1);
+  }
+}
+
+TEST_CASE("NftablesProxier partial sync: elements two Services share") {
+  Harness h;
+  // Both use endpoint 10.244.1.2 (one hairpin element) and claim external IP 192.0.2.1:80.
+  auto svc = [](const std::string& name, const std::string& ip) {
+    return Service(name, R"({"clusterIP":")" + ip + R"(","externalIPs":["192.0.2.1"],"ports":[{"port":80}]})");
+  };
+  auto slice = [](const std::string& name) {
+    return Slice(name + "-a", name, R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])");
+  };
+  Snapshot both = BuildSnapshot({svc("a", "10.96.0.5"), svc("b", "10.96.0.6")}, {slice("a"), slice("b")});
+  Snapshot only_a = BuildSnapshot({svc("a", "10.96.0.5")}, {slice("a")});
+  h.Sync(both);
+  const std::string ext_a = "external-" + ShortHash("ns/a/tcp/") + "-ns/a/tcp/";
+  const std::string ext_b = "external-" + ShortHash("ns/b/tcp/") + "-ns/b/tcp/";
+  CHECK(h.kernel.table().sets.at("service-ips").elements.at("192.0.2.1 . tcp . 80") == "goto " + ext_b);
+
+  h.Sync(only_a);  // b, the winner of the shared key, goes: a's claim takes over
+  CHECK(h.Last().find("hairpin-endpoints") == std::string::npos);  // a still uses it
+  CHECK(h.Last().find("delete element ip kubepp service-ips { 10.96.0.6 . tcp . 80, 192.0.2.1 . tcp . 80 }\n"
+                      "add element ip kubepp service-ips { 192.0.2.1 . tcp . 80 : goto " + ext_a + " }\n") !=
+        std::string::npos);
+
+  h.Sync(both);  // b back: it wins again
+  CHECK(h.kernel.table().sets.at("service-ips").elements.at("192.0.2.1 . tcp . 80") == "goto " + ext_b);
+  h.Sync(Snapshot{});
+  CHECK(h.kernel.table() == BuildRuleset(Snapshot{}, h.config));
+}
+
+TEST_CASE("NftablesProxier: partial syncs reach the table a full sync writes") {
+  // Random changes to a few Services (endpoints, their nodes, NodePorts, external IPs that
+  // collide, affinity, traffic policies, removal); after each one the fake kernel must hold
+  // BuildRuleset's table. The full resync at the end must write that table too.
+  RenderConfig config;
+  config.node_name = "n1";
+  Harness h(config);
+  std::mt19937 rng(42);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  struct Svc {
+    bool present = true;
+    std::string spec, endpoints;
+  };
+  std::vector<Svc> svcs(6);
+  auto mutate = [&](Svc& s, int i) {
+    s.present = pick(6) != 0;
+    std::string type = pick(2) ? "NodePort" : "ClusterIP";
+    std::string spec = R"({"type":")" + type + R"(","clusterIP":"10.96.0.)" + std::to_string(10 + i) + "\"";
+    if (pick(3) == 0) spec += R"(,"externalIPs":["192.0.2.)" + std::to_string(pick(2)) + "\"]";
+    if (pick(4) == 0) {
+      spec += R"(,"sessionAffinity":"ClientIP","sessionAffinityConfig":{"clientIP":{"timeoutSeconds":)" +
+              std::to_string(pick(2) ? 60 : 120) + "}}";
+    }
+    if (pick(3) == 0) spec += R"(,"externalTrafficPolicy":"Local")";
+    if (pick(4) == 0) spec += R"(,"internalTrafficPolicy":"Local")";
+    spec += R"(,"ports":[{"name":"http","port":80,"nodePort":)" + std::to_string(30000 + pick(3)) +
+            R"(},{"name":"dns","port":53,"protocol":"UDP"}]})";
+    s.spec = spec;
+    std::string eps = "[";
+    for (int e = 0, n = pick(4); e < n; ++e) {
+      eps += std::string(e ? "," : "") + R"({"addresses":["10.244.1.)" + std::to_string(pick(5)) +
+             R"("],"nodeName":"n)" + std::to_string(1 + pick(2)) + "\"}";
+    }
+    s.endpoints = eps + "]";
+  };
+  auto snapshot = [&] {
+    std::vector<ObjectPtr> services, slices;
+    for (size_t i = 0; i < svcs.size(); ++i) {
+      if (!svcs[i].present) continue;
+      std::string name = "s" + std::to_string(i);
+      services.push_back(Service(name, svcs[i].spec));
+      slices.push_back(Slice(name + "-a", name,
+                             R"([{"name":"http","port":8080},{"name":"dns","port":5353,"protocol":"UDP"}])",
+                             svcs[i].endpoints));
+    }
+    return BuildSnapshot(services, slices);
+  };
+  for (size_t i = 0; i < svcs.size(); ++i) mutate(svcs[i], static_cast<int>(i));
+  h.Sync(snapshot());
+  for (int step = 0; step < 200; ++step) {
+    INFO("step " << step);
+    for (int k = 0, n = 1 + pick(2); k < n; ++k) {
+      int i = pick(static_cast<int>(svcs.size()));
+      mutate(svcs[i], i);
+    }
+    h.Sync(snapshot());
+  }
+  CHECK(h.proxier.stats().partial_syncs > 100);
+  CHECK(h.proxier.stats().failed_syncs == 0);
+  h.Sync(snapshot(), true);
+  CHECK(h.Last().rfind("add table ip kubepp\n", 0) == 0);
+}
+
+TEST_CASE("NftablesProxier with a SnapshotBuilder: unchanged ports are not rendered again") {
+  Harness h;
+  SnapshotBuilder b;
+  b.Reset({Service("web", kWeb), Service("api", R"({"clusterIP":"10.96.0.6","ports":[{"port":443}]})")},
+          {Slice("web-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])")});
+  h.Sync(b.Build());
+  b.SetSlice(Slice("api-a", "api", R"([{"port":8443}])", R"([{"addresses":["10.244.1.9"]}])"));
+  Snapshot snap = b.Build();
+  h.Sync(snap);
+  CHECK(h.proxier.stats().last_changed_ports == 1);
+  CHECK(h.Last().find("web") == std::string::npos);
+  // The slice moves to another Service by its label; then the Service goes.
+  b.SetSlice(Slice("api-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.9"]}])"));
+  h.Sync(b.Build());
+  CHECK(h.proxier.stats().last_changed_ports == 2);
+  b.DeleteService(Service("web", kWeb));
+  h.Sync(b.Build());
+  CHECK(h.proxier.stats().last_changed_ports == 1);
+  CHECK(h.Last().find("delete chain ip kubepp service-" + ShortHash("ns/web/tcp/")) != std::string::npos);
 }
 
 }  // namespace

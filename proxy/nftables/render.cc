@@ -16,18 +16,13 @@ std::vector<const Endpoint*> Select(const ServicePort& sp, bool local, const std
   return out;
 }
 
+// Writes into a Ruleset it does not own: the base table, or one port's part of it.
 class Builder {
  public:
-  Builder(const RenderConfig& c) : c_(c) { rs_.table = c.table; }
+  Builder(const RenderConfig& c, Ruleset& rs) : c_(c), rs_(rs) {}
 
-  Ruleset Build(const Snapshot& snap) {
-    Base();
-    for (const auto& sp : snap.ports) Port(sp);
-    return std::move(rs_);
-  }
-
- private:
   void Base() {
+    rs_.table = c_.table;
     auto& sets = rs_.sets;
     sets["service-ips"].decl = "type ipv4_addr . inet_proto . inet_service : verdict ;";
     sets["service-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
@@ -66,6 +61,7 @@ class Builder {
     ch["reject-chain"].rules = {"meta l4proto tcp reject with tcp reset", "reject"};
   }
 
+ private:
   // A uniform random choice among endpoints without an anonymous map: rule i takes
   // action i with probability 1/(N-i) (`numgen random mod N-i == 0`), the last rule takes
   // what is left. kube-proxy writes `numgen random mod N vmap { ... }` to per-endpoint
@@ -79,6 +75,7 @@ class Builder {
     rules.push_back(actions.back());
   }
 
+ public:
   void Port(const ServicePort& sp) {
     const std::string id = sp.Id();
     const std::string h = ShortHash(id);
@@ -173,8 +170,9 @@ class Builder {
     if (sp.node_port > 0) rs_.sets["service-nodeports"].elements[np_key] = "goto " + ext_chain;
   }
 
+ private:
   const RenderConfig& c_;
-  Ruleset rs_;
+  Ruleset& rs_;
 };
 
 }  // namespace
@@ -194,8 +192,21 @@ std::string ShortHash(const std::string& s) {
   return out;
 }
 
+Ruleset BaseRuleset(const RenderConfig& config) {
+  Ruleset rs;
+  Builder(config, rs).Base();
+  return rs;
+}
+
+void RenderPort(const ServicePort& sp, const RenderConfig& config, Ruleset& rs) {
+  Builder(config, rs).Port(sp);
+}
+
 Ruleset BuildRuleset(const Snapshot& snapshot, const RenderConfig& config) {
-  return Builder(config).Build(snapshot);
+  Ruleset rs = BaseRuleset(config);
+  Builder b(config, rs);
+  for (const auto& sp : snapshot.ports) b.Port(*sp);
+  return rs;
 }
 
 }  // namespace kubepp::proxy::nft

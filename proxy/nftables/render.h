@@ -42,6 +42,17 @@ struct RenderConfig {
 // 8 characters of base32 over a stable 64-bit hash of `s`.
 std::string ShortHash(const std::string& s);
 
+// The whole table: BaseRuleset plus RenderPort of every port, in the snapshot's order.
 Ruleset BuildRuleset(const Snapshot& snapshot, const RenderConfig& config);
+
+// The table without any Service port: base chains, and the shared sets and maps, empty.
+Ruleset BaseRuleset(const RenderConfig& config);
+
+// Adds one Service port's part to `rs`, which must hold BaseRuleset's sets: its own chains
+// and affinity sets (named after the port, so no two ports share one), and its elements of
+// the shared sets and maps. A shared map element already in `rs` is overwritten: when two
+// ports claim the same key (an external IP or NodePort given twice), the later port in
+// snapshot order wins.
+void RenderPort(const ServicePort& sp, const RenderConfig& config, Ruleset& rs);
 
 }  // namespace kubepp::proxy::nft
