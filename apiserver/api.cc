@@ -375,6 +375,12 @@ void Api::Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w) {
     return send("", "application/octet-stream");
   }
   if (path == "/openapi/v3") return send(R"({"paths":{}})");
+  if (tokens_ != nullptr && path == "/.well-known/openid-configuration") {
+    return send(tokens_->OpenIdConfiguration());
+  }
+  if (tokens_ != nullptr && path == "/openid/v1/jwks") {
+    return send(tokens_->Jwks(), "application/jwk-set+json");
+  }
   if (path == "/metrics") {
     static auto& objects = metrics::Registry::Default().AddGaugeVec(
         "apiserver_storage_objects", "Number of stored objects by resource.", {"resource"});
@@ -418,7 +424,12 @@ void Api::HandleResource(const http::Request& req, const RequestInfo& info, cons
   const std::string& sub = info.subresource;
   bool collection = info.name.empty();
   if (info.resource->review) {
-    if (m == "POST" && collection) return Review(req, info, w);
+    if (m == "POST" && collection) {
+      if (info.resource->group == "authentication.k8s.io") return AuthenticationReview(req, info, w);
+      return Review(req, info, w);
+    }
+  } else if (sub == "token") {
+    if (m == "POST") return TokenRequest(req, info, w);
   } else if (sub == "binding") {
     if (m == "POST") return Binding(req, info, w);
   } else if (sub == "eviction") {

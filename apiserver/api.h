@@ -15,6 +15,8 @@
 
 #include "apiserver/allocator.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/authn.h"
+#include "apiserver/serviceaccount_token.h"
 #include "apiserver/rbac.h"
 #include "apiserver/request_info.h"
 #include "apiserver/storage/storage.h"
@@ -41,6 +43,15 @@ class Api {
   // Creates the namespaces and the `kubernetes` Service a new cluster starts with, and
   // rebuilds the allocators from the stored Services.
   Status Bootstrap(int served_port);
+  // Turns service account tokens on: the serviceaccounts/token subresource, the
+  // ServiceAccount admission's token volume, TokenReview/SelfSubjectReview (answered by
+  // `authenticator`, the secure port's) and the OIDC discovery documents. Call before
+  // serving; both must be non-null.
+  void EnableServiceAccountTokens(std::shared_ptr<const ServiceAccountTokens> tokens,
+                                  std::shared_ptr<const Authenticator> authenticator) {
+    tokens_ = std::move(tokens);
+    authenticator_ = std::move(authenticator);
+  }
   // The server's entry point.
   void Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w);
 
@@ -70,6 +81,14 @@ class Api {
   // POST of a SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview or
   // SelfSubjectRulesReview: evaluated with the authorizer, answered 201, never stored.
   void Review(const http::Request& req, const RequestInfo& info, const Writer& w);
+
+  // --- service account tokens (api_token.cc) ---
+  // POST serviceaccounts/<name>/token: a TokenRequest answered with a signed token.
+  void TokenRequest(const http::Request& req, const RequestInfo& info, const Writer& w);
+  // POST of a TokenReview or SelfSubjectReview (authentication.k8s.io/v1), never stored.
+  void AuthenticationReview(const http::Request& req, const RequestInfo& info, const Writer& w);
+  // The ServiceAccount admission plugin on a new pod (serviceaccount_token.h).
+  void AdmitServiceAccount(api::Document& pod, const std::string& ns);
 
   // Computes the new version of an existing object from the current one.
   using Mutator = std::function<Result<api::Document>(const StoredObject& cur,
@@ -114,6 +133,8 @@ class Api {
   // After storage_: its watches end before the storage does.
   RbacCache rbac_;
   std::shared_ptr<const Authorizer> authorizer_;
+  std::shared_ptr<const ServiceAccountTokens> tokens_;      // null: no service account tokens
+  std::shared_ptr<const Authenticator> authenticator_;      // set with tokens_
   IpAllocator ips_;
   PortAllocator ports_;
   std::string server_address_;

@@ -292,6 +292,7 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
     if (auto st = ResolvePriority(doc); !st.ok()) return SendStatus(w, st);
   }
   ApplyDefaults(r, doc);
+  if (r.kind == "Pod" && r.group.empty()) AdmitServiceAccount(doc, ns);
   if (auto st = ValidateCreate(r, doc); !st.ok()) return SendStatus(w, st);
   PrepareForCreate(r, doc);
   if (auto st = CheckSize(doc); !st.ok()) return SendStatus(w, st);

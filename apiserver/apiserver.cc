@@ -11,7 +11,9 @@
 #include "apiserver/api.h"
 #include "apiserver/authn.h"
 #include "apiserver/bootstrap_policy.h"
+#include "apiserver/jwt.h"
 #include "apiserver/pki.h"
+#include "apiserver/serviceaccount_token.h"
 #include "apiserver/resources.h"
 #include "common/client/kubeconfig.h"
 #include "common/log.h"
@@ -123,6 +125,60 @@ Status WriteAdminKubeconfig(const ApiServerOptions& o, const TlsSetup& t, int po
   k.name = "kubepp-admin";
   return client::WriteKubeconfig(
       (std::filesystem::path(t.pki.admin_cert).parent_path() / "admin.kubeconfig").string(), k);
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    std::string item = s.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The service account token issuer: the signing key from its file, or <key_dir>/sa.key
+// (generated at first start, as kubeadm's), plus the verification key files. Objects the
+// tokens name are looked up in `storage`, which must outlive the result.
+Result<std::shared_ptr<const ServiceAccountTokens>> PrepareServiceAccountTokens(
+    const ApiServerOptions& o, const std::string& key_dir, Storage* storage) {
+  ServiceAccountTokenOptions so;
+  so.issuer = o.service_account_issuer;
+  if (so.issuer.empty()) return BadRequest("--service-account-issuer must not be empty");
+  so.api_audiences = SplitList(o.api_audiences);
+  so.extend_expiration = o.service_account_extend_token_expiration;
+  std::string key_file = o.service_account_signing_key_file;
+  if (key_file.empty()) {
+    key_file = (std::filesystem::path(key_dir) / "sa.key").string();
+    std::error_code ec;
+    if (!std::filesystem::exists(key_file, ec)) {
+      LOG(INFO) << "generating the service account signing key " << key_file;
+      ASSIGN_OR_RETURN(auto key, jwt::Key::GenerateRsa());
+      ASSIGN_OR_RETURN(std::string pem, key.PrivatePem());
+      RETURN_IF_ERROR(util::WriteFileAtomic(key_file, pem, 0600));
+    }
+  }
+  ASSIGN_OR_RETURN(std::string pem, util::ReadFile(key_file));
+  auto keys = jwt::Key::ParsePem(pem);
+  if (!keys.ok()) return BadRequest("service account signing key " + key_file + ": " + keys.status().message());
+  for (auto& k : *keys) {
+    if (k.can_sign() && !so.signing_key) so.signing_key = k;
+  }
+  if (!so.signing_key) return BadRequest("service account signing key " + key_file + ": no private key");
+  for (const auto& file : SplitList(o.service_account_key_file)) {
+    ASSIGN_OR_RETURN(std::string text, util::ReadFile(file));
+    auto more = jwt::Key::ParsePem(text);
+    if (!more.ok()) return BadRequest("--service-account-key-file " + file + ": " + more.status().message());
+    for (auto& k : *more) so.verification_keys.push_back(std::move(k));
+  }
+  return std::shared_ptr<const ServiceAccountTokens>(std::make_shared<ServiceAccountTokens>(
+      std::move(so), [storage](const std::string& resource, const std::string& ns,
+                               const std::string& name) { return storage->Get(resource, ns, name); }));
 }
 
 Result<PortAllocator> ParsePortRange(const std::string& range) {
@@ -280,23 +336,37 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   if (ec) return Internal("cannot create data dir " + options.data_dir + ": " + ec.message());
   ASSIGN_OR_RETURN(auto ips, IpAllocator::Create(options.service_cluster_ip_range));
   ASSIGN_OR_RETURN(auto ports, ParsePortRange(options.service_node_port_range));
-  std::shared_ptr<const Authenticator> authenticator;
   TlsSetup tls;
   if (options.secure_port != 0) {
     ASSIGN_OR_RETURN(tls, PrepareTls(options, ips.First()));
     RETURN_IF_ERROR(pki::ReportExpiry("serving", tls.cert_file));
     if (!tls.client_ca_file.empty()) RETURN_IF_ERROR(pki::ReportExpiry("ca", tls.client_ca_file));
-    AuthnOptions ao;
-    ao.anonymous = options.anonymous_auth;
-    ao.token_auth_file = options.token_auth_file;
-    ASSIGN_OR_RETURN(authenticator, Authenticator::Create(ao));
   }
   SqliteOptions so;
   so.path = (std::filesystem::path(options.data_dir) / "kubepp.db").string();
   so.history = static_cast<size_t>(options.watch_history);
   ASSIGN_OR_RETURN(auto storage, OpenSqliteStorage(so));
+  std::shared_ptr<const Authenticator> authenticator;
+  std::shared_ptr<const ServiceAccountTokens> sa_tokens;
+  if (options.secure_port != 0) {
+    // Next to the generated CA, else in the data dir itself.
+    std::string key_dir = tls.generated
+                              ? std::filesystem::path(tls.pki.ca_cert).parent_path().string()
+                              : options.data_dir;
+    ASSIGN_OR_RETURN(sa_tokens, PrepareServiceAccountTokens(options, key_dir, storage.get()));
+    AuthnOptions ao;
+    ao.anonymous = options.anonymous_auth;
+    ao.token_auth_file = options.token_auth_file;
+    ao.service_account_tokens = sa_tokens;
+    ASSIGN_OR_RETURN(authenticator, Authenticator::Create(ao));
+    std::string auds;
+    for (const auto& a : sa_tokens->api_audiences()) auds += (auds.empty() ? "" : ",") + a;
+    LOG(INFO) << "service account tokens: issuer " << sa_tokens->issuer() << ", API audiences "
+              << auds;
+  }
   auto impl = std::make_unique<ApiServerImpl>();
   impl->api_ = std::make_unique<Api>(options, std::move(storage), std::move(ips), std::move(ports));
+  if (sa_tokens != nullptr) impl->api_->EnableServiceAccountTokens(sa_tokens, authenticator);
   RETURN_IF_ERROR(impl->api_->BootstrapPolicy());
   http::ServerOptions ho;
   ho.bind_address = plain_address;

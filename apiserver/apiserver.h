@@ -12,6 +12,9 @@
 // there (admin.kubeconfig). Secure-port requests are then authorized (rbac.h): RBAC by
 // default, with the default roles and bindings created at start (bootstrap_policy.h).
 // The plain port's requests act as user system:unsecured in group system:masters.
+// With the secure port come service account tokens (issued through
+// serviceaccounts/<name>/token, accepted as bearer tokens on the secure port, mounted
+// into pods by the ServiceAccount admission); without it pods get no token volume.
 // Thread safety: Start/Stop from one thread; serving happens on the server's threads.
 #pragma once
 
@@ -42,6 +45,16 @@ struct ApiServerOptions {
   bool anonymous_auth = true;    // secure port: unauthenticated requests are system:anonymous
   // Secure port: the authorizers, in order (rbac.h): RBAC, AlwaysAllow, AlwaysDeny.
   std::string authorization_mode = "RBAC";
+  // Service account tokens (serviceaccount_token.h), served with the secure port: the
+  // serviceaccounts/token subresource, their authentication, token volumes for pods.
+  // The signing key is sa.key (RSA 2048, made at first start) next to the generated CA
+  // in <data_dir>/pki, or in <data_dir> with given certificates, unless a signing key
+  // file is given; key files add verification keys (PEM private/public keys, certs).
+  std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
+  std::string api_audiences;  // comma-separated; default: the issuer
+  std::string service_account_signing_key_file;
+  std::string service_account_key_file;  // comma-separated files
+  bool service_account_extend_token_expiration = true;
   int threads = 2;
   int max_requests_inflight = 1000;
   int64_t watch_history = 10000;

@@ -3,8 +3,9 @@
 // In order, as upstream's authenticator chain:
 //   1. a client certificate the TLS handshake verified against --client-ca-file:
 //      user = subject CN, groups = subject O values;
-//   2. `Authorization: Bearer <token>` found in the --token-auth-file. A bearer token
-//      that is not there fails the request (401) even where anonymous would do;
+//   2. `Authorization: Bearer <token>` found in the --token-auth-file, else a valid
+//      service account token (serviceaccount_token.h) for the API audiences. A bearer
+//      token that is neither fails the request (401) even where anonymous would do;
 //   3. otherwise anonymous (user system:anonymous, group system:unauthenticated) when
 //      anonymous auth is on, else 401.
 // Every authenticated user also gets the group system:authenticated. A token user named
@@ -35,7 +36,10 @@ struct UserInfo {
   std::string name;
   std::string uid;
   std::vector<std::string> groups;
+  std::map<std::string, std::vector<std::string>> extra;
 };
+
+class ServiceAccountTokens;
 
 // Static bearer tokens, in upstream's --token-auth-file CSV format: one record per
 // line, `token,user,uid[,"group1,group2,..."]`; more columns are ignored, blank lines
@@ -59,6 +63,8 @@ class TokenFile {
 struct AuthnOptions {
   bool anonymous = true;         // --anonymous-auth
   std::string token_auth_file;   // --token-auth-file; "" for none
+  // Service account token authentication; null for none.
+  std::shared_ptr<const ServiceAccountTokens> service_account_tokens;
 };
 
 class Authenticator {
@@ -68,6 +74,12 @@ class Authenticator {
 
   // The request's user (anonymous included), or Unauthorized.
   Result<UserInfo> Authenticate(const http::Request& request) const;
+  // The user of a bearer token (static or service account) for `audiences` (empty: the
+  // API audiences), and the audiences it was valid for; Unauthorized otherwise. What a
+  // TokenReview asks.
+  Result<UserInfo> AuthenticateToken(const std::string& token,
+                                     const std::vector<std::string>& audiences,
+                                     std::vector<std::string>* matched_audiences) const;
 
  private:
   Authenticator(AuthnOptions options, TokenFile tokens)

@@ -100,6 +100,9 @@ std::string ApiResourceListJson(std::string_view group, std::string_view version
         add(Resource(name, "", r.namespaced, "policy", "v1", "Eviction", {"create"}, {}, {}));
       } else if (sub == "log") {
         add(Resource(name, "", r.namespaced, "", "", "Pod", {"get"}, {}, {}));
+      } else if (sub == "token") {
+        add(Resource(name, "", r.namespaced, "authentication.k8s.io", "v1", "TokenRequest",
+                     {"create"}, {}, {}));
       } else if (sub == "finalize") {
         add(Resource(name, "", r.namespaced, "", "", r.kind, {"update"}, {}, {}));
       }

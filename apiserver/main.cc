@@ -72,6 +72,21 @@ int main(int argc, char** argv) {
   flags.String("authorization-mode", &o.authorization_mode,
                "secure port: comma-separated authorizers, in order: RBAC, AlwaysAllow, "
                "AlwaysDeny (members of system:masters are always allowed)");
+  flags.String("service-account-issuer", &o.service_account_issuer,
+               "iss of the service account tokens this server issues and accepts");
+  flags.String("api-audiences", &o.api_audiences,
+               "comma-separated audiences of the API: tokens must carry one (default: the "
+               "issuer)");
+  flags.String("service-account-signing-key-file", &o.service_account_signing_key_file,
+               "PEM private key (RSA, or EC P-256) that signs service account tokens "
+               "(default: sa.key next to the generated CA in <data-dir>/pki, or in <data-dir> "
+               "with --tls-cert-file; generated at first start)");
+  flags.String("service-account-key-file", &o.service_account_key_file,
+               "comma-separated PEM files of further keys (public or private keys, "
+               "certificates) that verify service account tokens");
+  flags.Bool("service-account-extend-token-expiration", &o.service_account_extend_token_expiration,
+             "issue the kubelet's token-volume tokens (3607 s) for a year, with warnafter at "
+             "the requested expiry, as upstream");
   flags.String("data-dir", &o.data_dir, "directory holding the database");
   flags.String("service-cluster-ip-range", &o.service_cluster_ip_range,
                "CIDR Service ClusterIPs come from");

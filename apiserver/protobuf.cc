@@ -501,6 +501,23 @@ constexpr MessageSpec kMessages[] = {
     {"rbac.v1.RoleBinding", "metadata=1:meta.v1.ObjectMeta subjects=2:[]Subject roleRef=3:RoleRef"},
     {"rbac.v1.RoleRef", "apiGroup=1 kind=2 name=3"},
     {"rbac.v1.Subject", "kind=1 apiGroup=2 name=3 namespace=4"},
+    // UserInfo.extra (4) is left out for the same reason as SubjectAccessReviewSpec.extra
+    // below: clients send these reviews with an empty status.
+    {"authentication.v1.BoundObjectReference", "kind=1 apiVersion=2 name=3 uid=4"},
+    {"authentication.v1.SelfSubjectReview", "metadata=1:meta.v1.ObjectMeta "
+     "status=2:SelfSubjectReviewStatus"},
+    {"authentication.v1.SelfSubjectReviewStatus", "userInfo=1:UserInfo"},
+    {"authentication.v1.TokenRequest", "metadata=1:meta.v1.ObjectMeta spec=2:TokenRequestSpec "
+     "status=3:TokenRequestStatus"},
+    {"authentication.v1.TokenRequestSpec", "audiences=1:[]string expirationSeconds=4:*int64 "
+     "boundObjectRef=3:BoundObjectReference"},
+    {"authentication.v1.TokenRequestStatus", "token=1 expirationTimestamp=2:Time"},
+    {"authentication.v1.TokenReview", "metadata=1:meta.v1.ObjectMeta spec=2:TokenReviewSpec "
+     "status=3:TokenReviewStatus"},
+    {"authentication.v1.TokenReviewSpec", "token=1 audiences=2:[]string"},
+    {"authentication.v1.TokenReviewStatus", "authenticated=1:bool user=2:UserInfo "
+     "audiences=4:[]string error=3"},
+    {"authentication.v1.UserInfo", "username=1 uid=2 groups=3:[]string"},
     // SubjectAccessReviewSpec.extra (5) is left out: its JSON form, an object of string
     // arrays, has no type here, so a body carrying it is UnsupportedMedia.
     {"authorization.v1.FieldSelectorAttributes", "rawSelector=1 "
@@ -568,6 +585,9 @@ constexpr KindSpec kKinds[] = {
     {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "rbac.v1.ClusterRoleBinding"},
     {"rbac.authorization.k8s.io/v1", "Role", "rbac.v1.Role"},
     {"rbac.authorization.k8s.io/v1", "RoleBinding", "rbac.v1.RoleBinding"},
+    {"authentication.k8s.io/v1", "SelfSubjectReview", "authentication.v1.SelfSubjectReview"},
+    {"authentication.k8s.io/v1", "TokenRequest", "authentication.v1.TokenRequest"},
+    {"authentication.k8s.io/v1", "TokenReview", "authentication.v1.TokenReview"},
     {"authorization.k8s.io/v1", "LocalSubjectAccessReview",
      "authorization.v1.LocalSubjectAccessReview"},
     {"authorization.k8s.io/v1", "SelfSubjectAccessReview",

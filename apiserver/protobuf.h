@@ -36,7 +36,8 @@ inline constexpr std::string_view kProtobufContentType = "application/vnd.kubern
 // Node; apps/v1 Deployment ReplicaSet DaemonSet StatefulSet; batch/v1 Job CronJob;
 // networking.k8s.io/v1 Ingress IngressClass; coordination.k8s.io/v1 Lease;
 // discovery.k8s.io/v1 EndpointSlice; policy/v1 Eviction; rbac.authorization.k8s.io/v1
-// Role RoleBinding ClusterRole ClusterRoleBinding; authorization.k8s.io/v1
+// Role RoleBinding ClusterRole ClusterRoleBinding; authentication.k8s.io/v1 TokenRequest
+// TokenReview SelfSubjectReview; authorization.k8s.io/v1
 // SelfSubjectAccessReview SelfSubjectRulesReview SubjectAccessReview
 // LocalSubjectAccessReview.
 // Errors: a malformed body (bad magic, truncated data, a field of the wrong wire type,

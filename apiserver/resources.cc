@@ -20,7 +20,7 @@ const std::vector<ResourceInfo>& AllResources() {
       {"", "v1", "configmaps", "configmap", "ConfigMap", true, {"cm"}, {}, {}},
       {"", "v1", "secrets", "secret", "Secret", true, {}, {}, {}},
       {"", "v1", "events", "event", "Event", true, {"ev"}, {}, {}},
-      {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, {"sa"}, {}, {}},
+      {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, {"sa"}, {}, {"token"}},
       // apps/v1
       {"apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, {"all"},
        {"status", "scale"}},
@@ -53,6 +53,11 @@ const std::vector<ResourceInfo>& AllResources() {
       {"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, {},
        {}, {}},
       {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, {}, {}, {}},
+      // authentication.k8s.io/v1
+      {"authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
+       "SelfSubjectReview", false, {}, {}, {}, true},
+      {"authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", false, {}, {},
+       {}, true},
       // authorization.k8s.io/v1
       {"authorization.k8s.io", "v1", "localsubjectaccessreviews", "localsubjectaccessreview",
        "LocalSubjectAccessReview", true, {}, {}, {}, true},

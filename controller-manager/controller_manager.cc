@@ -11,6 +11,7 @@
 #include "common/leaderelection/leader_election.h"
 #include "common/health_server.h"
 #include "common/log.h"
+#include "common/util/file.h"
 #include "common/metrics.h"
 #include "controller-manager/framework/clock.h"
 #include "controller-manager/framework/controller.h"
@@ -27,6 +28,7 @@
 #include "controller-manager/nodeipam/nodeipam_controller.h"
 #include "controller-manager/nodelifecycle/nodelifecycle_controller.h"
 #include "controller-manager/replicaset/replicaset_controller.h"
+#include "controller-manager/rootcacertpublisher/publisher.h"
 #include "controller-manager/serviceaccount/serviceaccount_controller.h"
 #include "controller-manager/statefulset/statefulset_controller.h"
 
@@ -98,6 +100,27 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
       {"serviceaccount",
        [](const Context& c) -> Result<Running> {
          return Running{std::make_unique<controller::ServiceAccountController>(c.client, c.informers),
+                        c.options->concurrent_other_syncs};
+       }},
+      {"root-ca-cert-publisher",
+       [](const Context& c) -> Result<Running> {
+         std::string ca;
+         if (!c.options->root_ca_file.empty()) {
+           ASSIGN_OR_RETURN(ca, util::ReadFile(c.options->root_ca_file));
+         } else {
+           ASSIGN_OR_RETURN(http::ClientOptions co, client::ClientOptionsFromFlags(c.options->client));
+           ca = co.ca_data;
+           if (ca.empty() && !co.ca_file.empty()) {
+             ASSIGN_OR_RETURN(ca, util::ReadFile(co.ca_file));
+           }
+         }
+         if (ca.empty()) {
+           LOG(INFO) << "root-ca-cert-publisher: off (no --root-ca-file and no CA in the "
+                        "kubeconfig): namespaces get no kube-root-ca.crt";
+           return Running{};
+         }
+         return Running{std::make_unique<controller::RootCaCertPublisher>(c.client, c.informers,
+                                                                           std::move(ca)),
                         c.options->concurrent_other_syncs};
        }},
       {"endpoint",
@@ -199,6 +222,9 @@ void AddFlags(FlagSet& f, Options* o) {
   f.Int("node-monitor-period", &o->node_monitor_period, "seconds between node health checks");
   f.Double("unhealthy-zone-threshold", &o->unhealthy_zone_threshold,
            "fraction of not-ready nodes (with more than 2 of them) at which eviction stops");
+  f.String("root-ca-file", &o->root_ca_file,
+           "PEM CA bundle published as ConfigMap kube-root-ca.crt in every namespace "
+           "(default: the --kubeconfig's CA)");
   f.Int("concurrent-replicaset-syncs", &o->concurrent_replicaset_syncs,
         "ReplicaSets synced at once");
   f.Int("concurrent-deployment-syncs", &o->concurrent_deployment_syncs,

@@ -40,6 +40,9 @@ struct Options {
   int node_monitor_grace_period = 40;  // seconds
   int node_monitor_period = 5;
   double unhealthy_zone_threshold = 0.55;
+  // root-ca-cert-publisher: the CA bundle published as kube-root-ca.crt in every
+  // namespace; default: the CA of the --kubeconfig (none: the controller stays off).
+  std::string root_ca_file;
   // workers per controller
   int concurrent_replicaset_syncs = 5;
   int concurrent_deployment_syncs = 5;

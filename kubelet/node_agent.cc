@@ -144,6 +144,7 @@ Status NodeAgent::RemoveOthers(const std::string& key, const std::string& keep_u
     LOG(INFO) << "pod " << key << " (uid " << uid << ") is gone: removed its containers";
     probes_->RemovePod(uid);
     backoff_.ForgetPrefix(uid + "/");
+    tokens_.ForgetPod(uid);
     std::error_code ec;
     std::filesystem::remove_all(PathsOf(config_.root_dir, uid).root, ec);
   }
@@ -260,9 +261,14 @@ Status NodeAgent::SetUpVolumes(const Value& pod, PodRecord& record) {
   ObjectGetter get = [this, ns](bool secret, const std::string& name) {
     return client_->Get(secret ? client::kSecrets : client::kConfigMaps, ns, name);
   };
+  TokenGetter token = [this](const Value& p, const std::string& audience, int64_t expiration) {
+    return tokens_.Get({api::GetString(p, "metadata.namespace"),
+                        api::GetString(p, "spec.serviceAccountName"), audience, expiration,
+                        api::GetString(p, "metadata.name"), api::GetString(p, "metadata.uid")});
+  };
   std::vector<std::string> notes;
   Status st = SetUpApiVolumes(pod, PathsOf(config_.root_dir, api::GetString(pod, "metadata.uid")),
-                              get, &notes);
+                              get, &notes, token);
   if (!st.ok()) notes.push_back(st.message());
   std::vector<std::string> fresh;
   {

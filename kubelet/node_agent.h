@@ -32,6 +32,7 @@
 #include "kubelet/envvars.h"
 #include "kubelet/prober.h"
 #include "kubelet/runtime/runtime.h"
+#include "kubelet/token_manager.h"
 
 namespace kubepp::kubelet {
 
@@ -176,6 +177,7 @@ class NodeAgent {
   Enqueue enqueue_;
   client::EventRecorder* events_;
   RestartBackoff backoff_;
+  TokenManager tokens_;  // service account tokens of projected volumes
   std::unique_ptr<informer::Informer> pods_;
   informer::Informer* services_ = nullptr;
 

@@ -119,7 +119,12 @@ NodeAgent::NodeAgent(NodeConfig config, client::RestClient* client, ContainerRun
       clock_(std::move(clock)),
       enqueue_(std::move(enqueue)),
       events_(events),
-      backoff_(clock_) {
+      backoff_(clock_),
+      tokens_(
+          [client](const std::string& ns, const std::string& name, const api::Value& request) {
+            return client->CreateSubresource(client::kServiceAccounts, ns, name, "token", request);
+          },
+          clock_) {
   if (!config_.pod_cidr.empty()) {
     pod_cidr_ = config_.pod_cidr;
     runtime_->SetPodCidr(pod_cidr_);

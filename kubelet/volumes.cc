@@ -243,7 +243,8 @@ bool HasApiVolumes(const api::Value& pod) {
 }
 
 Result<Payload> VolumePayload(const api::Value& pod, const api::Value& volume,
-                              const ObjectGetter& get, std::vector<std::string>* notes) {
+                              const ObjectGetter& get, std::vector<std::string>* notes,
+                              const TokenGetter& token) {
   Payload out;
   if (const api::Value* src = api::FindMember(volume, "configMap")) {
     ASSIGN_OR_RETURN(uint32_t mode, ModeOf(*src, "defaultMode", kDefaultMode));
@@ -268,10 +269,10 @@ Result<Payload> VolumePayload(const api::Value& pod, const api::Value& volume,
         } else if (const api::Value* dw = api::FindMember(s, "downwardAPI")) {
           RETURN_IF_ERROR(ProjectDownward(pod, *dw, mode, out));
         } else if (const api::Value* tok = api::FindMember(s, "serviceAccountToken")) {
-          if (notes) {
-            notes->push_back("serviceAccountToken projection (path " + api::GetString(*tok, "path") +
-                             ") skipped: this kubelet has no service account tokens yet");
-          }
+          if (!token) return Status(Code::kUnavailable, "no service account token source");
+          ASSIGN_OR_RETURN(std::string t, token(pod, api::GetString(*tok, "audience"),
+                                                api::GetInt(*tok, "expirationSeconds", 3600)));
+          out[api::GetString(*tok, "path")] = FileProjection{std::move(t), mode};
         } else if (api::FindMember(s, "clusterTrustBundle")) {
           if (notes) notes->push_back("clusterTrustBundle projection skipped: not supported yet");
         } else {
@@ -288,7 +289,7 @@ Result<Payload> VolumePayload(const api::Value& pod, const api::Value& volume,
 }
 
 Status SetUpApiVolumes(const api::Value& pod, const PodPaths& paths, const ObjectGetter& get,
-                       std::vector<std::string>* notes) {
+                       std::vector<std::string>* notes, const TokenGetter& token) {
   const api::Value* vols = api::Find(pod, "spec.volumes");
   if (vols == nullptr || !vols->IsArray()) return Status::Ok();
   Status first = Status::Ok();
@@ -297,7 +298,7 @@ Status SetUpApiVolumes(const api::Value& pod, const PodPaths& paths, const Objec
     if (plugin.empty()) continue;
     std::string name = api::GetString(v, "name");
     std::string dir = paths.VolumeDir(plugin, name);
-    auto payload = VolumePayload(pod, v, get, notes);
+    auto payload = VolumePayload(pod, v, get, notes, token);
     Status st = payload.ok() ? WriteAtomically(dir, *payload).status() : payload.status();
     if (st.ok()) continue;
     Status wrapped(st.code(), "MountVolume.SetUp failed for volume \"" + name + "\" : " + st.message());

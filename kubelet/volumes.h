@@ -31,24 +31,31 @@ namespace kubepp::kubelet {
 // when it does not exist.
 using ObjectGetter = std::function<Result<api::Document>(bool secret, const std::string& name)>;
 
+// A service account token for `pod` (its namespace and spec.serviceAccountName), bound
+// to the pod, for `audience` ("": the apiserver's) and `expiration_seconds`.
+using TokenGetter = std::function<Result<std::string>(const api::Value& pod, const std::string& audience,
+                                                      int64_t expiration_seconds)>;
+
 // The volume plugin directory of a configMap, secret, downwardAPI or projected volume
 // ("kubernetes.io~configmap", ...); "" for any other volume.
 std::string ApiVolumePlugin(const api::Value& volume);
 
 // The files of `volume` (an element of the pod's spec.volumes with one of the four
 // sources). Errors say what is missing or wrong, upstream's way (`configmap "x" not
-// found`, `configmap references non-existent config key: k`). Sources the kubelet cannot
-// project yet (serviceAccountToken, clusterTrustBundle) are skipped with a note in
-// `*notes`.
+// found`, `configmap references non-existent config key: k`). A serviceAccountToken
+// source becomes the file `path` (mode defaultMode) holding what `token` answers
+// (expirationSeconds default 3600); without a `token` getter it is an error. Sources the
+// kubelet cannot project yet (clusterTrustBundle) are skipped with a note in `*notes`.
 Result<Payload> VolumePayload(const api::Value& pod, const api::Value& volume,
-                              const ObjectGetter& get, std::vector<std::string>* notes);
+                              const ObjectGetter& get, std::vector<std::string>* notes,
+                              const TokenGetter& token = nullptr);
 
 // Writes every API-object volume of `pod` under `paths`. A volume that cannot be set up
 // and was never written fails the call (its containers cannot start yet): the first such
 // error is returned as `MountVolume.SetUp failed for volume "v" : <why>`. A volume
 // written before that fails to refresh keeps its content, with a note in `*notes`.
 Status SetUpApiVolumes(const api::Value& pod, const PodPaths& paths, const ObjectGetter& get,
-                       std::vector<std::string>* notes);
+                       std::vector<std::string>* notes, const TokenGetter& token = nullptr);
 
 // Whether the pod has any volume SetUpApiVolumes writes.
 bool HasApiVolumes(const api::Value& pod);

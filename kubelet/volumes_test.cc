@@ -105,20 +105,37 @@ TEST_CASE("volumes: downwardAPI as upstream") {
   CHECK(FormatMap({{"b", "\x01\xff"}, {"a", ""}}) == "a=\"\"\nb=\"\\x01\\xff\"");
 }
 
-TEST_CASE("volumes: projected sources, serviceAccountToken skipped with a note") {
+TEST_CASE("volumes: projected sources, the service account token among them") {
   std::vector<std::string> notes;
-  auto p = PayloadOf(R"({"name":"v","projected":{"defaultMode":288,"sources":[
+  std::string asked;
+  TokenGetter token = [&](const api::Value& pod, const std::string& audience, int64_t exp) -> Result<std::string> {
+    asked = api::GetString(pod, "metadata.name") + "|" + audience + "|" + std::to_string(exp);
+    return std::string("jwt");
+  };
+  const std::string volume = R"({"name":"v","projected":{"defaultMode":288,"sources":[
       {"configMap":{"name":"cfg","items":[{"key":"color","path":"color"}]}},
       {"secret":{"name":"sec","items":[{"key":"user","path":"creds/user","mode":256}]}},
       {"downwardAPI":{"items":[{"path":"labels","fieldRef":{"fieldPath":"metadata.labels"}}]}},
-      {"serviceAccountToken":{"path":"token","expirationSeconds":3600}},
-      {"configMap":{"name":"missing","optional":true}}]}})", &notes);
+      {"serviceAccountToken":{"path":"token","audience":"vault"}},
+      {"clusterTrustBundle":{"path":"b"}},
+      {"configMap":{"name":"missing","optional":true}}]}})";
+  auto pod = Json(kPod);
+  auto p = VolumePayload(pod, Json(volume), Objects(), &notes, token);
   REQUIRE(p.ok());
   CHECK(*p == Payload{{"color", {"blue", 0440}},
                       {"creds/user", {"admin", 0400}},
-                      {"labels", {"app=\"web\"\ntier=\"front\"", 0440}}});
+                      {"labels", {"app=\"web\"\ntier=\"front\"", 0440}},
+                      {"token", {"jwt", 0440}}});
+  CHECK(asked == "web|vault|3600");
   REQUIRE(notes.size() == 1);
-  CHECK(notes[0].find("serviceAccountToken") != std::string::npos);
+  CHECK(notes[0].find("clusterTrustBundle") != std::string::npos);
+  // A token that cannot be had fails the volume, with the reason.
+  TokenGetter failing = [](const api::Value&, const std::string&, int64_t) -> Result<std::string> {
+    return NotFound("failed to fetch token: serviceaccounts \"default\" not found");
+  };
+  auto failed = VolumePayload(pod, Json(volume), Objects(), nullptr, failing);
+  CHECK(failed.status().message() == "failed to fetch token: serviceaccounts \"default\" not found");
+  CHECK_FALSE(VolumePayload(pod, Json(volume), Objects(), nullptr).ok());
   CHECK(PayloadOf(R"({"name":"v","projected":{"sources":[{"secret":{"name":"missing"}}]}})").status().message() ==
         "secret \"missing\" not found");
 }
