@@ -47,7 +47,10 @@ std::vector<std::string> Iptables(const char* op, const std::vector<std::string>
 
 Status EnsureHostNetwork(const HostNetworkConfig& c) {
   if (!Succeeds({"ip", "link", "show", "dev", c.bridge})) {
-    RETURN_IF_ERROR(Run({"ip", "link", "add", c.bridge, "type", "bridge"}));
+    Status added = Run({"ip", "link", "add", c.bridge, "type", "bridge"});
+    // Proxies of nodes sharing this network namespace (kubepp up) share the bridge: one
+    // of them may have made it between our look and our add.
+    if (!added.ok() && !Succeeds({"ip", "link", "show", "dev", c.bridge})) return added;
   }
   RETURN_IF_ERROR(Run({"ip", "link", "set", c.bridge, "up"}));
   for (const auto& a : c.local_addresses) {
