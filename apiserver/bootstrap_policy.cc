@@ -210,8 +210,12 @@ std::vector<BootstrapObject> BootstrapPolicy() {
                     {kRead, {""}, {"nodes"}},
                     Events(),
                     {{"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"}},
-                    // kubepp's proxy: load balancer and Ingress controller.
+                    // kubepp's proxy: load balancer and Ingress controller (which makes
+                    // its IngressClass and reads the TLS Secrets Ingresses name).
                     {{"list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}},
+                    {{"get", "create"}, {"networking.k8s.io"}, {"ingressclasses"}},
+                    {{"list", "watch"}, {""}, {"secrets"}},
+                    {{"get", "create"}, {""}, {"services"}},  // the kube-dns Service
                     {{"update", "patch"}, {""}, {"services/status"}},
                     {{"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}}}}),
       ClusterRole(

@@ -125,8 +125,12 @@ class ClusterTest(unittest.TestCase):
         if up.returncode != 0:
             cls.tearDownClass()
             raise RuntimeError("./kubepp up failed:\n" + up.stdout + up.stderr)
-        cls.api = "http://127.0.0.1:%d" % cls.port
-        cls.kubectl = harness.Kubectl(harness.KUBECTL_133, cls.api)
+        # kubectl as a user runs it: HTTPS with the admin kubeconfig `up` wrote; the
+        # test's own API calls use the apiserver's plain loopback port.
+        with open(os.path.join(cls.state, "run", "apiserver.port")) as f:
+            cls.api = "http://127.0.0.1:%d" % int(f.read())
+        cls.kubectl = harness.Kubectl(harness.KUBECTL_133, "https://127.0.0.1:%d" % cls.port)
+        cls.kubectl.kubeconfig = os.path.join(cls.state, "kubeconfig")
 
     @classmethod
     def tearDownClass(cls):
