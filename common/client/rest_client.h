@@ -61,6 +61,10 @@ inline const ResourceRef kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const ResourceRef kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", true};
 inline const ResourceRef kIngresses{"networking.k8s.io", "v1", "ingresses", true};
 inline const ResourceRef kIngressClasses{"networking.k8s.io", "v1", "ingressclasses", false};
+inline const ResourceRef kRoles{"rbac.authorization.k8s.io", "v1", "roles", true};
+inline const ResourceRef kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", true};
+inline const ResourceRef kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles", false};
+inline const ResourceRef kClusterRoleBindings{"rbac.authorization.k8s.io", "v1", "clusterrolebindings", false};
 
 struct ListOptions {
   std::string label_selector;

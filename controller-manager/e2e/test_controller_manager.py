@@ -583,10 +583,17 @@ class ControllerManagerTest(harness.ServerTestCase):
         self.create("/apis/apps/v1/namespaces/%s/deployments" % ns,
                     harness.deployment("nsd", replicas=2))
         self.create("/api/v1/namespaces/%s/configmaps" % ns, harness.configmap("cm"))
+        self.create("/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings" % ns, {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "rb"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "User", "name": "jane"}]})
         wait_for(lambda: len(self.pods(ns, "app=nsd")) == 2, what="pods")
         self.kubectl_ok("delete", "namespace", ns, "--wait=true", "--timeout=60s")
         self.assertIsNone(self.get("/api/v1/namespaces/%s" % ns))
         self.assertEqual(self.get("/api/v1/namespaces/%s/configmaps" % ns)["items"], [])
+        self.assertEqual(self.get("/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings"
+                                  % ns)["items"], [])
         self.assertEqual(self.pods(ns), [])
 
     # --- Endpoints and EndpointSlices ---

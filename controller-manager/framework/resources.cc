@@ -23,6 +23,10 @@ const std::vector<KnownResource>& KnownResources() {
       {client::kNamespaces, "Namespace"},
       {client::kNodes, "Node"},
       {client::kIngressClasses, "IngressClass"},
+      {client::kRoles, "Role"},
+      {client::kRoleBindings, "RoleBinding"},
+      {client::kClusterRoles, "ClusterRole"},
+      {client::kClusterRoleBindings, "ClusterRoleBinding"},
   };
   return *resources;
 }
