@@ -1,6 +1,7 @@
 #include "controller-manager/job/job_controller.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/util/time.h"
 #include "controller-manager/framework/canonical.h"
@@ -25,7 +26,47 @@ bool Finished(const api::Value& job) {
   return false;
 }
 
+std::optional<int64_t> CompletionIndex(const api::Value& pod) {
+  const api::Value* ann = api::Find(pod, "metadata.annotations");
+  const api::Value* found = ann ? api::FindMember(*ann, JobController::kCompletionIndexAnnotation) : nullptr;
+  std::string v = found && found->IsString() ? found->GetString() : "";
+  if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit)) return std::nullopt;
+  return std::stoll(v);
+}
+
 }  // namespace
+
+std::set<int64_t> ParseIndexes(const std::string& text, int64_t limit) {
+  std::set<int64_t> out;
+  size_t p = 0;
+  while (p < text.size()) {
+    size_t comma = text.find(',', p);
+    std::string part = text.substr(p, comma == std::string::npos ? std::string::npos : comma - p);
+    p = comma == std::string::npos ? text.size() : comma + 1;
+    size_t dash = part.find('-');
+    auto num = [](const std::string& t) -> int64_t {
+      if (t.empty() || t.size() > 9 || !std::all_of(t.begin(), t.end(), ::isdigit)) return -1;
+      return std::stoll(t);
+    };
+    int64_t lo = num(part.substr(0, dash));
+    int64_t hi = dash == std::string::npos ? lo : num(part.substr(dash + 1));
+    if (lo < 0 || hi < lo) continue;
+    for (int64_t i = lo; i <= hi && i < limit; ++i) out.insert(i);
+  }
+  return out;
+}
+
+std::string FormatIndexes(const std::set<int64_t>& indexes) {
+  std::string out;
+  for (auto it = indexes.begin(); it != indexes.end();) {
+    int64_t lo = *it, hi = *it;
+    for (++it; it != indexes.end() && *it == hi + 1; ++it) hi = *it;
+    if (!out.empty()) out += ',';
+    out += std::to_string(lo);
+    if (hi != lo) out += '-' + std::to_string(hi);
+  }
+  return out;
+}
 
 JobController::JobController(client::RestClient* client, SharedInformers* informers,
                              const Clock* clock, EventRecorder* events, int write_parallelism)
@@ -56,16 +97,58 @@ Status JobController::SyncFinished(const std::string& key, const api::Value& job
   return st.code() == Code::kNotFound || st.code() == Code::kConflict ? Status::Ok() : st;
 }
 
-Status JobController::CreatePods(const std::string& key, const api::Value& job, int count) {
+namespace {
+
+// Upstream's Indexed pod: the index as annotation and label, in the hostname and, for
+// every container, as JOB_COMPLETION_INDEX (from the annotation, by the downward API).
+void MakeIndexed(api::Document& pod, const std::string& job_name, int64_t index) {
+  auto& a = pod.GetAllocator();
+  std::string i = std::to_string(index);
+  for (const char* where : {"metadata.annotations", "metadata.labels"}) {
+    api::Value& m = api::Ensure(pod, where, a);
+    if (m.HasMember(JobController::kCompletionIndexAnnotation)) {
+      m[JobController::kCompletionIndexAnnotation].SetString(i.c_str(), static_cast<unsigned>(i.size()), a);
+    } else {
+      m.AddMember(rapidjson::StringRef(JobController::kCompletionIndexAnnotation), api::Str(i, a), a);
+    }
+  }
+  api::SetString(pod, "metadata.generateName", job_name + "-" + i + "-", a);
+  api::SetString(pod, "spec.hostname", job_name + "-" + i, a);
+  for (const char* list : {"spec.containers", "spec.initContainers"}) {
+    api::Value* cs = api::FindMutable(pod, list);
+    if (cs == nullptr || !cs->IsArray()) continue;
+    for (auto& c : cs->GetArray()) {
+      api::Value env(rapidjson::kObjectType);
+      env.AddMember("name", "JOB_COMPLETION_INDEX", a);
+      api::SetString(env, "valueFrom.fieldRef.fieldPath",
+                     std::string("metadata.annotations['") +
+                         JobController::kCompletionIndexAnnotation + "']", a);
+      if (!c.HasMember("env") || !c["env"].IsArray()) {
+        c.RemoveMember("env");
+        c.AddMember("env", api::Value(rapidjson::kArrayType), a);
+      }
+      c["env"].PushBack(std::move(env), a);
+    }
+  }
+}
+
+}  // namespace
+
+Status JobController::CreatePods(const std::string& key, const api::Value& job, int count,
+                                 const std::vector<int64_t>& indexes) {
   auto [ns, name] = SplitKey(key);
   api::Document scratch;
   api::Value cref = ControllerRefJson(job, "batch/v1", "Job", scratch.GetAllocator());
   const api::Value* tmpl = api::Find(job, "spec.template");
   api::Value empty(rapidjson::kObjectType);
   api::Document pod = PodFromTemplate(tmpl ? *tmpl : empty, ns, name + "-", cref);
+  if (!indexes.empty()) count = static_cast<int>(indexes.size());
   expectations_.ExpectCreations(key, count);
-  auto [created, error] = SlowStartBatch(count, write_parallelism_, [&](int) {
-    return client_->Create(client::kPods, ns, pod).status();
+  auto [created, error] = SlowStartBatch(count, write_parallelism_, [&](int i) {
+    if (indexes.empty()) return client_->Create(client::kPods, ns, pod).status();
+    api::Document indexed = api::Clone(pod);
+    MakeIndexed(indexed, name, indexes[static_cast<size_t>(i)]);
+    return client_->Create(client::kPods, ns, indexed).status();
   });
   if (!error.ok()) {
     expectations_.LowerCreations(key, count - created);
@@ -115,12 +198,19 @@ Status JobController::Sync(const std::string& key) {
   ASSIGN_OR_RETURN(std::vector<ObjectPtr> pods,
                    ClaimObjects(client_, client::kPods, job, "batch/v1", "Job", *selector,
                                 candidates, RecheckOwner(client_, client::kJobs, job)));
+  bool indexed = api::GetString(job, "spec.completionMode") == "Indexed";
+  const api::Value* completions_v = api::Find(job, "spec.completions");
+  bool has_completions = completions_v != nullptr && completions_v->IsInt64();
+  int64_t completions = has_completions ? completions_v->GetInt64() : 0;
+  // Indexed: the indexes that have succeeded (recorded, and from pods still present).
+  std::set<int64_t> done = ParseIndexes(api::GetString(job, "status.completedIndexes"), completions);
   std::vector<ObjectPtr> active;
   int64_t succeeded = 0, failed = 0, ready = 0;
   for (const auto& p : pods) {
     std::string phase = api::GetString(*p, "status.phase");
     if (phase == "Succeeded") {
       ++succeeded;
+      if (auto i = CompletionIndex(*p); i && *i < completions) done.insert(*i);
     } else if (phase == "Failed") {
       ++failed;
     } else if (!IsBeingDeleted(*p)) {
@@ -128,14 +218,12 @@ Status JobController::Sync(const std::string& key) {
       ready += IsPodReady(*p);
     }
   }
-  succeeded = std::max(succeeded, api::GetInt(job, "status.succeeded"));
+  succeeded = indexed ? static_cast<int64_t>(done.size())
+                      : std::max(succeeded, api::GetInt(job, "status.succeeded"));
   failed = std::max(failed, api::GetInt(job, "status.failed"));
 
   int64_t now = clock_->NowUnix();
   bool suspended = api::GetBool(job, "spec.suspend");
-  const api::Value* completions_v = api::Find(job, "spec.completions");
-  bool has_completions = completions_v != nullptr && completions_v->IsInt64();
-  int64_t completions = has_completions ? completions_v->GetInt64() : 0;
   int64_t parallelism = api::GetInt(job, "spec.parallelism", 1);
   int64_t backoff_limit = api::GetInt(job, "spec.backoffLimit", 6);
   int64_t start = TimeField(job, "status.startTime");
@@ -155,13 +243,15 @@ Status JobController::Sync(const std::string& key) {
   Status manage;
   if (!finish.type.empty() || suspended) {
     if (!active.empty()) manage = DeletePods(key, active);
+  } else if (need_sync && indexed) {
+    manage = ManageIndexed(key, job, active, done, completions, parallelism);
   } else if (need_sync) {
     int64_t want = has_completions ? std::min(parallelism, completions - succeeded)
                                    : (succeeded > 0 ? 0 : parallelism);
     want = std::max<int64_t>(want, 0);
     int64_t diff = want - static_cast<int64_t>(active.size());
     if (diff > 0) {
-      manage = CreatePods(key, job, static_cast<int>(std::min<int64_t>(diff, 500)));
+      manage = CreatePods(key, job, static_cast<int>(std::min<int64_t>(diff, 500)), {});
     } else if (diff < 0) {
       std::vector<ObjectPtr> extra = active;
       std::stable_sort(extra.begin(), extra.end(),
@@ -183,6 +273,7 @@ Status JobController::Sync(const std::string& key) {
   api::SetInt(status, "ready", finish.type.empty() ? ready : 0, a);
   api::SetInt(status, "succeeded", succeeded, a);
   api::SetInt(status, "failed", failed, a);
+  if (indexed) api::SetString(status, "completedIndexes", FormatIndexes(done), a);
   if (!finish.type.empty()) {
     SetCondition(status, finish, stamp, false, false, a);
     // Upstream also records the criteria that led there.
@@ -204,6 +295,29 @@ Status JobController::Sync(const std::string& key) {
     }
   }
   return manage;
+}
+
+Status JobController::ManageIndexed(const std::string& key, const api::Value& job,
+                                    const std::vector<ObjectPtr>& active,
+                                    const std::set<int64_t>& done, int64_t completions,
+                                    int64_t parallelism) {
+  // Active pods without a valid index, for a finished index, or a second one for an
+  // index go; then the lowest indexes neither done nor running get a pod, up to
+  // parallelism.
+  std::set<int64_t> running;
+  std::vector<ObjectPtr> extra;
+  for (const auto& p : active) {
+    auto i = CompletionIndex(*p);
+    if (!i || *i >= completions || done.count(*i) || !running.insert(*i).second) extra.push_back(p);
+  }
+  if (!extra.empty()) return DeletePods(key, extra);
+  std::vector<int64_t> todo;
+  int64_t room = parallelism - static_cast<int64_t>(running.size());
+  for (int64_t i = 0; i < completions && static_cast<int64_t>(todo.size()) < std::min<int64_t>(room, 500); ++i) {
+    if (!done.count(i) && !running.count(i)) todo.push_back(i);
+  }
+  if (todo.empty()) return Status::Ok();
+  return CreatePods(key, job, 0, todo);
 }
 
 }  // namespace kubepp::controller

@@ -115,3 +115,85 @@ TEST_CASE("job: activeDeadlineSeconds and ttlSecondsAfterFinished follow the clo
 
 }  // namespace
 }  // namespace kubepp::controller
+
+namespace kubepp::controller {
+namespace {
+
+TEST_CASE("job: completed index lists parse and print as upstream's") {
+  CHECK(FormatIndexes(ParseIndexes("0-2,4,6-7", 100)) == "0-2,4,6-7");
+  CHECK(FormatIndexes(ParseIndexes("5,1,2,3", 100)) == "1-3,5");
+  CHECK(FormatIndexes(ParseIndexes("0-9", 3)) == "0-2");           // bounded by completions
+  CHECK(FormatIndexes(ParseIndexes("x,3-1,,-2,7", 100)) == "7");   // malformed parts dropped
+  CHECK(FormatIndexes({}) == "");
+}
+
+TEST_CASE("job: Indexed mode runs one pod per index until every index succeeded") {
+  testing::Env env;
+  auto& jc = env.Own(std::make_unique<JobController>(&env.fake, &env.informers, &env.clock, &env.events));
+  env.Watch(kJobs);
+  env.Watch(kPods);
+  env.Start();
+  env.Create(kJobs, R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"ix","namespace":"ns"},
+      "spec":{"completions":3,"parallelism":2,"completionMode":"Indexed",
+              "selector":{"matchLabels":{"job":"ix"}},
+              "template":{"metadata":{"labels":{"job":"ix"}},
+                          "spec":{"restartPolicy":"Never","containers":[{"name":"c"}]}}}})");
+  auto sync = [&] {
+    env.Settle();
+    REQUIRE(jc.Sync("ns/ix").ok());
+    env.Settle();
+  };
+  auto member = [](const api::Value& p, const char* map) {
+    const api::Value* v = api::FindMember(*api::Find(p, map), JobController::kCompletionIndexAnnotation);
+    return v ? std::string(v->GetString()) : std::string();
+  };
+  auto index_of = [&](const api::Value& p) { return member(p, "metadata.annotations"); };
+  auto finish = [&](const std::string& index, const std::string& phase) {
+    for (auto& p : env.List(kPods, "ns")) {
+      if (index_of(p) != index || api::Has(p, "status.phase")) continue;
+      api::SetString(p, "status.phase", phase, p.GetAllocator());
+      REQUIRE(env.fake.UpdateStatus(kPods, "", p).ok());
+    }
+  };
+  sync();
+  auto pods = env.List(kPods, "ns");
+  REQUIRE(pods.size() == 2);
+  std::set<std::string> indexes;
+  for (auto& p : pods) {
+    std::string i = index_of(p);
+    indexes.insert(i);
+    CHECK(member(p, "metadata.labels") == i);
+    CHECK(api::GetString(p, "spec.hostname") == "ix-" + i);
+    CHECK(api::GetString(p, "metadata.generateName") == "ix-" + i + "-");
+    const api::Value& env0 = (*api::Find(p, "spec.containers"))[0]["env"][0];
+    CHECK(api::GetString(env0, "name") == "JOB_COMPLETION_INDEX");
+    CHECK(api::GetString(env0, "valueFrom.fieldRef.fieldPath") ==
+          "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+  }
+  CHECK(indexes == std::set<std::string>{"0", "1"});
+  finish("1", "Succeeded");
+  finish("0", "Failed");  // a failed index is run again
+  sync();
+  sync();
+  auto job = env.Get(kJobs, "ns", "ix");
+  CHECK(api::GetString(job, "status.completedIndexes") == "1");
+  CHECK(api::GetInt(job, "status.succeeded") == 1);
+  CHECK(api::GetInt(job, "status.failed") == 1);
+  indexes.clear();
+  for (auto& p : env.List(kPods, "ns")) {
+    if (!api::Has(p, "status.phase")) indexes.insert(index_of(p));
+  }
+  CHECK(indexes == std::set<std::string>{"0", "2"});
+  finish("0", "Succeeded");
+  finish("2", "Succeeded");
+  sync();
+  job = env.Get(kJobs, "ns", "ix");
+  CHECK(api::GetString(job, "status.completedIndexes") == "0-2");
+  CHECK(api::GetInt(job, "status.succeeded") == 3);
+  const api::Value* c = FindCondition(*api::Find(job, "status"), "Complete");
+  REQUIRE(c != nullptr);
+  CHECK(api::GetString(*c, "status") == "True");
+}
+
+}  // namespace
+}  // namespace kubepp::controller
