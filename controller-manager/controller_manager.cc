@@ -27,6 +27,7 @@
 #include "controller-manager/namespace/namespace_controller.h"
 #include "controller-manager/nodeipam/nodeipam_controller.h"
 #include "controller-manager/nodelifecycle/nodelifecycle_controller.h"
+#include "controller-manager/podgc/podgc_controller.h"
 #include "controller-manager/replicaset/replicaset_controller.h"
 #include "controller-manager/rootcacertpublisher/publisher.h"
 #include "controller-manager/serviceaccount/serviceaccount_controller.h"
@@ -154,6 +155,14 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
                             c.client, c.informers, c.clock, c.events, o),
                         1};
        }},
+      {"podgc",
+       [](const Context& c) -> Result<Running> {
+         controller::PodGcOptions o;
+         o.terminated_pod_gc_threshold = c.options->terminated_pod_gc_threshold;
+         return Running{std::make_unique<controller::PodGcController>(c.client, c.informers,
+                                                                      c.clock, o),
+                        1};
+       }},
       {"garbagecollector",
        [](const Context& c) -> Result<Running> {
          return Running{std::make_unique<controller::GarbageCollector>(c.client, c.informers),
@@ -220,6 +229,8 @@ void AddFlags(FlagSet& f, Options* o) {
   f.Int("node-monitor-grace-period", &o->node_monitor_grace_period,
         "seconds without a node heartbeat before the node is marked unknown");
   f.Int("node-monitor-period", &o->node_monitor_period, "seconds between node health checks");
+  f.Int("terminated-pod-gc-threshold", &o->terminated_pod_gc_threshold,
+        "finished pods kept before the oldest are deleted (0: keep all)");
   f.Double("unhealthy-zone-threshold", &o->unhealthy_zone_threshold,
            "fraction of not-ready nodes (with more than 2 of them) at which eviction stops");
   f.String("root-ca-file", &o->root_ca_file,

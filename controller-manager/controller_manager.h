@@ -39,6 +39,7 @@ struct Options {
   // nodelifecycle
   int node_monitor_grace_period = 40;  // seconds
   int node_monitor_period = 5;
+  int terminated_pod_gc_threshold = 12500;
   double unhealthy_zone_threshold = 0.55;
   // root-ca-cert-publisher: the CA bundle published as kube-root-ca.crt in every
   // namespace; default: the CA of the --kubeconfig (none: the controller stays off).
