@@ -15,6 +15,7 @@
 #include "common/net/ipv4.h"
 #include "common/metrics.h"
 #include "common/util/time.h"
+#include "proxy/conntrack.h"
 #include "proxy/dns/server.h"
 #include "proxy/dns/zone_feed.h"
 #include "proxy/host_network.h"
@@ -212,7 +213,8 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   event_options.host = render.node_name;
   client::EventRecorder events(client.get(), event_options);
   ServiceProxy service_proxy(&services, &slices, &proxier,
-                             {.min_sync_period = min_sync, .full_sync_period = full_sync});
+                             {.min_sync_period = min_sync, .full_sync_period = full_sync,
+                              .flush_udp = RunConntrack});
   LoadBalancerController lb(client.get(), &services, &events, lb_range);
   dns::Zone zone;
   dns::ZoneFeed feed(&services, &slices, &zone);

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/util/time.h"
+#include "proxy/conntrack.h"
 
 namespace kubepp::proxy {
 namespace {
@@ -123,10 +124,14 @@ void ServiceProxy::Loop() {
       M().syncs.WithLabelValues({kind, "ok"}).Inc();
       healthy_ = true;
       ++syncs_;
+      if (config_.flush_udp) {
+        if (auto stale = StaleUdpFlows(applied_, snap); !stale.empty()) config_.flush_udp(stale);
+      }
       need_full = false;
       if (full) next_full = Clock::now() + config_.full_sync_period;
       VLOG(2) << "proxy: " << kind << " sync of " << snap.ports.size() << " service ports took "
               << took * 1000 << " ms";
+      applied_ = std::move(snap);
     } else {
       M().syncs.WithLabelValues({kind, "error"}).Inc();
       healthy_ = false;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,9 @@ struct ServiceProxyConfig {
   std::chrono::milliseconds min_sync_period{1000};
   std::chrono::milliseconds full_sync_period{std::chrono::hours(1)};
   std::chrono::milliseconds retry_period{2000};
+  // Called after each successful sync with the conntrack commands that remove stale UDP
+  // flows (conntrack.h); null: none are run (tests without the kernel).
+  std::function<void(const std::vector<std::vector<std::string>>&)> flush_udp;
 };
 
 class ServiceProxy {
@@ -50,6 +54,7 @@ class ServiceProxy {
   Proxier* proxier_;
   ServiceProxyConfig config_;
   SnapshotBuilder builder_;
+  Snapshot applied_;  // of the last successful sync (Loop's thread only)
 
   std::mutex mu_;
   std::condition_variable cv_;

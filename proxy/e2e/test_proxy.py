@@ -225,6 +225,13 @@ class ProxyTest(unittest.TestCase):
                 ["ip", "netns", "exec", netns, "busybox", "httpd", "-f", "-p", ip + ":8080",
                  "-h", root], stdout=log, stderr=log, start_new_session=True))
             log.close()
+            # A UDP responder on the same port: answers every datagram with the pod name.
+            cls.http_servers.append(subprocess.Popen(
+                ["ip", "netns", "exec", netns, sys.executable, "-c",
+                 "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                 "s.bind((sys.argv[1],8080))\nwhile True:\n d,a=s.recvfrom(100)\n"
+                 " s.sendto(sys.argv[2].encode(),a)", ip, pod],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         for pod, ip in PODS.items():
             wait_for(lambda: curl("http://%s:8080/" % ip)[1] == pod, what=pod + " serving")
 
@@ -347,6 +354,43 @@ class ProxyTest(unittest.TestCase):
         wait_for(lambda: self.backends_seen(url, 10) == {"pod1", "pod2"}, what="both backends")
         self.set_endpoints("shrink", ["pod2"])
         wait_for(lambda: self.backends_seen(url, 10) == {"pod2"}, what="only pod2")
+
+    def test_removed_udp_endpoint_flow_moves_to_another(self):
+        # One client socket (one conntrack flow): without the flush, its datagrams would
+        # keep going to the removed endpoint until the entry expired.
+        svc = self.make_service("udp", ports=[{"name": "dns", "port": 53, "protocol": "UDP",
+                                               "targetPort": 8080}])
+        path = "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" % self.ns
+        def endpoints(pods):
+            body = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                    "metadata": {"name": "udp-1", "namespace": self.ns,
+                                 "labels": {"kubernetes.io/service-name": "udp"}},
+                    "addressType": "IPv4",
+                    "ports": [{"name": "dns", "port": 8080, "protocol": "UDP"}],
+                    "endpoints": [{"addresses": [PODS[p]], "conditions": {"ready": True}}
+                                  for p in pods]}
+            existing = self.server.get(path + "/udp-1")
+            if existing.status == 200:
+                body["metadata"]["resourceVersion"] = existing.json()["metadata"]["resourceVersion"]
+                self.assertEqual(self.server.put(path + "/udp-1", body).status, 200)
+            else:
+                self.assertEqual(self.server.post(path, body).status, 201)
+        endpoints(["pod1"])
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.settimeout(0.5)
+        target = (svc["spec"]["clusterIP"], 53)
+
+        def ask():
+            try:
+                sock.sendto(b"?", target)
+                return sock.recvfrom(100)[0].decode()
+            except OSError:
+                return None
+        self.assertEqual(wait_for(ask, what="UDP through the ClusterIP"), "pod1")
+        endpoints(["pod2"])
+        self.assertEqual(wait_for(lambda: ask() == "pod2" and "pod2", what="the flow on pod2"),
+                         "pod2")
 
     def test_cluster_dns(self):
         svc = self.make_service("named")
