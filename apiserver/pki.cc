@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "common/client/cert_expiry.h"
 #include "common/log.h"
-#include "common/metrics.h"
 #include "common/util/file.h"
 
 namespace kubepp::apiserver::pki {
@@ -363,20 +363,7 @@ Result<PkiFiles> EnsurePki(const PkiOptions& o) {
 
 Status ReportExpiry(const std::string& name, const std::string& cert_file) {
   ASSIGN_OR_RETURN(auto pem, util::ReadFile(cert_file));
-  auto info = ParseCert(pem);
-  if (!info.ok()) return BadRequest(cert_file + ": " + info.status().message());
-  static auto& expiry = metrics::Registry::Default().AddGaugeVec(
-      "kubepp_certificate_expiry_seconds",
-      "When a certificate this process uses expires (Unix time of its notAfter).", {"cert"});
-  expiry.WithLabelValues({name}).Set(static_cast<double>(info->not_after));
-  int64_t left = info->not_after - std::time(nullptr);
-  if (left < kRenewBeforeSeconds) {
-    LOG(WARNING) << "the " << name << " certificate " << cert_file
-                 << (left <= 0 ? " has EXPIRED" : " expires in " + std::to_string(left / 86400) +
-                                                      " days")
-                 << ": rotate it before clients are refused";
-  }
-  return Status::Ok();
+  return client::ReportCertificateExpiry(name, pem, cert_file);
 }
 
 }  // namespace kubepp::apiserver::pki

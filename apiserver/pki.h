@@ -82,9 +82,8 @@ struct PkiOptions {
 // written readable by the owner only.
 Result<PkiFiles> EnsurePki(const PkiOptions& options);
 
-// Publishes when the certificate in `cert_file` expires, as the gauge
-// kubepp_certificate_expiry_seconds{cert=`name`} (Unix time of notAfter) in the default
-// metrics registry, and logs a warning when that is less than 30 days away.
+// client::ReportCertificateExpiry (common/client/cert_expiry.h) of the certificate in
+// `cert_file`.
 Status ReportExpiry(const std::string& name, const std::string& cert_file);
 
 }  // namespace kubepp::apiserver::pki

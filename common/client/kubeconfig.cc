@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
+#include "common/client/cert_expiry.h"
+#include "common/log.h"
 #include "common/util/file.h"
 
 namespace kubepp::client {
@@ -228,6 +231,25 @@ void AddClientFlags(FlagSet& flags, ClientFlags* client_flags) {
                    kDefaultServer + ")");
 }
 
+namespace {
+
+// The expiry of the client certificate and CA a component connects with (a warning,
+// never an error: the TLS handshake judges the files).
+void ReportExpiries(const http::ClientOptions& o, const std::string& path) {
+  for (auto [name, data, file] : {std::tuple{"client", &o.client_cert_data, &o.client_cert_file},
+                                  std::tuple{"ca", &o.ca_data, &o.ca_file}}) {
+    std::string pem = *data;
+    if (pem.empty() && !file->empty()) {
+      if (auto text = util::ReadFile(*file); text.ok()) pem = *text;
+    }
+    if (pem.empty()) continue;
+    Status st = ReportCertificateExpiry(name, pem, file->empty() ? path : *file);
+    if (!st.ok()) LOG(WARNING) << st.message();
+  }
+}
+
+}  // namespace
+
 Result<http::ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
   std::string path = flags.kubeconfig;
   if (path.empty()) {
@@ -235,7 +257,11 @@ Result<http::ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
     std::string list = env != nullptr ? env : "";
     path = list.substr(0, list.find(':'));
   }
-  if (!path.empty()) return LoadKubeconfig(path, flags.server);
+  if (!path.empty()) {
+    ASSIGN_OR_RETURN(http::ClientOptions o, LoadKubeconfig(path, flags.server));
+    ReportExpiries(o, path);
+    return o;
+  }
   http::ClientOptions o;
   o.server = flags.server.empty() ? kDefaultServer : flags.server;
   return o;
