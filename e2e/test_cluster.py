@@ -338,6 +338,30 @@ class ClusterTest(unittest.TestCase):
         pods = self.wait_ready_replicas(3)
         self.assertNotIn(victim, {p["metadata"]["name"] for p in pods})
 
+    def test_075_certificates_rotate_while_the_app_serves(self):
+        def fingerprint(path):
+            return subprocess.run(["openssl", "x509", "-in", path, "-noout", "-fingerprint"],
+                                  capture_output=True, text=True).stdout
+        files = [os.path.join(self.state, "pki", "scheduler.crt"),
+                 os.path.join(self.state, "pki", "kubelet-1.crt"),
+                 os.path.join(self.state, "data", "pki", "apiserver.crt")]
+        before = [fingerprint(f) for f in files]
+        uids = {p["metadata"]["uid"] for p in self.web_pods()}
+        traffic = Traffic(self.cluster_url())
+        try:
+            r = self.kubepp("rotate-certs", timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            traffic.stop()
+        after = [fingerprint(f) for f in files]
+        for f, old, new in zip(files, before, after):
+            self.assertTrue(new and new != old, "%s was not reissued" % f)
+        self.assertEqual(traffic.failures, [], "requests failed during the rotation")
+        status = self.kubepp("status").stdout
+        self.assertEqual(status.count("healthy") - status.count("unhealthy"), 7, status)
+        self.k("get", "nodes")  # the user's kubeconfig, with the new admin certificate
+        self.assertEqual({p["metadata"]["uid"] for p in self.wait_ready_replicas(3)}, uids)
+
     def test_08_every_component_restarts_under_traffic(self):
         before = {p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
                   for p in self.web_pods()}
