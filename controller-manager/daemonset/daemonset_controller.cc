@@ -149,7 +149,7 @@ Status DaemonSetController::Sync(const std::string& key) {
   std::vector<ObjectPtr> doomed;
   std::vector<ObjectPtr> old_pods;  // rolling-update candidates
   int64_t desired = 0, current = 0, misscheduled = 0, ready = 0, available = 0, updated = 0;
-  int64_t unavailable_nodes = 0;
+  int64_t unavailable_nodes = 0, surging = 0;
   std::set<std::string> node_names;
   for (const auto& node : nodes_.List()) {
     std::string node_name = api::GetString(*node, "metadata.name");
@@ -163,37 +163,70 @@ Status DaemonSetController::Sync(const std::string& key) {
       continue;
     }
     ++desired;
-    // Failed pods are replaced; of several pods the oldest stays.
-    std::vector<ObjectPtr> live;
+    // Failed pods are replaced; of several pods of the current template (and of several
+    // older ones) the longest-lived stays.
+    std::vector<ObjectPtr> fresh, stale;
     for (const auto& p : here) {
-      (api::GetString(*p, "status.phase") == "Failed" ? doomed : live).push_back(p);
+      if (api::GetString(*p, "status.phase") == "Failed") {
+        doomed.push_back(p);
+      } else {
+        (api::GetStringMap(*p, "metadata.labels")[kHashLabel] == hash ? fresh : stale).push_back(p);
+      }
     }
-    std::sort(live.begin(), live.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
-      return !DeletePodFirst(*a, *b);
-    });
-    if (live.empty()) {
+    for (auto* group : {&fresh, &stale}) {
+      std::sort(group->begin(), group->end(), [](const ObjectPtr& a, const ObjectPtr& b) {
+        return !DeletePodFirst(*a, *b);
+      });
+      if (group->size() > 1) doomed.insert(doomed.end(), group->begin() + 1, group->end());
+    }
+    ObjectPtr new_pod = fresh.empty() ? nullptr : fresh[0];
+    ObjectPtr old_pod = stale.empty() ? nullptr : stale[0];
+    if (!new_pod && !old_pod) {
       create_on.push_back(node_name);
       ++unavailable_nodes;
       continue;
     }
-    doomed.insert(doomed.end(), live.begin() + 1, live.end());
-    const api::Value& pod = *live[0];
     ++current;
-    bool is_ready = IsPodReady(pod), is_available = IsPodAvailable(pod, min_ready, now);
-    ready += is_ready;
-    available += is_available;
-    if (!is_available) ++unavailable_nodes;
-    if (api::GetStringMap(pod, "metadata.labels")[kHashLabel] == hash) {
-      ++updated;
-    } else {
-      old_pods.push_back(live[0]);
+    bool new_available = new_pod && IsPodAvailable(*new_pod, min_ready, now);
+    bool old_available = old_pod && IsPodAvailable(*old_pod, min_ready, now);
+    ready += (new_pod && IsPodReady(*new_pod)) || (old_pod && IsPodReady(*old_pod));
+    available += new_available || old_available;
+    if (!new_available && !old_available) ++unavailable_nodes;
+    updated += new_pod != nullptr;
+    if (new_pod && old_pod) {
+      // A surge in progress: the old pod goes once its successor is available.
+      if (new_available) {
+        doomed.push_back(old_pod);
+      } else {
+        ++surging;
+      }
+    } else if (old_pod) {
+      old_pods.push_back(old_pod);
     }
   }
   // Pods bound to nodes that no longer exist.
   for (const auto& [node_name, here] : by_node) {
     if (!node_names.count(node_name)) doomed.insert(doomed.end(), here.begin(), here.end());
   }
-  if (api::GetString(ds, "spec.updateStrategy.type", "RollingUpdate") == "RollingUpdate") {
+  auto max_surge = ScaledIntOrPercent(api::Find(ds, "spec.updateStrategy.rollingUpdate.maxSurge"),
+                                      desired, true, 0);
+  bool rolling = api::GetString(ds, "spec.updateStrategy.type", "RollingUpdate") == "RollingUpdate";
+  if (rolling && max_surge.ok() && *max_surge > 0) {
+    // maxSurge (upstream: then maxUnavailable is 0): a new pod starts beside the old one
+    // on up to maxSurge nodes at a time; an old pod that is unavailable anyway is
+    // replaced at once, outside the budget.
+    int64_t budget = *max_surge - surging;
+    for (const auto& p : old_pods) {
+      if (IsPodAvailable(*p, min_ready, now)) {
+        if (budget <= 0) continue;
+        --budget;
+        create_on.push_back(api::GetString(*p, "spec.nodeName"));
+      } else {
+        doomed.push_back(p);
+        create_on.push_back(api::GetString(*p, "spec.nodeName"));
+      }
+    }
+  } else if (rolling) {
     auto max_unavailable = ScaledIntOrPercent(
         api::Find(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable"), desired, true, 1);
     int64_t budget = (max_unavailable.ok() ? *max_unavailable : 1) - unavailable_nodes;

@@ -6,7 +6,9 @@
 // whether or not a scheduler is up. Pods on nodes that are no longer eligible, failed
 // pods and duplicates are deleted. RollingUpdate replaces pods whose
 // controller-revision-hash label differs from the template's, keeping at most
-// maxUnavailable daemon pods unavailable; OnDelete leaves them alone.
+// maxUnavailable daemon pods unavailable, or, with maxSurge, starting the new pod beside
+// the old one on at most maxSurge nodes at a time and deleting the old one once the new
+// one is available (no node without a ready daemon pod); OnDelete leaves them alone.
 // Status: desiredNumberScheduled, currentNumberScheduled, numberMisscheduled,
 // numberReady, numberAvailable, numberUnavailable, updatedNumberScheduled,
 // observedGeneration.

@@ -114,5 +114,41 @@ TEST_CASE("daemonset: one pod per eligible node, rolled out within maxUnavailabl
   CHECK(api::GetInt(f.env.Get(kDaemonSets, "ns", "ds"), "status.updatedNumberScheduled") == 3);
 }
 
+TEST_CASE("daemonset: maxSurge starts the new pod beside the old one, which goes when it is ready") {
+  Fixture f;
+  f.AddNode("a");
+  f.AddNode("b");
+  f.env.Create(kDaemonSets, R"({"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"ds","namespace":"ns","generation":1},
+      "spec":{"selector":{"matchLabels":{"app":"d"}},
+              "updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}},
+              "template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"v1"}]}}}})");
+  REQUIRE(f.Sync().ok());
+  f.MarkAllReady();
+  REQUIRE(f.Sync().ok());
+  auto ds = f.env.Get(kDaemonSets, "ns", "ds");
+  auto& container = (*api::FindMutable(ds, "spec.template.spec.containers"))[0];
+  api::SetString(container, "image", "v2", ds.GetAllocator());
+  REQUIRE(f.env.fake.Update(kDaemonSets, "", ds).ok());
+
+  REQUIRE(f.Sync().ok());  // one node surges: old and new side by side
+  auto placement = f.Placement();
+  int surging = 0;
+  for (auto& [node, images] : placement) surging += images == "v1,v2" || images == "v2,v1";
+  CHECK(surging == 1);
+  CHECK(placement.size() == 2);
+  REQUIRE(f.Sync().ok());  // the new pod is not ready yet: nothing more happens
+  CHECK(f.Placement() == placement);
+  CHECK(api::GetInt(f.env.Get(kDaemonSets, "ns", "ds"), "status.numberAvailable") == 2);
+
+  f.MarkAllReady();
+  REQUIRE(f.Sync().ok());  // old pod of the surged node goes; the next node surges
+  REQUIRE(f.Sync().ok());
+  f.MarkAllReady();
+  REQUIRE(f.Sync().ok());
+  REQUIRE(f.Sync().ok());
+  CHECK(f.Placement() == std::map<std::string, std::string>{{"a", "v2"}, {"b", "v2"}});
+  CHECK(api::GetInt(f.env.Get(kDaemonSets, "ns", "ds"), "status.updatedNumberScheduled") == 2);
+}
+
 }  // namespace
 }  // namespace kubepp::controller
