@@ -85,6 +85,10 @@ void AddFlags(FlagSet& f, KubeletOptions* o) {
   f.String("cni-bridge", &o->cni_bridge, "bridge of the default CNI network (one per kubelet)");
   f.String("cgroup-parent", &o->cgroup_parent,
            "cgroup path pods go under (default: <own memory cgroup>/kubepp-<node>)");
+  f.String("registry-ca-file", &o->registry_ca_file,
+           "PEM CA bundle registries' certificates are verified against (default: the system CAs)");
+  f.String("insecure-registries", &o->insecure_registries,
+           "comma-separated host:port registries that may be reached over plain http (port * = any)");
 }
 
 namespace {
@@ -99,6 +103,8 @@ RuncOptions RuncOptionsOf(const KubeletOptions& o) {
   ro.cni_bridge = o.cni_bridge;
   ro.cgroup_parent = o.cgroup_parent;
   ro.node_name = o.node_name;
+  ro.registry.ca_file = o.registry_ca_file;
+  ro.registry.insecure_registries = ParseInsecureRegistries(o.insecure_registries);
   return ro;
 }
 

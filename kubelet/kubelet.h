@@ -41,6 +41,9 @@ struct KubeletOptions {
   std::string cni_conf_dir = "/etc/cni/net.d";
   std::string cni_bridge = "kubepp0";
   std::string cgroup_parent;  // default: under the kubelet's own memory cgroup
+  // Image pulls.
+  std::string registry_ca_file;  // default: the system CAs
+  std::string insecure_registries = "localhost:*,127.0.0.1:*,[::1]:*";
 };
 
 void AddFlags(FlagSet& flags, KubeletOptions* options);

@@ -9,6 +9,8 @@
 #include "common/util/time.h"
 #include "kubelet/container_config.h"
 #include "kubelet/pod_status.h"
+#include "kubelet/runtime/image_reference.h"
+#include "kubelet/runtime/registry.h"
 #include "kubelet/volumes.h"
 
 namespace kubepp::kubelet {
@@ -286,6 +288,40 @@ Status NodeAgent::SetUpVolumes(const Value& pod, PodRecord& record) {
   return st;
 }
 
+std::vector<PullCredential> NodeAgent::PullCredentialsOf(const Value& pod) {
+  std::vector<PullCredential> out;
+  const Value* refs = api::Find(pod, "spec.imagePullSecrets");
+  if (refs == nullptr || !refs->IsArray()) return out;
+  std::string ns = api::GetString(pod, "metadata.namespace");
+  for (auto& r : refs->GetArray()) {
+    std::string secret_name = api::GetString(r, "name");
+    if (secret_name.empty()) continue;
+    // As upstream, a secret that cannot be read or used is skipped: the pull may still work.
+    auto secret = client_->Get(client::kSecrets, ns, secret_name);
+    if (!secret.ok()) {
+      LOG(WARNING) << "pod " << informer::KeyOf(pod) << ": unable to retrieve image pull secret " << secret_name
+                   << ": " << secret.status().message();
+      continue;
+    }
+    std::string type = api::GetString(*secret, "type");
+    bool legacy = type == "kubernetes.io/dockercfg";
+    if (!legacy && type != "kubernetes.io/dockerconfigjson") continue;
+    const Value* data = api::Find(*secret, "data");
+    const Value* blob = data ? api::FindMember(*data, legacy ? ".dockercfg" : ".dockerconfigjson") : nullptr;
+    if (blob == nullptr || !blob->IsString()) continue;
+    auto decoded = DecodeBase64(std::string(api::View(*blob)));
+    auto creds = decoded.ok() ? ParseDockerConfig(*decoded, legacy)
+                              : Result<std::vector<RegistryCredential>>(decoded.status());
+    if (!creds.ok()) {
+      LOG(WARNING) << "pod " << informer::KeyOf(pod) << ": image pull secret " << secret_name
+                   << " is unusable: " << creds.status().message();
+      continue;
+    }
+    out.insert(out.end(), creds->begin(), creds->end());
+  }
+  return out;
+}
+
 void NodeAgent::StartContainer(const Value& pod, const Value& spec, uint32_t attempt,
                                const SandboxStatus& sandbox,
                                std::map<std::string, std::pair<std::string, std::string>>& waiting,
@@ -294,18 +330,36 @@ void NodeAgent::StartContainer(const Value& pod, const Value& spec, uint32_t att
   std::string uid = api::GetString(pod, "metadata.uid");
   std::string image = api::GetString(spec, "image");
   std::string pull_key = uid + "/" + name + "#pull";
-  if (int64_t wait = backoff_.Remaining(pull_key, clock_()); wait > 0) {
-    waiting[name] = {"ImagePullBackOff", "Back-off pulling image \"" + image + "\""};
-    *requeue_micros = std::min(*requeue_micros, wait);
-    return;
-  }
-  auto img = runtime_->EnsureImage(image);
-  if (!img.ok()) {
-    Event(pod, "Warning", "Failed", "Failed to pull image \"" + image + "\": " + img.status().message());
-    backoff_.Next(pull_key);
-    waiting[name] = {"ErrImagePull", img.status().message()};
-    *requeue_micros = std::min(*requeue_micros, backoff_.Current(pull_key));
-    return;
+  std::string policy_name = api::GetString(spec, "imagePullPolicy");
+  if (policy_name.empty()) policy_name = DefaultPullPolicy(image);
+  PullPolicy policy = policy_name == "Never"  ? PullPolicy::kNever
+                      : policy_name == "Always" ? PullPolicy::kAlways
+                                                : PullPolicy::kIfNotPresent;
+  if (policy == PullPolicy::kNever) {
+    auto img = runtime_->EnsureImage(image, policy, {});
+    if (!img.ok()) {
+      // As upstream: no pull, no backoff; the pod is looked at again on the next resync.
+      std::string msg = "Container image \"" + image + "\" is not present with pull policy of Never";
+      Event(pod, "Warning", "ErrImageNeverPull", msg);
+      waiting[name] = {"ErrImageNeverPull", msg};
+      *requeue_micros = std::min<int64_t>(*requeue_micros, 10'000'000);
+      return;
+    }
+  } else {
+    if (int64_t wait = backoff_.Remaining(pull_key, clock_()); wait > 0) {
+      waiting[name] = {"ImagePullBackOff", "Back-off pulling image \"" + image + "\""};
+      *requeue_micros = std::min(*requeue_micros, wait);
+      return;
+    }
+    if (policy == PullPolicy::kAlways) Event(pod, "Normal", "Pulling", "Pulling image \"" + image + "\"");
+    auto img = runtime_->EnsureImage(image, policy, PullCredentialsOf(pod));
+    if (!img.ok()) {
+      Event(pod, "Warning", "Failed", "Failed to pull image \"" + image + "\": " + img.status().message());
+      backoff_.Next(pull_key);
+      waiting[name] = {"ErrImagePull", img.status().message()};
+      *requeue_micros = std::min(*requeue_micros, backoff_.Current(pull_key));
+      return;
+    }
   }
   backoff_.ForgetPrefix(pull_key);
   PodContext ctx;

@@ -161,6 +161,9 @@ class NodeAgent {
   // The service variables for a container of `pod` (Unavailable until the Service
   // informer has synced).
   Result<EnvList> ServiceEnvFor(const api::Value& pod);
+  // The registry credentials in the pod's imagePullSecrets (dockerconfigjson and dockercfg
+  // Secrets); unreadable or malformed secrets are logged and skipped.
+  std::vector<PullCredential> PullCredentialsOf(const api::Value& pod);
   // Writes the pod's configMap/secret/downwardAPI/projected volumes; records each new
   // problem once (log + FailedMount event). An error: the volumes cannot be set up yet.
   Status SetUpVolumes(const api::Value& pod, PodRecord& record);

@@ -302,6 +302,19 @@ TEST_CASE("node agent: a missing image is ErrImagePull, then ImagePullBackOff") 
   CHECK(api::GetString(pod, "status.phase") == "Pending");
 }
 
+TEST_CASE("node agent: pull policy Never with a missing image is ErrImageNeverPull") {
+  Harness h;
+  h.CreatePod(R"({"metadata":{"name":"never"},"spec":{"containers":[
+      {"name":"c","image":"app:1","imagePullPolicy":"Never"}]}})");
+  milliseconds again = h.Sync("default/never");
+  auto pod = h.Pod("never");
+  CHECK(api::GetString(h.Container(pod), "state.waiting.reason") == "ErrImageNeverPull");
+  CHECK(api::GetString(h.Container(pod), "state.waiting.message") ==
+        "Container image \"app:1\" is not present with pull policy of Never");
+  CHECK(again.count() > 0);
+  CHECK(h.runtime.StartedCount() == 0);
+}
+
 TEST_CASE("node agent: graceful deletion kills the containers, then deletes the pod") {
   Harness h;
   h.CreatePod(kSimplePod);

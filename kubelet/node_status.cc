@@ -213,6 +213,7 @@ api::Document NodeAgent::NodeStatus(bool* ready) {
     Value i(rapidjson::kObjectType);
     Value names(rapidjson::kArrayType);
     names.PushBack(api::Str(img.id, a), a);
+    for (auto& d : img.repo_digests) names.PushBack(api::Str(d, a), a);
     for (auto& t : img.repo_tags) names.PushBack(api::Str(t, a), a);
     i.AddMember("names", names, a);
     i.AddMember("sizeBytes", img.size_bytes, a);

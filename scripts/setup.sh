@@ -5,8 +5,10 @@ set -euo pipefail
 PKGS=(cmake build-essential ninja-build pkg-config ccache curl
       libboost-dev libboost-system-dev rapidjson-dev libyaml-cpp-dev
       libsqlite3-dev sqlite3 catch2 libssl-dev libarchive-dev python3-kubernetes python3-yaml
-      # the node: OCI runtime, CNI plugins, test image contents, kernel networking tools
-      runc containernetworking-plugins busybox-static iproute2 nftables iptables conntrack)
+      # the node: OCI runtime, CNI plugins, test image contents, kernel networking tools,
+      # a registry to pull test images from
+      runc containernetworking-plugins busybox-static iproute2 nftables iptables conntrack
+      docker-registry)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

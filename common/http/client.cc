@@ -329,27 +329,37 @@ struct Client::Impl {
     }
   }
 
-  Status StreamLines(const std::string& target,
-                     const std::function<bool(std::string_view)>& on_line,
-                     const std::atomic<bool>* stop, const Headers& extra) {
+  // The core of StreamLines and Download: a GET whose 2xx body goes to `on_data` piece by
+  // piece; a non-2xx body is collected (up to kMaxHeaderBytes) into the Response. Sets
+  // *stopped when `stop` ended it and *aborted when on_data returned false (the
+  // connection is then dropped). With `read_timeout` every read is bounded by the timeout.
+  Result<Response> Stream(const std::string& target,
+                          const std::function<bool(std::string_view)>& on_data,
+                          const std::atomic<bool>* stop, const Headers& extra,
+                          bool read_timeout, bool* stopped, bool* aborted) {
     static const std::atomic<bool> kNever{false};
     if (stop == nullptr) stop = &kNever;
-    if (stop->load()) return Status::Ok();
+    *stopped = false;
+    *aborted = false;
+    Response resp;
+    if (stop->load()) {
+      *stopped = true;
+      return resp;
+    }
     ASSIGN_OR_RETURN(auto req, MakeRequest("GET", target, "", "", extra));
-    bool stopped = false;
     std::unique_ptr<Connection> c;
     std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-    // As in Do, a stale pooled connection gets one retry; no line has been delivered yet.
+    // As in Do, a stale pooled connection gets one retry; nothing has been delivered yet.
     for (int attempt = 0;; ++attempt) {
       bool reused = false;
-      ASSIGN_OR_RETURN(c, Acquire(target, &reused, stop, &stopped));
-      if (stopped) return Status::Ok();
+      ASSIGN_OR_RETURN(c, Acquire(target, &reused, stop, stopped));
+      if (*stopped) return resp;
       bool may_retry = reused && attempt == 0;
       c->Tcp().expires_after(Timeout());
       ErrorCode ec = c->Run(
           [&](auto handler) { c->With([&](auto& s) { bhttp::async_write(s, req, handler); }); },
-          stop, &stopped);
-      if (stopped) return Status::Ok();
+          stop, stopped);
+      if (*stopped) return resp;
       if (ec) {
         if (may_retry) continue;
         return Fail("GET", target, ec);
@@ -363,50 +373,71 @@ struct Client::Impl {
           [&](auto handler) {
             c->With([&](auto& s) { bhttp::async_read_header(s, c->buffer, *parser, handler); });
           },
-          stop, &stopped);
-      if (stopped) return Status::Ok();
+          stop, stopped);
+      if (*stopped) return resp;
       if (ec) {
         if (may_retry && !parser->got_some()) continue;
         return Fail("GET", target, ec);
       }
       break;
     }
-    int status = parser->get().result_int();
-    c->Tcp().expires_never();  // TCP keep-alive notices a dead peer; stop ends it early
+    auto& msg = parser->get();
+    resp.status = msg.result_int();
+    resp.content_type = std::string(msg[bhttp::field::content_type]);
+    for (const auto& f : msg) {
+      if (f.name() == bhttp::field::content_type) continue;
+      resp.headers.emplace_back(ToLower(std::string(f.name_string())), std::string(f.value()));
+    }
+    // Without a read timeout, TCP keep-alive notices a dead peer; stop ends it early.
+    if (!read_timeout) c->Tcp().expires_never();
 
-    std::string error_body;
-    std::string pending;
     std::vector<char> buf(64 * 1024);
-    bool more = true;
     while (!parser->is_done()) {
       parser->get().body().data = buf.data();
       parser->get().body().size = buf.size();
+      if (read_timeout) c->Tcp().expires_after(Timeout());
       ErrorCode ec = c->Run(
           [&](auto handler) {
             c->With([&](auto& s) { bhttp::async_read_some(s, c->buffer, *parser, handler); });
           },
-          stop, &stopped);
+          stop, stopped);
       if (ec == bhttp::error::need_buffer) ec = {};
-      if (stopped) return Status::Ok();
+      if (*stopped) return resp;
       if (ec) return Fail("GET", target, ec);
       std::string_view data(buf.data(), buf.size() - parser->get().body().size);
-      if (!IsSuccess(status)) {
-        if (error_body.size() < kMaxHeaderBytes) error_body.append(data);
+      if (!IsSuccess(resp.status)) {
+        if (resp.body.size() < kMaxHeaderBytes) resp.body.append(data);
         continue;
       }
-      if (!FeedLines(pending, data, on_line)) {
-        more = false;
-        break;
-      }
-      if (pending.size() > kMaxResponseBytes) {
-        return Unavailable("GET " + target + ": stream line longer than " +
-                           std::to_string(kMaxResponseBytes) + " bytes");
+      if (!data.empty() && !on_data(data)) {
+        *aborted = true;
+        return resp;
       }
     }
-    if (!IsSuccess(status)) return StatusFromHttp(status, error_body);
-    if (!more) return Status::Ok();  // the connection is mid-stream: drop it
-    if (!pending.empty()) on_line(pending);
     if (parser->keep_alive()) Release(std::move(c));
+    return resp;
+  }
+
+  Status StreamLines(const std::string& target,
+                     const std::function<bool(std::string_view)>& on_line,
+                     const std::atomic<bool>* stop, const Headers& extra) {
+    std::string pending;
+    bool too_long = false;
+    auto on_data = [&](std::string_view data) {
+      if (!FeedLines(pending, data, on_line)) return false;
+      too_long = pending.size() > kMaxResponseBytes;
+      return !too_long;
+    };
+    bool stopped = false, aborted = false;
+    ASSIGN_OR_RETURN(Response resp, Stream(target, on_data, stop, extra, false, &stopped, &aborted));
+    if (stopped) return Status::Ok();
+    if (!IsSuccess(resp.status)) return StatusFromHttp(resp.status, resp.body);
+    if (too_long) {
+      return Unavailable("GET " + target + ": stream line longer than " +
+                         std::to_string(kMaxResponseBytes) + " bytes");
+    }
+    if (aborted) return Status::Ok();
+    if (!pending.empty()) on_line(pending);
     return Status::Ok();
   }
 };
@@ -506,6 +537,16 @@ Status Client::StreamLines(const std::string& target,
                            const std::function<bool(std::string_view line)>& on_line,
                            const std::atomic<bool>* stop, const Headers& extra) {
   return impl_->StreamLines(target, on_line, stop, extra);
+}
+
+Result<Response> Client::Download(const std::string& target,
+                                  const std::function<bool(std::string_view data)>& on_data,
+                                  const std::atomic<bool>* stop, const Headers& extra) {
+  bool stopped = false, aborted = false;
+  ASSIGN_OR_RETURN(Response resp, impl_->Stream(target, on_data, stop, extra, true, &stopped, &aborted));
+  if (stopped) return Unavailable("GET " + target + ": cancelled");
+  if (aborted) return Unavailable("GET " + target + ": aborted by the receiver");
+  return resp;
 }
 
 }  // namespace kubepp::http

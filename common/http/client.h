@@ -71,6 +71,16 @@ class Client {
                      const std::function<bool(std::string_view line)>& on_line,
                      const std::atomic<bool>* stop, const Headers& extra = {});
 
+  // A GET for a large body (registry blobs): a 2xx body is handed to `on_data` piece by
+  // piece as it arrives and the Response carries status and headers with an empty body;
+  // any other answer (redirects included: they are not followed) is returned with its
+  // headers and the first 64 KiB of its body. Every read waits at most timeout_seconds.
+  // Unavailable on transport errors, when `*stop` turns true (`stop` may be null) or when
+  // on_data returns false.
+  Result<Response> Download(const std::string& target,
+                            const std::function<bool(std::string_view data)>& on_data,
+                            const std::atomic<bool>* stop, const Headers& extra = {});
+
  private:
   struct Impl;
   explicit Client(std::unique_ptr<Impl> impl);

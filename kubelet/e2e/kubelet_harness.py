@@ -166,7 +166,9 @@ def cleanup_node(root_dir, node_name, bridge):
                 pass
 
 
-def pod(name, command=None, image="busybox", restart_policy=None, node=None, **spec_extra):
+# busybox:1.36, not busybox: an untagged image defaults to imagePullPolicy Always, which
+# would pull from Docker Hub instead of using the imported test image.
+def pod(name, command=None, image="busybox:1.36", restart_policy=None, node=None, **spec_extra):
     container = {"name": "c", "image": image}
     if command is not None:
         container["command"] = command

@@ -111,11 +111,16 @@ Result<std::vector<SandboxStatus>> FakeRuntime::ListPodSandboxes() {
   return out;
 }
 
-Result<ImageInfo> FakeRuntime::EnsureImage(const std::string& image) {
+Result<ImageInfo> FakeRuntime::EnsureImage(const std::string& image, PullPolicy policy,
+                                           const std::vector<PullCredential>& /*credentials*/) {
   if (image.find("doesnotexist") != std::string::npos) {
     return NotFound("fake: image " + image + " not found");
   }
   std::lock_guard lock(mu_);
+  // Every image can be pulled, none is present before it was.
+  if (policy == PullPolicy::kNever && !images_.count(image)) {
+    return NotFound("fake: image " + image + " is not present");
+  }
   auto& info = images_[image];
   if (info.id.empty()) {
     info.id = "sha256:fake" + std::to_string(std::hash<std::string>{}(image));

@@ -38,7 +38,8 @@ class FakeRuntime : public ContainerRuntime {
   Status RemovePodSandbox(const std::string& sandbox_id) override;
   Result<std::vector<SandboxStatus>> ListPodSandboxes() override;
 
-  Result<ImageInfo> EnsureImage(const std::string& image) override;
+  Result<ImageInfo> EnsureImage(const std::string& image, PullPolicy policy,
+                                const std::vector<PullCredential>& credentials) override;
   std::vector<ImageInfo> ListImages() override;
 
   Result<std::string> CreateContainer(const std::string& sandbox_id,

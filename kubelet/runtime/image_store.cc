@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/util/file.h"
 #include "common/util/random.h"
+#include "kubelet/runtime/image_reference.h"
 
 namespace kubepp::kubelet {
 
@@ -159,16 +160,8 @@ std::string BlobPath(const std::string& dir, const std::string& digest) {
 
 std::string NormalizeImageName(const std::string& name) {
   if (name.rfind("sha256:", 0) == 0) return name;
-  std::string n = name;
-  auto slash = n.find('/');
-  std::string first = slash == std::string::npos ? "" : n.substr(0, slash);
-  bool has_registry = !first.empty() && (first.find('.') != std::string::npos ||
-                                         first.find(':') != std::string::npos || first == "localhost");
-  if (!has_registry) n = (slash == std::string::npos ? "docker.io/library/" : "docker.io/") + n;
-  auto last_slash = n.rfind('/');
-  std::string last = n.substr(last_slash + 1);
-  if (last.find(':') == std::string::npos && last.find('@') == std::string::npos) n += ":latest";
-  return n;
+  auto ref = ParseImageReference(name);
+  return ref.ok() ? ref->String() : name;
 }
 
 Status UnpackLayer(const std::string& tarball, const std::string& dest) {
@@ -200,6 +193,7 @@ Status ImageStore::Load() {
     Image img;
     img.id = api::GetString(*doc, "id");
     img.repo_tags = StringArray(api::Find(*doc, "repoTags"));
+    img.repo_digests = StringArray(api::Find(*doc, "repoDigests"));
     for (auto& l : StringArray(api::Find(*doc, "layers"))) img.layer_dirs.push_back(root_ + "/layers/" + l);
     img.config.entrypoint = StringArray(api::Find(*doc, "config.Entrypoint"));
     img.config.cmd = StringArray(api::Find(*doc, "config.Cmd"));
@@ -212,22 +206,55 @@ Status ImageStore::Load() {
   return Status::Ok();
 }
 
-Result<ImageInfo> ImageStore::AddImage(const std::string& config_path,
-                                       const std::vector<std::string>& layer_paths,
-                                       std::vector<std::string> tags) {
+bool ImageStore::HasLayer(const std::string& digest) const {
+  if (digest.rfind("sha256:", 0) != 0) return false;
+  std::error_code ec;
+  return fs::is_directory(root_ + "/layers/" + digest.substr(7), ec);
+}
+
+namespace {
+
+// "repo@sha256:x" -> "repo".
+std::string RepoOf(const std::string& repo_digest) { return repo_digest.substr(0, repo_digest.find('@')); }
+
+void PutStrings(api::Document& doc, const char* key, const std::vector<std::string>& values) {
+  auto& a = doc.GetAllocator();
+  api::Value v(rapidjson::kArrayType);
+  for (auto& s : values) v.PushBack(api::Str(s, a), a);
+  if (doc.HasMember(key)) {
+    doc[key] = v;
+  } else {
+    doc.AddMember(api::Str(key, a), v, a);
+  }
+}
+
+}  // namespace
+
+Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std::vector<LayerSource>& layers,
+                                       std::vector<std::string> tags, std::vector<std::string> repo_digests) {
   ASSIGN_OR_RETURN(std::string config_text, util::ReadFile(config_path));
   ASSIGN_OR_RETURN(auto config, api::ParseJson(config_text));
   ASSIGN_OR_RETURN(std::string config_digest, Sha256File(config_path));
   std::vector<std::string> layer_keys;
   int64_t size = 0;
-  for (auto& lp : layer_paths) {
-    ASSIGN_OR_RETURN(std::string key, Sha256File(lp));
+  for (auto& layer : layers) {
+    std::string key;
+    if (layer.digest.rfind("sha256:", 0) == 0) {
+      key = layer.digest.substr(7);
+    } else {
+      ASSIGN_OR_RETURN(key, Sha256File(layer.path));
+    }
     std::error_code ec;
-    size += static_cast<int64_t>(fs::file_size(lp, ec));
+    if (layer.size >= 0) {
+      size += layer.size;
+    } else if (!layer.path.empty()) {
+      size += static_cast<int64_t>(fs::file_size(layer.path, ec));
+    }
     std::string final_dir = root_ + "/layers/" + key;
     if (!fs::exists(final_dir)) {
+      if (layer.path.empty()) return NotFound("layer sha256:" + key + " is neither in the store nor given");
       std::string tmp = root_ + "/tmp/layer-" + key + "-" + util::RandomSuffix(6);
-      Status st = UnpackLayer(lp, tmp);
+      Status st = UnpackLayer(layer.path, tmp);
       if (!st.ok()) {
         fs::remove_all(tmp, ec);
         return st;
@@ -243,7 +270,6 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path,
   auto& a = rec.GetAllocator();
   std::string id = "sha256:" + config_digest;
   rec.AddMember("id", api::Str(id, a), a);
-  api::Value tv(rapidjson::kArrayType), lv(rapidjson::kArrayType);
   std::lock_guard lock(mu_);
   // A tag moves to the new image, as `docker load` does.
   for (auto& [other_id, other] : images_) {
@@ -255,11 +281,15 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path,
     for (auto& t : existing->second.repo_tags) {
       if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
     }
+    for (auto& d : existing->second.repo_digests) {
+      bool replaced = std::any_of(repo_digests.begin(), repo_digests.end(),
+                                  [&](auto& n) { return RepoOf(n) == RepoOf(d); });
+      if (!replaced) repo_digests.push_back(d);
+    }
   }
-  for (auto& t : tags) tv.PushBack(api::Str(t, a), a);
-  for (auto& k : layer_keys) lv.PushBack(api::Str(k, a), a);
-  rec.AddMember("repoTags", tv, a);
-  rec.AddMember("layers", lv, a);
+  PutStrings(rec, "repoTags", tags);
+  PutStrings(rec, "repoDigests", repo_digests);
+  PutStrings(rec, "layers", layer_keys);
   api::Value cfg(rapidjson::kObjectType);
   if (const api::Value* c = api::Find(config, "config"); c && c->IsObject()) cfg.CopyFrom(*c, a);
   rec.AddMember("config", cfg, a);
@@ -269,6 +299,7 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path,
   Image img;
   img.id = id;
   img.repo_tags = tags;
+  img.repo_digests = repo_digests;
   for (auto& k : layer_keys) img.layer_dirs.push_back(root_ + "/layers/" + k);
   img.config.entrypoint = StringArray(api::Find(rec, "config.Entrypoint"));
   img.config.cmd = StringArray(api::Find(rec, "config.Cmd"));
@@ -284,13 +315,12 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path,
     auto text = util::ReadFile(p);
     if (!text.ok()) continue;
     auto doc = api::ParseJson(*text);
-    if (!doc.ok()) continue;
-    api::Value t(rapidjson::kArrayType);
-    for (auto& s : other.repo_tags) t.PushBack(api::Str(s, doc->GetAllocator()), doc->GetAllocator());
-    (*doc)["repoTags"] = t;
+    if (!doc.ok() || !doc->IsObject()) continue;
+    if (StringArray(api::Find(*doc, "repoTags")) == other.repo_tags) continue;
+    PutStrings(*doc, "repoTags", other.repo_tags);
     (void)util::WriteFileAtomic(p, api::ToJson(*doc));
   }
-  return ImageInfo{id, tags, size};
+  return ImageInfo{id, tags, size, repo_digests};
 }
 
 Result<std::vector<ImageInfo>> ImageStore::Import(const std::string& tarball) {
@@ -310,10 +340,10 @@ Result<std::vector<ImageInfo>> ImageStore::Import(const std::string& tarball) {
     if (!manifest.IsArray()) return BadRequest(tarball + ": manifest.json is not a list");
     for (auto& m : manifest.GetArray()) {
       ASSIGN_OR_RETURN(auto config, CleanPath(api::GetString(m, "Config")));
-      std::vector<std::string> layers;
+      std::vector<LayerSource> layers;
       for (auto& l : StringArray(api::FindMember(m, "Layers"))) {
         ASSIGN_OR_RETURN(auto clean, CleanPath(l));
-        layers.push_back(dir + "/" + clean);
+        layers.push_back({"", dir + "/" + clean});
       }
       ASSIGN_OR_RETURN(auto info, AddImage(dir + "/" + config, layers,
                                            StringArray(api::FindMember(m, "RepoTags"))));
@@ -332,9 +362,9 @@ Result<std::vector<ImageInfo>> ImageStore::Import(const std::string& tarball) {
       if (api::Has(m, "manifests")) {
         return BadRequest(tarball + ": multi-platform image indexes are not supported yet");
       }
-      std::vector<std::string> layers;
+      std::vector<LayerSource> layers;
       if (const api::Value* ls = api::Find(m, "layers"); ls && ls->IsArray()) {
-        for (auto& l : ls->GetArray()) layers.push_back(BlobPath(dir, api::GetString(l, "digest")));
+        for (auto& l : ls->GetArray()) layers.push_back({"", BlobPath(dir, api::GetString(l, "digest"))});
       }
       std::vector<std::string> tags;
       auto ann = api::GetStringMap(desc, "annotations");
@@ -354,10 +384,17 @@ Result<std::vector<ImageInfo>> ImageStore::Import(const std::string& tarball) {
 Result<Image> ImageStore::Resolve(const std::string& name) const {
   std::lock_guard lock(mu_);
   std::string want = NormalizeImageName(name);
+  // "repo:tag@digest" is pinned by its digest.
+  if (auto ref = ParseImageReference(name); ref.ok() && !ref->digest.empty()) {
+    want = ref->Repository() + "@" + ref->digest;
+  }
   for (auto& [id, img] : images_) {
     if (id == want) return img;
     for (auto& t : img.repo_tags) {
       if (t == want) return img;
+    }
+    for (auto& d : img.repo_digests) {
+      if (d == want) return img;
     }
   }
   if (name.size() >= 12 && name.find_first_not_of("0123456789abcdef") == std::string::npos) {
@@ -371,7 +408,7 @@ Result<Image> ImageStore::Resolve(const std::string& name) const {
 std::vector<ImageInfo> ImageStore::List() const {
   std::lock_guard lock(mu_);
   std::vector<ImageInfo> out;
-  for (auto& [id, img] : images_) out.push_back(ImageInfo{id, img.repo_tags, img.size_bytes});
+  for (auto& [id, img] : images_) out.push_back(ImageInfo{id, img.repo_tags, img.size_bytes, img.repo_digests});
   return out;
 }
 

@@ -82,9 +82,25 @@ std::string OwnMemoryCgroup() {
   return "/";
 }
 
+namespace {
+
+// What containerStatuses.imageID reports, as containerd: the image's repo digest for the
+// repository the pod named (else its first one), else the image id.
+std::string ImageRefOf(const Image& image, const std::string& requested) {
+  auto ref = ParseImageReference(requested);
+  for (auto& d : image.repo_digests) {
+    if (ref.ok() && d.rfind(ref->Repository() + "@", 0) == 0) return d;
+  }
+  return image.repo_digests.empty() ? image.id : image.repo_digests.front();
+}
+
+}  // namespace
+
 RuncRuntime::RuncRuntime(RuncOptions options, std::unique_ptr<ImageStore> images)
     : options_(std::move(options)),
       images_(std::move(images)),
+      registry_(options_.registry),
+      puller_(images_.get(), &registry_),
       cni_(CniOptions{options_.cni_bin_dir, options_.cni_conf_dir, options_.root_dir + "/cni",
                       options_.cni_bridge}) {}
 
@@ -302,17 +318,18 @@ Result<std::vector<SandboxStatus>> RuncRuntime::ListPodSandboxes() {
   return out;
 }
 
-Result<ImageInfo> RuncRuntime::EnsureImage(const std::string& image) {
+Result<ImageInfo> RuncRuntime::EnsureImage(const std::string& image, PullPolicy policy,
+                                           const std::vector<PullCredential>& credentials) {
   auto img = images_->Resolve(image);
-  if (!img.ok()) {
+  if (!img.ok() && policy != PullPolicy::kAlways) {
     ScanImagesDir();  // a tarball may have just been dropped in
     img = images_->Resolve(image);
   }
-  if (!img.ok()) {
-    return NotFound("failed to pull and unpack image \"" + image +
-                    "\": not in the node's image store and registry pulls are not supported yet");
+  if (policy == PullPolicy::kAlways || (!img.ok() && policy == PullPolicy::kIfNotPresent)) {
+    return puller_.Pull(image, credentials, &stop_);
   }
-  return ImageInfo{img->id, img->repo_tags, img->size_bytes};
+  if (!img.ok()) return NotFound("image \"" + image + "\" is not present in the node's image store");
+  return ImageInfo{img->id, img->repo_tags, img->size_bytes, img->repo_digests};
 }
 
 std::vector<ImageInfo> RuncRuntime::ListImages() { return images_->List(); }
@@ -361,7 +378,7 @@ Result<std::string> RuncRuntime::CreateContainer(const std::string& sandbox_id,
   d.AddMember("attempt", config.attempt, a);
   d.AddMember("createdAt", util::NowUnixMicros(), a);
   d.AddMember("image", api::Str(config.image, a), a);
-  d.AddMember("imageRef", api::Str(image.id, a), a);
+  d.AddMember("imageRef", api::Str(ImageRefOf(image, config.image), a), a);
   d.AddMember("logPath", api::Str(config.log_path, a), a);
   d.AddMember("memoryCgroup", api::Str(std::string(kCgroupRoot) + "/memory" + ctx.cgroups_path, a), a);
   if (Status st = util::WriteFileAtomic(bundle + "/container.json", api::ToJson(d)); !st.ok()) return fail(st);

@@ -8,8 +8,9 @@
 //   containers/<id>/{config.json,rootfs,upper,work}   the bundle (rootfs: overlayfs)
 //   containers/<id>/{started,exit.json} written by the shim
 //   runc/                               runc's own --root
-// Images come from the ImageStore (<root-dir>/images); tarballs dropped into
-// --images-dir are imported at start and when they appear.
+// Images come from the ImageStore (<root-dir>/images): tarballs dropped into
+// --images-dir are imported at start and when they appear; EnsureImage pulls from
+// registries (image_puller.h) as the pull policy says.
 //
 // Thread safety: methods are safe from any thread; one pod's calls are serialized by
 // its worker.
@@ -22,7 +23,9 @@
 #include <thread>
 
 #include "kubelet/network/cni.h"
+#include "kubelet/runtime/image_puller.h"
 #include "kubelet/runtime/image_store.h"
+#include "kubelet/runtime/registry.h"
 #include "kubelet/runtime/runtime.h"
 
 namespace kubepp::kubelet {
@@ -36,6 +39,7 @@ struct RuncOptions {
   std::string cni_bridge = "kubepp0";
   std::string cgroup_parent;  // "" = <own memory cgroup>/kubepp-<node>
   std::string node_name;
+  RegistryOptions registry;  // image pulls (CA file, insecure registries)
 };
 
 // The memory cgroup of this process ("/process_api/<id>", "/" at the root).
@@ -56,7 +60,8 @@ class RuncRuntime : public ContainerRuntime {
   Status RemovePodSandbox(const std::string& sandbox_id) override;
   Result<std::vector<SandboxStatus>> ListPodSandboxes() override;
 
-  Result<ImageInfo> EnsureImage(const std::string& image) override;
+  Result<ImageInfo> EnsureImage(const std::string& image, PullPolicy policy,
+                                const std::vector<PullCredential>& credentials) override;
   std::vector<ImageInfo> ListImages() override;
 
   Result<std::string> CreateContainer(const std::string& sandbox_id,
@@ -84,6 +89,8 @@ class RuncRuntime : public ContainerRuntime {
 
   RuncOptions options_;
   std::unique_ptr<ImageStore> images_;
+  RegistryClient registry_;
+  ImagePuller puller_;
   CniNetwork cni_;
   std::string version_;
   std::string cgroup_parent_;

@@ -110,6 +110,17 @@ struct ImageInfo {
   std::string id;  // "sha256:..."
   std::vector<std::string> repo_tags;
   int64_t size_bytes = 0;
+  std::vector<std::string> repo_digests;  // "<repository>@sha256:<manifest digest>"
+};
+
+// imagePullPolicy, already defaulted (Always for :latest or no tag, else IfNotPresent).
+enum class PullPolicy { kAlways, kIfNotPresent, kNever };
+
+// A registry credential from the pod's imagePullSecrets (see registry.h).
+struct PullCredential {
+  std::string server;  // "host[:port]" or "host[:port]/path-prefix", normalized
+  std::string username;
+  std::string password;
 };
 
 struct ExecResult {
@@ -139,9 +150,13 @@ class ContainerRuntime {
   virtual Status RemovePodSandbox(const std::string& sandbox_id) = 0;
   virtual Result<std::vector<SandboxStatus>> ListPodSandboxes() = 0;
 
-  // Makes `image` available ("busybox:1.36", "docker.io/library/busybox"). NotFound
-  // when it is neither present nor obtainable (-> ErrImagePull).
-  virtual Result<ImageInfo> EnsureImage(const std::string& image) = 0;
+  // Makes `image` available ("busybox:1.36", "docker.io/library/busybox") as `policy`
+  // says: kNever only looks (NotFound when absent: ErrImageNeverPull), kIfNotPresent
+  // pulls when absent, kAlways resolves the reference in the registry every time (and
+  // downloads only what is missing). Pulls try each credential in turn, anonymously
+  // without any. Any error means ErrImagePull; its message is the pod's waiting message.
+  virtual Result<ImageInfo> EnsureImage(const std::string& image, PullPolicy policy,
+                                        const std::vector<PullCredential>& credentials) = 0;
   virtual std::vector<ImageInfo> ListImages() = 0;
 
   virtual Result<std::string> CreateContainer(const std::string& sandbox_id,
