@@ -161,7 +161,8 @@ Result<Value> RemoveAt(Value& root, const Pointer& path) {
   return out;
 }
 
-Status ApplyOp(api::Document& doc, const Value& op) {
+// `copied` accumulates the JSON size of the values "copy" operations duplicated.
+Status ApplyOp(api::Document& doc, const Value& op, size_t& copied) {
   Allocator& a = doc.GetAllocator();
   const Value* name = FindMember(op, "op");
   const Value* path_text = FindMember(op, "path");
@@ -202,6 +203,12 @@ Status ApplyOp(api::Document& doc, const Value& op) {
   if (kind == "copy") {
     Value* source = Resolve(doc, from);
     if (source == nullptr) return Invalid("\"from\" path not found");
+    // Each copy can double the document ("copy" of "" into "/a"): bound the growth.
+    copied += ToJson(*source).size();
+    if (copied > kMaxJsonPatchCopyBytes) {
+      return Invalid("the accumulated size increase of copy is " + std::to_string(copied) +
+                     " bytes, exceeding the limit of " + std::to_string(kMaxJsonPatchCopyBytes));
+    }
     Value v(*source, a);
     return AddAt(doc, path, v, a);
   }
@@ -699,8 +706,9 @@ Status ApplyJsonPatch(api::Document& target, const Value& ops) {
   }
   api::Document work;
   work.CopyFrom(target, work.GetAllocator());
+  size_t copied = 0;
   for (rapidjson::SizeType i = 0; i < ops.Size(); ++i) {
-    Status st = ApplyOp(work, ops[i]);
+    Status st = ApplyOp(work, ops[i], copied);
     if (!st.ok()) {
       std::string op = api::GetString(ops[i], "op");
       const Value* path = FindMember(ops[i], "path");

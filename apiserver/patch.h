@@ -26,8 +26,12 @@ Status ApplyMergePatch(api::Document& target, const api::Value& patch);
 // replaces `target` only when every one succeeded.
 // Errors, as upstream: a body that is not an array of objects is BadRequest; more than
 // kMaxJsonPatchOps operations is RequestTooLarge; an operation that cannot be applied
-// (bad op, missing path, failed test, ...) is Invalid (422) naming the op index and path.
+// (bad op, missing path, failed test, ...) is Invalid (422) naming the op index and path,
+// and so is a "copy" that takes the total size (as JSON) of the copied values beyond
+// kMaxJsonPatchCopyBytes (upstream's JSONPatchMaxCopyBytes), which stops a small patch
+// from doubling the object again and again.
 inline constexpr size_t kMaxJsonPatchOps = 10000;
+inline constexpr size_t kMaxJsonPatchCopyBytes = 3 << 20;
 Status ApplyJsonPatch(api::Document& target, const api::Value& ops);
 
 // Kubernetes strategic merge patch for the built-in kind `kind` ("Deployment", "Pod").

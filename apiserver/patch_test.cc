@@ -452,5 +452,23 @@ TEST_CASE("json patch: a failing test op leaves the target unchanged") {
   CHECK(api::ToJson(target) == before);
 }
 
+// Found by fuzz/fuzz_patch: 40 copies of the whole object into itself, a 1.7 KB body,
+// asked for 2^40 times the object's memory.
+TEST_CASE("json patch: copies are bounded by kMaxJsonPatchCopyBytes") {
+  api::Document target = Json(R"({"a":")" + std::string(100, 'x') + R"("})");
+  std::string before = api::ToJson(target);
+  std::string ops = "[";
+  for (int i = 0; i < 40; ++i) ops += R"({"op":"copy","from":"","path":"/k)" + std::to_string(i) + R"("},)";
+  ops.back() = ']';
+  Status st = ApplyJsonPatch(target, Json(ops));
+  CHECK(st.code() == Code::kInvalid);
+  CHECK(st.message().find("exceeding the limit of 3145728") != std::string::npos);
+  CHECK(api::ToJson(target) == before);
+  // Below the limit copies work as before.
+  CHECK_JSON(JsonPatch(R"({"a":[1,2]})", R"([{"op":"copy","from":"/a","path":"/b"},
+                                             {"op":"copy","from":"","path":"/c"}])"),
+             R"({"a":[1,2],"b":[1,2],"c":{"a":[1,2],"b":[1,2]}})");
+}
+
 }  // namespace
 }  // namespace kubepp::apiserver

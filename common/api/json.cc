@@ -1,9 +1,17 @@
 #include "common/api/json.h"
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/prettywriter.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 namespace kubepp::api {
 namespace {
@@ -21,6 +29,62 @@ bool DepthOk(const Value& v, int depth) {
   }
   return true;
 }
+
+// Builds a Document from the reader's events, converting numbers itself: RapidJSON 1.1's
+// own conversion is inexact by default (a long number such as 9223372018446744073709550
+// reads one ulp off, and the shortest form ToJson writes for it then parses to another
+// double, so numbers drifted on every store/read cycle) and wrong with
+// kParseFullPrecisionFlag ("0e300" reads as garbage, through clz(0) in its DiyFp code).
+// std::from_chars is exact, as Go's strconv. Numbers keep RapidJSON's typing: integers
+// that fit int64/uint64 stay integers, the rest are doubles.
+class DocumentBuilder {
+ public:
+  explicit DocumentBuilder(Document& d) : d_(d) {}
+  bool Null() { return d_.Null(); }
+  bool Bool(bool b) { return d_.Bool(b); }
+  bool Int(int i) { return d_.Int(i); }
+  bool Uint(unsigned u) { return d_.Uint(u); }
+  bool Int64(int64_t i) { return d_.Int64(i); }
+  bool Uint64(uint64_t u) { return d_.Uint64(u); }
+  bool Double(double x) { return d_.Double(x); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return d_.Key(s, n, copy); }
+  bool StartObject() { return d_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { return d_.EndObject(n); }
+  bool StartArray() { return d_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return d_.EndArray(n); }
+
+  // `s` is a number the reader has already checked against the JSON grammar. Returns false
+  // (ending the parse) for one beyond double's range.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+    const char* end = s + n;
+    bool integer = std::none_of(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; });
+    if (integer && *s == '-') {
+      int64_t i;
+      if (auto [p, ec] = std::from_chars(s, end, i); ec == std::errc() && p == end) return Int64(i);
+    } else if (integer) {
+      uint64_t u;
+      if (auto [p, ec] = std::from_chars(s, end, u); ec == std::errc() && p == end) return Uint64(u);
+    }
+    double x = 0;
+    auto [p, ec] = std::from_chars(s, end, x);
+    if (ec == std::errc::result_out_of_range) {
+      x = std::strtod(std::string(s, n).c_str(), nullptr);  // 0 on underflow, inf on overflow
+    } else if (ec != std::errc() || p != end) {
+      return false;
+    }
+    if (!std::isfinite(x)) {
+      too_big_ = true;
+      return false;
+    }
+    return Double(x);
+  }
+  bool too_big() const { return too_big_; }
+
+ private:
+  Document& d_;
+  bool too_big_ = false;
+};
 
 template <typename V>
 V* Walk(V* v, std::string_view path) {
@@ -42,10 +106,23 @@ V* Walk(V* v, std::string_view path) {
 
 Result<Document> ParseJson(std::string_view text) {
   Document d;
-  d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (d.HasParseError()) {
-    return BadRequest("invalid JSON at offset " + std::to_string(d.GetErrorOffset()) + ": " +
-                      rapidjson::GetParseError_En(d.GetParseError()));
+  rapidjson::ParseResult result;
+  bool too_big = false;
+  auto generate = [&](Document& handler) {
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+    DocumentBuilder builder(handler);
+    rapidjson::Reader reader;
+    result = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
+        is, builder);
+    too_big = builder.too_big();
+    return !result.IsError();
+  };
+  d.Populate(generate);
+  if (result.IsError()) {
+    rapidjson::ParseErrorCode code = too_big ? rapidjson::kParseErrorNumberTooBig : result.Code();
+    return BadRequest("invalid JSON at offset " + std::to_string(result.Offset()) + ": " +
+                      rapidjson::GetParseError_En(code));
   }
   if (!DepthOk(d, 0)) return BadRequest("JSON nested deeper than 256 levels");
   return d;

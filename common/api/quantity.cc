@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace kubepp::api {
@@ -12,8 +14,13 @@ namespace {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Quantities are decimal in text: tolerate the binary rounding of e.g. 0.1*1000 so
-// that "100m" is exactly 100 millis rather than 101 after rounding up.
+// that "100m" is exactly 100 millis rather than 101 after rounding up. Values outside
+// int64 ("10E" cpu is 1e22 millis) saturate: converting them is undefined behaviour.
 int64_t CeilTolerant(double v) {
+  constexpr double kTwoTo63 = 9223372036854775808.0;
+  if (std::isnan(v)) return 0;
+  if (v >= kTwoTo63) return std::numeric_limits<int64_t>::max();
+  if (v <= -kTwoTo63) return std::numeric_limits<int64_t>::min();
   double r = std::round(v);
   if (std::fabs(v - r) < 1e-6 * std::max(1.0, std::fabs(v))) return static_cast<int64_t>(r);
   return static_cast<int64_t>(std::ceil(v));
@@ -54,15 +61,22 @@ Result<double> ParseQuantity(std::string_view s) {
       {"M", 1e6},  {"G", 1e9},  {"T", 1e12}, {"P", 1e15}, {"E", 1e18},
       {"Ki", 1024.0},          {"Mi", std::pow(1024.0, 2)}, {"Gi", std::pow(1024.0, 3)},
       {"Ti", std::pow(1024.0, 4)}, {"Pi", std::pow(1024.0, 5)}, {"Ei", std::pow(1024.0, 6)}};
-  if (auto it = kSuffixes.find(suffix); it != kSuffixes.end()) return value * it->second;
-  if (suffix.size() >= 2 && (suffix[0] == 'e' || suffix[0] == 'E')) {
+  std::optional<double> scale;
+  if (auto it = kSuffixes.find(suffix); it != kSuffixes.end()) {
+    scale = it->second;
+  } else if (suffix.size() >= 2 && (suffix[0] == 'e' || suffix[0] == 'E')) {
     std::string_view exp = suffix.substr(1);
     if (exp[0] == '+' || exp[0] == '-') exp.remove_prefix(1);
     if (!exp.empty() && std::all_of(exp.begin(), exp.end(), IsDigit)) {
-      return value * std::pow(10.0, std::atof(std::string(suffix.substr(1)).c_str()));
+      scale = std::pow(10.0, std::atof(std::string(suffix.substr(1)).c_str()));
     }
   }
-  return fail();
+  if (!scale) return fail();
+  if (value == 0) return 0.0;  // "0e999" is 0, not 0 * inf
+  double result = value * *scale;
+  // A double cannot hold it (no resource comes near): say so rather than carry inf.
+  if (!std::isfinite(result)) return BadRequest("quantity " + std::string(s) + " is out of range");
+  return result;
 }
 
 int64_t MilliValue(double quantity) { return CeilTolerant(quantity * 1000); }

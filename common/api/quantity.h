@@ -14,10 +14,12 @@
 namespace kubepp::api {
 
 // The value in base units (cores, bytes). Anything not matching upstream's syntax
-// ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$ with a known suffix is BadRequest.
+// ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$ with a known suffix is BadRequest, and so
+// is an exponent beyond what a double holds ("1e400").
 Result<double> ParseQuantity(std::string_view s);
 
 // Upstream Quantity.MilliValue() (rounded up): cpu "100m" -> 100, "1" -> 1000.
+// Both saturate at the int64 range (and give 0 for NaN).
 int64_t MilliValue(double quantity);
 // Upstream Quantity.Value() (rounded up): memory "1Ki" -> 1024.
 int64_t WholeValue(double quantity);

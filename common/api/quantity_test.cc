@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+#include <string>
+
 using namespace kubepp;
 
 TEST_CASE("quantities: milli and whole values as upstream rounds them") {
@@ -25,4 +28,34 @@ TEST_CASE("quantities: milli and whole values as upstream rounds them") {
   CHECK(api::MilliValueOf((*doc)["cpu"]) == 250);
   CHECK(api::MilliValueOf((*doc)["n"]) == 2000);
   CHECK(api::MilliValueOf((*doc)["bad"]) == 0);
+}
+
+// Found by fuzz/fuzz_quantity: values beyond int64 were converted with undefined behaviour
+// (a "3.Ei" cpu limit read as a negative number of millis on x86).
+TEST_CASE("quantities: values outside int64 saturate, non-finite ones are rejected") {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  auto q = api::ParseQuantity("3.Ei");
+  REQUIRE(q.ok());
+  CHECK(api::MilliValue(*q) == kMax);
+  CHECK(api::WholeValue(*q) == 3458764513820540928);
+  CHECK(api::MilliValue(-*q) == kMin);
+  CHECK(api::WholeValue(1e300) == kMax);
+  CHECK(api::MilliValue(std::numeric_limits<double>::quiet_NaN()) == 0);
+  for (const char* huge : {"1e400", "-1e309", "1E999", "5e+400"}) {
+    INFO(huge);
+    auto r = api::ParseQuantity(huge);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("out of range") != std::string::npos);
+  }
+  auto zero = api::ParseQuantity("0e999");
+  REQUIRE(zero.ok());
+  CHECK(*zero == 0);
+  auto tiny = api::ParseQuantity("1e-400");
+  REQUIRE(tiny.ok());
+  CHECK(api::MilliValue(*tiny) == 0);
+  auto doc = api::ParseJson(R"({"cpu":"10E","n":1e300})");
+  REQUIRE(doc.ok());
+  CHECK(api::MilliValueOf((*doc)["cpu"]) == kMax);
+  CHECK(api::WholeValueOf((*doc)["n"]) == kMax);
 }

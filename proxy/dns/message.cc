@@ -64,10 +64,12 @@ class Reader {
       if (p + 1 + len > w_.size()) return false;
       total += len + 1;
       if (total > 255) return false;
+      std::string_view label = w_.substr(p + 1, len);
+      // Our dotted form cannot hold a '.' inside a label: "a.b" would be re-encoded as
+      // two labels, "a." as an empty (terminating) one.
+      if (label.find('.') != std::string_view::npos) return false;
       if (!out->empty()) *out += '.';
-      for (size_t i = 0; i < len; ++i) {
-        *out += static_cast<char>(std::tolower(static_cast<unsigned char>(w_[p + 1 + i])));
-      }
+      for (char c : label) *out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       p += 1 + len;
     }
   }

@@ -1,8 +1,9 @@
 // DNS messages (RFC 1035) in wire format: parsing queries (and, for tests and relaying,
 // answers) and encoding answers. Names are kept as lower-case dotted strings without the
-// trailing dot ("web.default.svc.cluster.local"; "" is the root). Encoding writes names
-// uncompressed except that a name already written is pointed to (RFC 1035 4.1.4), which
-// keeps answers small enough for 512-byte UDP.
+// trailing dot ("web.default.svc.cluster.local"; "" is the root), so a label containing
+// '.' (legal on the wire, never a cluster name) is rejected as malformed. Encoding writes
+// names uncompressed except that a name already written is pointed to (RFC 1035 4.1.4),
+// which keeps answers small enough for 512-byte UDP.
 // Thread safety: values; functions are pure.
 #pragma once
 

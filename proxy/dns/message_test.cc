@@ -45,6 +45,17 @@ TEST_CASE("Parse rejects malformed messages") {
   CHECK_FALSE(Parse(label64 + std::string(64, 'a') + std::string{0, 0, 1, 0, 1}).ok());
 }
 
+// Found by fuzz/fuzz_dns_message: a label with a '.' in it parsed to a name that Encode
+// wrote back as different labels (and "a." with an empty, terminating label), so the
+// echoed question of an answer was malformed.
+TEST_CASE("Parse rejects a label containing a dot") {
+  std::string header = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  std::string tail = {0, 0, 1, 0, 1};
+  CHECK_FALSE(Parse(header + std::string{3, 'a', '.', 'b'} + tail).ok());
+  CHECK_FALSE(Parse(header + std::string{2, 'a', '.'} + tail).ok());
+  CHECK(Parse(header + std::string{3, 'a', '-', 'b'} + tail).ok());
+}
+
 TEST_CASE("Encode/Parse round trip with compression and typed rdata") {
   Message m;
   m.id = 7;
