@@ -14,11 +14,10 @@
 
 #include <array>
 #include <deque>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.h"
@@ -29,25 +28,33 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Streams bound to the concrete io_context executor: the type-erased any_io_executor of
+// beast::tcp_stream costs a copy and a destroy per operation on the hot path.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using TcpStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using PlainStream = TcpStream;
+using TlsStream = beast::ssl_stream<TcpStream>;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
 // One kept-alive connection to an endpoint.
 struct UpstreamConn {
-  explicit UpstreamConn(asio::any_io_executor ex) : stream(std::move(ex)) {}
-  beast::tcp_stream stream;
+  explicit UpstreamConn(Executor ex) : stream(std::move(ex)) {}
+  TcpStream stream;
   beast::flat_buffer buffer;
   SteadyClock::time_point idle_since;
 };
 
 std::string RequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  char out[33];
-  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = rng();
+    for (int i = 0; i < 16; ++i, v >>= 4) out[half * 16 + 15 - i] = kHex[v & 0xf];
+  }
   return out;
 }
 
@@ -86,6 +93,39 @@ void StripHopByHop(Fields& fields) {
   }
 }
 
+// The start line and header fields of a message as wire text, ending in the blank line;
+// the body goes out as a second buffer. Beast's serializer walks the fields as a chain of
+// many small buffers, which cost more than this copy for the small heads an ingress
+// relays (it was the largest user-space cost per proxied request).
+void AppendFields(std::string& out, const bhttp::fields& fields) {
+  for (const auto& f : fields) {
+    out.append(f.name_string().data(), f.name_string().size());
+    out.append(": ");
+    out.append(f.value().data(), f.value().size());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+void SerializeHead(const bhttp::request<bhttp::string_body>& req, std::string& out) {
+  out.clear();
+  out.append(req.method_string().data(), req.method_string().size());
+  out.push_back(' ');
+  out.append(req.target().data(), req.target().size());
+  out.append(req.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  AppendFields(out, req.base());
+}
+
+void SerializeHead(const bhttp::response<bhttp::string_body>& res, std::string& out) {
+  out.clear();
+  out.append(res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(res.result_int()));
+  out.push_back(' ');
+  out.append(res.reason().data(), res.reason().size());
+  out.append("\r\n");
+  AppendFields(out, res.base());
+}
+
 bool IsUpgrade(const bhttp::request<bhttp::string_body>& req) {
   if (req.find(bhttp::field::upgrade) == req.end()) return false;
   std::string conn(req[bhttp::field::connection]);
@@ -95,30 +135,42 @@ bool IsUpgrade(const bhttp::request<bhttp::string_body>& req) {
 
 }  // namespace
 
+// One I/O thread with its own io_context (concurrency hint 1: no locking between
+// threads) and its own pool of upstream connections. A connection lives on one worker
+// from accept to close, so its handlers need no strand and the pool no mutex (as
+// nginx's worker processes).
+struct Worker {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  // Idle keep-alive connections by "ip:port"; touched only from this worker's thread.
+  std::unordered_map<std::string, std::deque<std::unique_ptr<UpstreamConn>>> pool;
+};
+
 struct Server::Impl {
   ServerOptions options;
   SnapshotSource snapshot;
   std::shared_ptr<const TlsCertificate> default_cert;
-  // Before the io_context: connections still queued in it when it goes hold TLS state.
+  // Before the io_contexts: connections still queued in them when they go hold TLS state.
   asio::ssl::context tls{asio::ssl::context::tls_server};
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<Worker>> workers;
+  size_t next_worker = 0;  // round robin of accepted connections; the acceptor's thread only
   std::optional<tcp::acceptor> http_acceptor, https_acceptor;
   int http_port = 0, https_port = 0;
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
 
-  std::mutex pool_mu;
-  std::map<std::string, std::deque<std::unique_ptr<UpstreamConn>>> pool;
-
   Impl(ServerOptions o, SnapshotSource s, std::shared_ptr<const TlsCertificate> c)
-      : options(std::move(o)), snapshot(std::move(s)), default_cert(std::move(c)),
-        ioc(options.threads) {}
+      : options(std::move(o)), snapshot(std::move(s)), default_cert(std::move(c)) {
+    for (int i = 0; i < std::max(1, options.threads); ++i) {
+      workers.push_back(std::make_unique<Worker>());
+    }
+  }
 
   // A pooled connection to `key` ("ip:port") that has not idled too long, or null.
-  std::unique_ptr<UpstreamConn> TakeIdle(const std::string& key) {
-    std::lock_guard<std::mutex> l(pool_mu);
-    auto it = pool.find(key);
-    if (it == pool.end()) return nullptr;
+  // Called on `w`'s thread.
+  std::unique_ptr<UpstreamConn> TakeIdle(Worker& w, const std::string& key) {
+    auto it = w.pool.find(key);
+    if (it == w.pool.end()) return nullptr;
     auto& q = it->second;
     while (!q.empty()) {
       auto c = std::move(q.back());
@@ -128,12 +180,12 @@ struct Server::Impl {
     return nullptr;
   }
 
-  void PutIdle(const std::string& key, std::unique_ptr<UpstreamConn> c) {
+  // Called on `w`'s thread.
+  void PutIdle(Worker& w, const std::string& key, std::unique_ptr<UpstreamConn> c) {
     if (stopped) return;
     c->idle_since = SteadyClock::now();
     c->stream.expires_never();
-    std::lock_guard<std::mutex> l(pool_mu);
-    auto& q = pool[key];
+    auto& q = w.pool[key];
     if (q.size() >= options.max_idle_per_endpoint) q.pop_front();
     q.push_back(std::move(c));
   }
@@ -154,9 +206,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   template <class... Args>
-  Session(Server::Impl* server, int local_port, tcp::socket socket, Args&&... args)
+  Session(Server::Impl* server, Worker* worker, int local_port, Socket socket,
+          Args&&... args)
       : stream_(std::move(socket), std::forward<Args>(args)...), server_(server),
-        local_port_(local_port) {
+        worker_(worker), local_port_(local_port) {
     beast::error_code ec;
     auto ep = tcp().socket().remote_endpoint(ec);
     if (!ec) client_ip_ = ep.address().to_string();
@@ -185,13 +238,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
-  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  TcpStream& tcp() { return beast::get_lowest_layer(stream_); }
   const ServerOptions& options() const { return server_->options; }
-
-  template <class Handler>
-  auto OnStrand(Handler&& h) {
-    return asio::bind_executor(stream_.get_executor(), std::forward<Handler>(h));
-  }
 
   // --- the client side ---
 
@@ -313,6 +361,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       req_.keep_alive(true);
     }
     req_.prepare_payload();
+    SerializeHead(req_, up_head_);
   }
 
   // --- the upstream side ---
@@ -328,7 +377,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const Endpoint& ep = eps[(first_index_ + attempts_) % eps.size()];
     ++attempts_;
     endpoint_ = ep.ip + ":" + std::to_string(ep.port);
-    conn_ = upgrade_ ? nullptr : server_->TakeIdle(endpoint_);
+    conn_ = upgrade_ ? nullptr : server_->TakeIdle(*worker_, endpoint_);
     if (conn_) {
       reused_ = true;
       return SendUpstream();
@@ -344,11 +393,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       last_error_ = "bad endpoint address " + ep.ip;
       return TryEndpoint();
     }
-    conn_ = std::make_unique<UpstreamConn>(server_->ioc.get_executor());
+    conn_ = std::make_unique<UpstreamConn>(worker_->ioc.get_executor());
     conn_->stream.expires_after(options().connect_timeout);
     conn_->stream.async_connect(
         tcp::endpoint(addr, static_cast<unsigned short>(ep.port)),
-        OnStrand([self = shared_from_this()](beast::error_code ec) {
+        [self = shared_from_this()](beast::error_code ec) {
           if (ec) {
             self->last_error_ = self->endpoint_ + ": " +
                                 (ec == beast::error::timeout ? "connect timeout" : ec.message());
@@ -360,7 +409,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           beast::error_code ignored;
           self->conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
           self->SendUpstream();
-        }));
+        });
   }
 
   // A pooled connection the upstream closed meanwhile fails at once: try a fresh one
@@ -378,18 +427,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void SendUpstream() {
     conn_->stream.expires_after(options().upstream_timeout);
-    bhttp::async_write(conn_->stream, req_,
-                       OnStrand([self = shared_from_this()](beast::error_code ec, size_t) {
-                         if (ec) {
-                           if (self->RetryFresh(ec)) return;
-                           if (ec == beast::error::timeout) {
-                             return self->Fail(504, "upstream timed out (" + self->endpoint_ + ")");
-                           }
-                           return self->Fail(502, "upstream error (" + self->endpoint_ + "): " +
-                                                      ec.message());
-                         }
-                         self->ReadUpstream();
-                       }));
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(up_head_), asio::buffer(req_.body())};
+    asio::async_write(conn_->stream, bufs, [self = shared_from_this()](beast::error_code ec,
+                                                                      size_t) {
+      if (ec) {
+        if (self->RetryFresh(ec)) return;
+        if (ec == beast::error::timeout) {
+          return self->Fail(504, "upstream timed out (" + self->endpoint_ + ")");
+        }
+        return self->Fail(502, "upstream error (" + self->endpoint_ + "): " + ec.message());
+      }
+      self->ReadUpstream();
+    });
   }
 
   void ReadUpstream() {
@@ -398,9 +447,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res_parser_->body_limit(options().max_response_bytes);
     if (req_.method() == bhttp::verb::head) res_parser_->skip(true);
     bhttp::async_read(conn_->stream, conn_->buffer, *res_parser_,
-                      OnStrand([self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnUpstreamResponse(ec);
-                      }));
+                      });
   }
 
   void OnUpstreamResponse(beast::error_code ec) {
@@ -416,53 +465,53 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       return Fail(502, "upstream error (" + endpoint_ + "): " + ec.message());
     }
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(res_parser_->release());
+    res_ = res_parser_->release();
     res_parser_.reset();
-    if (upgrade_ && res->result() == bhttp::status::switching_protocols) {
-      return StartTunnel(std::move(res));
-    }
-    bool reusable = res->keep_alive() && conn_->buffer.size() == 0 && !upgrade_;
+    if (upgrade_ && res_.result() == bhttp::status::switching_protocols) return StartTunnel();
+    bool reusable = res_.keep_alive() && conn_->buffer.size() == 0 && !upgrade_;
     if (reusable) {
-      server_->PutIdle(endpoint_, std::move(conn_));
+      server_->PutIdle(*worker_, endpoint_, std::move(conn_));
     } else {
       conn_.reset();
     }
-    StripHopByHop(*res);
-    res->keep_alive(keep_alive_);
-    if (req_.method() != bhttp::verb::head) res->prepare_payload();
-    Respond(std::move(res));
+    StripHopByHop(res_);
+    res_.keep_alive(keep_alive_);
+    if (req_.method() != bhttp::verb::head) res_.prepare_payload();
+    Respond();
   }
 
   // --- answering ---
 
   void Fail(int status, const std::string& message, const std::string& location = "") {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(status));
-    res->set(bhttp::field::content_type, "text/plain; charset=utf-8");
-    if (!location.empty()) res->set(bhttp::field::location, location);
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(status));
+    res_.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    if (!location.empty()) res_.set(bhttp::field::location, location);
     // Upstream failures are worth a line each; the rest (404, limits) is in the access log.
     if (status == 502 || status == 504) {
       LOG(WARNING) << "ingress: " << client_ip_ << " " << req_.method_string() << " "
                    << host_header_ << req_.target() << ": " << status << " " << message;
     }
-    res->body() = std::to_string(status) + " " +
-                  std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(status))) + ": " +
-                  message + "\n";
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
+    res_.body() = std::to_string(status) + " " +
+                   std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(status))) +
+                   ": " + message + "\n";
+    res_.keep_alive(keep_alive_);
+    res_.prepare_payload();
     // HEAD: the Content-Length of the answer a GET would get, and no body.
-    if (req_.method() == bhttp::verb::head) res->body().clear();
-    Respond(std::move(res));
+    if (req_.method() == bhttp::verb::head) res_.body().clear();
+    Respond();
   }
 
-  void Respond(std::shared_ptr<bhttp::response<bhttp::string_body>> res) {
+  // Sends res_ to the client.
+  void Respond() {
     ReleaseSlot();
-    AccessLog(res->result_int(), res->body().size());
+    AccessLog(res_.result_int(), res_.body().size());
     tcp().expires_after(options().client_timeout);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) return self->Close();
+    SerializeHead(res_, head_);
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(res_.body())};
+    asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || !self->res_.keep_alive()) return self->Close();
       self->Reset();
       self->ReadHeader();
     });
@@ -484,6 +533,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     last_error_.clear();
     request_id_.clear();
     req_ = {};
+    res_ = {};
   }
 
   void ReleaseSlot() {
@@ -507,12 +557,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // --- Upgrade (WebSocket): relay bytes both ways until either side closes ---
 
-  void StartTunnel(std::shared_ptr<bhttp::response<bhttp::string_body>> res) {
+  void StartTunnel() {
     ReleaseSlot();
     AccessLog(101, 0);
     tcp().expires_after(options().client_timeout);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    SerializeHead(res_, head_);  // a 101 has no body
+    asio::async_write(stream_, asio::buffer(head_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Close();
       self->tcp().expires_never();
       self->conn_->stream.expires_never();
@@ -525,11 +576,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void PumpToUpstream(bool flush_buffered) {
     if (flush_buffered) {
       asio::async_write(conn_->stream, buffer_.data(),
-                        OnStrand([self = shared_from_this()](beast::error_code ec, size_t n) {
+                        [self = shared_from_this()](beast::error_code ec, size_t n) {
                           if (ec) return self->EndTunnel();
                           self->buffer_.consume(n);
                           self->PumpToUpstream(false);
-                        }));
+                        });
       return;
     }
     tcp().expires_after(options().tunnel_idle_timeout);
@@ -538,11 +589,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (ec) return self->EndTunnel();
       self->up_buf_.commit(n);
       asio::async_write(self->conn_->stream, self->up_buf_.data(),
-                        self->OnStrand([self](beast::error_code ec, size_t n) {
+                        [self](beast::error_code ec, size_t n) {
                           if (ec) return self->EndTunnel();
                           self->up_buf_.consume(n);
                           self->PumpToUpstream(false);
-                        }));
+                        });
     });
   }
 
@@ -559,7 +610,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     conn_->stream.expires_after(options().tunnel_idle_timeout);
     conn_->stream.async_read_some(
         down_buf_.prepare(16384),
-        OnStrand([self = shared_from_this()](beast::error_code ec, size_t n) {
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
           if (ec) return self->EndTunnel();
           self->down_buf_.commit(n);
           asio::async_write(self->stream_, self->down_buf_.data(),
@@ -568,7 +619,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                               self->down_buf_.consume(n);
                               self->PumpToClient(false);
                             });
-        }));
+        });
   }
 
   void EndTunnel() {
@@ -580,6 +631,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   Stream stream_;
   Server::Impl* server_;
+  Worker* worker_;  // the thread this connection and its upstream connections live on
   int local_port_;
   std::string client_ip_;
   beast::flat_buffer buffer_;
@@ -597,6 +649,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::unique_ptr<UpstreamConn> conn_;
   bool reused_ = false;
   std::optional<bhttp::response_parser<bhttp::string_body>> res_parser_;
+  bhttp::response<bhttp::string_body> res_;  // the answer being sent
+  std::string up_head_, head_;  // wire heads of the upstream request and of res_
   beast::flat_buffer up_buf_, down_buf_;
   bool tunnel_closed_ = false;
 };
@@ -626,7 +680,7 @@ bool Server::Impl::Listen(std::optional<tcp::acceptor>& acceptor, int port, int*
     return false;
   }
   tcp::endpoint ep(addr, static_cast<unsigned short>(port));
-  acceptor.emplace(ioc);
+  acceptor.emplace(workers[0]->ioc);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
@@ -646,14 +700,16 @@ bool Server::Impl::Listen(std::optional<tcp::acceptor>& acceptor, int port, int*
 template <bool kTls>
 void Server::Impl::Accept() {
   auto& acceptor = kTls ? *https_acceptor : *http_acceptor;
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  Worker* w = workers[next_worker++ % workers.size()].get();
+  acceptor.async_accept(w->ioc, [this, w](beast::error_code ec, Socket socket) {
     if (stopped) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
       if constexpr (kTls) {
-        std::make_shared<Session<TlsStream>>(this, https_port, std::move(socket), tls)->Start();
+        std::make_shared<Session<TlsStream>>(this, w, https_port, std::move(socket), tls)
+            ->Start();
       } else {
-        std::make_shared<Session<PlainStream>>(this, http_port, std::move(socket))->Start();
+        std::make_shared<Session<PlainStream>>(this, w, http_port, std::move(socket))->Start();
       }
     } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
       LOG(WARNING) << "ingress: accept: " << ec.message();
@@ -697,8 +753,8 @@ int Server::Start() {
   if (s.http_acceptor) s.Accept<false>();
   if (s.https_acceptor) s.Accept<true>();
   if (listening > 0) {
-    for (int i = 0; i < std::max(1, s.options.threads); ++i) {
-      s.threads.emplace_back([&s] { s.ioc.run(); });
+    for (auto& w : s.workers) {
+      s.threads.emplace_back([w = w.get()] { w->ioc.run(); });
     }
   }
   return listening;
@@ -707,16 +763,15 @@ int Server::Start() {
 void Server::Stop() {
   Impl& s = *impl_;
   if (s.stopped.exchange(true)) return;
-  asio::post(s.ioc, [&s] {
+  asio::post(s.workers[0]->ioc, [&s] {
     beast::error_code ec;
     if (s.http_acceptor) s.http_acceptor->close(ec);
     if (s.https_acceptor) s.https_acceptor->close(ec);
   });
-  s.ioc.stop();
+  for (auto& w : s.workers) w->ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
-  std::lock_guard<std::mutex> l(s.pool_mu);
-  s.pool.clear();
+  for (auto& w : s.workers) w->pool.clear();
 }
 
 int Server::http_port() const { return impl_->http_port; }

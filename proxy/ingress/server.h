@@ -33,6 +33,8 @@ struct ServerOptions {
   std::string bind_address = "0.0.0.0";
   int http_port = 80;    // 0: no plain HTTP listener
   int https_port = 443;  // 0: no TLS listener
+  // I/O threads, each with its own event loop, connections and upstream pool (as
+  // nginx's worker processes); accepted connections are dealt out round robin.
   int threads = 2;
   size_t max_header_bytes = 32 * 1024;
   size_t max_request_body_bytes = 1024 * 1024;  // ingress-nginx's proxy-body-size default
@@ -42,7 +44,7 @@ struct ServerOptions {
   std::chrono::seconds upstream_timeout{60};     // sending the request + reading the answer
   std::chrono::seconds tunnel_idle_timeout{3600};  // upgraded (WebSocket) connections
   std::chrono::seconds pool_idle_timeout{30};    // pooled upstream connections
-  size_t max_idle_per_endpoint = 32;
+  size_t max_idle_per_endpoint = 32;            // per I/O thread (nginx: keepalive 32)
   int max_connect_attempts = 3;                  // endpoints tried per request
 };
 
