@@ -5,7 +5,9 @@
 //   log(rv PRIMARY KEY, resource, namespace, name, type, value)  -- recent changes
 //   meta(key PRIMARY KEY, value)  -- "compacted": highest revision dropped from the log
 // The in-memory cache mirrors `objects` and the tail of `log`; the writer updates both
-// after each commit, so readers never touch SQLite.
+// after each commit, so readers never touch SQLite. `value` columns hold what
+// Encryption::Encode() makes of the object JSON (encrypted at rest when configured); the
+// cache holds plain JSON.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "apiserver/storage/encryption.h"
 #include "apiserver/storage/storage.h"
 #include "common/log.h"
 
@@ -223,6 +226,16 @@ class SqliteStorage : public Storage {
     return r == cache_.end() ? 0 : r->second.size();
   }
 
+  Status Unreadable(const std::string& resource, const std::string& ns,
+                    const std::string& name) const override {
+    // unreadable_ is filled before the writer thread starts and never changes after.
+    auto r = unreadable_.find(resource);
+    if (r == unreadable_.end()) return Status::Ok();
+    auto it = name.empty() ? r->second.lower_bound(Key(ns, "")) : r->second.find(Key(ns, name));
+    if (it == r->second.end() || (!ns.empty() && it->first.first != ns)) return Status::Ok();
+    return it->second;
+  }
+
   int64_t CurrentRevision() const override {
     std::shared_lock<std::shared_mutex> l(cache_mu_);
     return revision_;
@@ -268,8 +281,26 @@ class SqliteStorage : public Storage {
   void WriterLoop();
   void CommitBatch(std::vector<Pending>& batch);
   Status LoadState();
+  // A stored value as JSON, parsed into *doc. Internal naming the object when it cannot
+  // be decrypted or is not JSON. *stale: the current configuration would store it
+  // differently.
+  Result<std::string> DecodeValue(const std::string& resource, const std::string& ns,
+                                  const std::string& name, std::string_view stored,
+                                  api::Document* doc, bool* stale) const;
+  struct Rewrite {
+    bool log;  // a log row (keyed by rv) rather than an objects row
+    std::string resource, ns, name;
+    int64_t rv;
+    std::string json;
+  };
+  // Rewrites values in place (same revision) in the current stored form, in batches.
+  Status RewriteValues(const std::vector<Rewrite>& rewrites);
 
   SqliteOptions options_;
+  std::shared_ptr<const Encryption> enc_;
+  // Stored objects that could not be decoded at open, with the error reads of them get.
+  // Filled by LoadState() before the writer thread starts, constant after.
+  std::unordered_map<std::string, std::map<Key, Status>> unreadable_;
   Db db_;
   sqlite3_stmt* upsert_ = nullptr;
   sqlite3_stmt* delete_ = nullptr;
@@ -300,6 +331,7 @@ class SqliteStorage : public Storage {
 };
 
 Status SqliteStorage::Init() {
+  enc_ = options_.encryption ? options_.encryption : Encryption::Identity();
   RETURN_IF_ERROR(db_.Open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                               SQLITE_OPEN_NOMUTEX));
   RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL"));
@@ -327,27 +359,57 @@ Status SqliteStorage::Init() {
 }
 
 Status SqliteStorage::LoadState() {
+  std::vector<Rewrite> rewrites;
+  size_t unreadable = 0;
   sqlite3_stmt* s = db_.Prepare("SELECT resource, namespace, name, rv, value FROM objects");
   size_t n = 0;
   while (sqlite3_step(s) == SQLITE_ROW) {
-    auto obj = MakeObject(std::string(ColumnText(s, 0)), std::string(ColumnText(s, 1)),
-                          std::string(ColumnText(s, 2)), sqlite3_column_int64(s, 3),
-                          std::string(ColumnText(s, 4)), nullptr);
-    revision_ = std::max(revision_, obj->rv);
+    std::string resource(ColumnText(s, 0)), ns(ColumnText(s, 1)), name(ColumnText(s, 2));
+    int64_t rv = sqlite3_column_int64(s, 3);
+    revision_ = std::max(revision_, rv);
+    api::Document doc;
+    bool stale = false;
+    auto json = DecodeValue(resource, ns, name, ColumnText(s, 4), &doc, &stale);
+    if (!json.ok()) {
+      LOG(ERROR) << "storage: " << json.status().message();
+      unreadable_[resource][Key(ns, name)] = json.status();
+      ++unreadable;
+      continue;
+    }
+    if (stale) rewrites.push_back({false, resource, ns, name, rv, *json});
+    auto obj = MakeObject(std::move(resource), std::move(ns), std::move(name), rv,
+                          std::move(json).value(), &doc);
     cache_[obj->resource][Key(obj->ns, obj->name)] = obj;
     ++n;
   }
   sqlite3_stmt* m = db_.Prepare("SELECT value FROM meta WHERE key='compacted'");
   if (sqlite3_step(m) == SQLITE_ROW) compacted_rv_ = sqlite3_column_int64(m, 0);
+  sqlite3_reset(m);  // ends its read transaction (the WAL checkpoint in RewriteValues waits on it)
   // Rebuild the watch history from the log. prev is filled from the previous event of
   // the same key within the kept history (good enough for selector transitions).
   std::map<std::tuple<std::string, std::string, std::string>, ObjectPtr> last;
   sqlite3_stmt* l =
       db_.Prepare("SELECT rv, resource, namespace, name, type, value FROM log ORDER BY rv");
+  size_t lost_history = 0;
   while (sqlite3_step(l) == SQLITE_ROW) {
-    auto obj = MakeObject(std::string(ColumnText(l, 1)), std::string(ColumnText(l, 2)),
-                          std::string(ColumnText(l, 3)), sqlite3_column_int64(l, 0),
-                          std::string(ColumnText(l, 5)), nullptr);
+    std::string resource(ColumnText(l, 1)), ns(ColumnText(l, 2)), name(ColumnText(l, 3));
+    int64_t rv = sqlite3_column_int64(l, 0);
+    revision_ = std::max(revision_, rv);
+    api::Document doc;
+    bool stale = false;
+    auto json = DecodeValue(resource, ns, name, ColumnText(l, 5), &doc, &stale);
+    if (!json.ok()) {
+      // Watches cannot resume across an event we cannot reproduce: the history starts
+      // after it (the row goes with the next compaction).
+      lost_history += history_.size() + 1;
+      history_.clear();
+      last.clear();
+      compacted_rv_ = std::max(compacted_rv_, rv);
+      continue;
+    }
+    if (stale) rewrites.push_back({true, resource, ns, name, rv, *json});
+    auto obj = MakeObject(std::move(resource), std::move(ns), std::move(name), rv,
+                          std::move(json).value(), &doc);
     auto type = static_cast<EventType>(sqlite3_column_int(l, 4));
     auto key = std::make_tuple(obj->resource, obj->ns, obj->name);
     auto ev = std::make_shared<WatchEvent>();
@@ -358,7 +420,12 @@ Status SqliteStorage::LoadState() {
     last[key] = obj;
     if (history_.empty()) log_min_rv_ = obj->rv;
     history_.push_back(std::move(ev));
-    revision_ = std::max(revision_, obj->rv);
+  }
+  if (lost_history > 0) {
+    LOG(WARNING) << "storage: " << lost_history
+                 << " watch history entries dropped: the log holds values that cannot be "
+                    "decrypted; watches resume from revision "
+                 << compacted_rv_;
   }
   log_rows_ = history_.size();
   if (!history_.empty()) compacted_rv_ = std::max(compacted_rv_, history_.front()->object->rv - 1);
@@ -366,6 +433,76 @@ Status SqliteStorage::LoadState() {
   if (history_.empty()) compacted_rv_ = revision_;
   LOG(INFO) << "storage: loaded " << n << " objects and " << history_.size()
             << " log entries at revision " << revision_ << " from " << options_.path;
+  if (unreadable > 0) {
+    LOG(ERROR) << "storage: " << unreadable
+               << " stored objects cannot be decrypted with the configured encryption "
+                  "providers; reads of them fail until a provider that can is configured";
+  }
+  return RewriteValues(rewrites);
+}
+
+Result<std::string> SqliteStorage::DecodeValue(const std::string& resource, const std::string& ns,
+                                               const std::string& name, std::string_view stored,
+                                               api::Document* doc, bool* stale) const {
+  std::string what = resource + " \"" + (ns.empty() ? name : ns + "/" + name) + "\"";
+  auto d = enc_->Decode(resource, Encryption::StorageKey(resource, ns, name), stored);
+  if (!d.ok()) return Internal("unable to decrypt " + what + " stored at rest: " + d.status().message());
+  auto parsed = api::ParseJson(d->json);
+  // Also what a wrong aescbc key yields when the padding happens to check out.
+  if (!parsed.ok() || !parsed->IsObject()) {
+    return Internal("the stored value of " + what + " is not a JSON object");
+  }
+  *doc = std::move(*parsed);
+  *stale = d->stale;
+  return std::move(d->json);
+}
+
+Status SqliteStorage::RewriteValues(const std::vector<Rewrite>& rewrites) {
+  if (rewrites.empty()) return Status::Ok();
+  sqlite3_stmt* obj = db_.Prepare(
+      "UPDATE objects SET value=? WHERE resource=? AND namespace=? AND name=? AND rv=?");
+  sqlite3_stmt* log = db_.Prepare("UPDATE log SET value=? WHERE rv=?");
+  // Zero what the old values leave behind in freed space (Debian's SQLite does by default;
+  // kept on afterwards), then truncate the WAL below, so no plaintext (or value under a
+  // retired key) stays on disk.
+  RETURN_IF_ERROR(db_.Exec("PRAGMA secure_delete=ON"));
+  constexpr size_t kBatch = 1000;
+  size_t objects = 0;
+  for (size_t start = 0; start < rewrites.size(); start += kBatch) {
+    Status tx = db_.Exec("BEGIN IMMEDIATE");
+    for (size_t i = start; i < std::min(rewrites.size(), start + kBatch) && tx.ok(); ++i) {
+      const Rewrite& r = rewrites[i];
+      auto stored = enc_->Encode(r.resource, Encryption::StorageKey(r.resource, r.ns, r.name),
+                                 r.json);
+      if (!stored.ok()) {
+        tx = stored.status();
+        break;
+      }
+      sqlite3_stmt* st = r.log ? log : obj;
+      BindBlob(st, 1, *stored);
+      if (r.log) {
+        sqlite3_bind_int64(st, 2, r.rv);
+      } else {
+        BindText(st, 2, r.resource);
+        BindText(st, 3, r.ns);
+        BindText(st, 4, r.name);
+        sqlite3_bind_int64(st, 5, r.rv);
+        ++objects;
+      }
+      if (sqlite3_step(st) != SQLITE_DONE) tx = Internal("sqlite update: " + db_.Error());
+      sqlite3_reset(st);
+    }
+    if (tx.ok()) tx = db_.Exec("COMMIT");
+    if (!tx.ok()) {
+      Status ignored = db_.Exec("ROLLBACK");
+      (void)ignored;
+      return Internal("storage: rewriting stored values with the current encryption "
+                      "configuration failed: " + tx.message());
+    }
+  }
+  RETURN_IF_ERROR(db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  LOG(INFO) << "storage: rewrote " << objects << " objects and " << rewrites.size() - objects
+            << " log entries in the current encryption configuration's form (revisions kept)";
   return Status::Ok();
 }
 
@@ -406,6 +543,10 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
     Write& w = batch[i].write;
     ObjectPtr cur = current(w);
     std::string what = w.resource + " \"" + w.name + "\"";
+    if (Status st = Unreadable(w.resource, w.ns, w.name); !st.ok()) {
+      failures[i] = st;
+      continue;
+    }
     if (w.kind == Write::Kind::kCreate && cur) {
       failures[i] = AlreadyExists(what + " already exists");
       continue;
@@ -421,6 +562,8 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
       continue;
     }
     ++rv;
+    std::string key = Encryption::StorageKey(w.resource, w.ns, w.name);
+    Result<std::string> stored = std::string();  // the value as written to disk
     auto ev = std::make_shared<WatchEvent>();
     ev->prev = cur;
     if (w.kind == Write::Kind::kDelete) {
@@ -428,6 +571,11 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
       auto doc = api::ParseJson(cur->json);
       std::string json = doc.ok() ? Stamp(*doc, rv) : cur->json;
       ev->object = MakeObject(w.resource, w.ns, w.name, rv, std::move(json), nullptr);
+      stored = enc_->Encode(w.resource, key, ev->object->json);  // for the log row
+      if (!stored.ok()) {
+        tx = stored.status();
+        break;
+      }
       sqlite3_stmt* s = delete_;
       BindText(s, 1, w.resource);
       BindText(s, 2, w.ns);
@@ -438,12 +586,17 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
       ev->type = w.kind == Write::Kind::kCreate ? EventType::kAdded : EventType::kModified;
       std::string json = Stamp(w.object, rv);
       ev->object = MakeObject(w.resource, w.ns, w.name, rv, std::move(json), &w.object);
+      stored = enc_->Encode(w.resource, key, ev->object->json);
+      if (!stored.ok()) {
+        tx = stored.status();
+        break;
+      }
       sqlite3_stmt* s = upsert_;
       BindText(s, 1, w.resource);
       BindText(s, 2, w.ns);
       BindText(s, 3, w.name);
       sqlite3_bind_int64(s, 4, rv);
-      BindBlob(s, 5, ev->object->json);
+      BindBlob(s, 5, *stored);
       if (sqlite3_step(s) != SQLITE_DONE) tx = Internal("sqlite upsert: " + db_.Error());
       sqlite3_reset(s);
     }
@@ -453,7 +606,7 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
     BindText(s, 3, w.ns);
     BindText(s, 4, w.name);
     sqlite3_bind_int(s, 5, static_cast<int>(ev->type));
-    BindBlob(s, 6, ev->object->json);
+    BindBlob(s, 6, *stored);
     if (tx.ok() && sqlite3_step(s) != SQLITE_DONE) tx = Internal("sqlite log: " + db_.Error());
     sqlite3_reset(s);
     ev->line = EncodeWatchLine(ev->type, ev->object->json);

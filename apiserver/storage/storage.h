@@ -103,6 +103,13 @@ class Storage {
   virtual Result<ListResult> ListAtRevision(const std::string& resource, const std::string& ns,
                                             int64_t rv) = 0;
   virtual size_t Count(const std::string& resource) const = 0;
+  // Objects whose stored value cannot be read (encryption at rest: no configured provider
+  // decrypts it, see encryption.h) are kept out of Get/List/Watch, so no reader ever sees
+  // them, and every write to them fails with Internal. This reports them: Internal naming
+  // an unreadable object of `resource` in `ns` ("" = every namespace) called `name`
+  // ("" = any name), else Ok.
+  virtual Status Unreadable(const std::string& resource, const std::string& ns,
+                            const std::string& name) const = 0;
   virtual int64_t CurrentRevision() const = 0;
 
   virtual void Submit(Write write, WriteCallback done) = 0;
@@ -116,8 +123,15 @@ class Storage {
                                                      int64_t from_rv, WatchSink sink) = 0;
 };
 
+class Encryption;
+
 struct SqliteOptions {
   std::string path;              // database file
+  // How values are written to disk (objects and log tables); null: plain JSON. At open,
+  // every stored value that is not in the form the current configuration writes (an older
+  // key, another provider, plaintext of a now-encrypted resource) is rewritten in place,
+  // keeping its revision: the logical object is unchanged.
+  std::shared_ptr<const Encryption> encryption;
   size_t history = 10000;        // revisions kept for watch resumption
   size_t compact_step = 1000;    // most log rows deleted per transaction
   size_t max_batch = 2048;       // most writes per transaction
