@@ -463,6 +463,10 @@ void Api::HandleResource(const http::Request& req, const RequestInfo& info, cons
 void Api::Get(const http::Request& req, const RequestInfo& info, const Writer& w) {
   auto obj = storage_->Get(info.resource->QualifiedName(), info.ns, info.name);
   if (obj == nullptr) {
+    if (Status st = storage_->Unreadable(info.resource->QualifiedName(), info.ns, info.name);
+        !st.ok()) {
+      return SendStatus(w, st);
+    }
     return SendStatus(w, NotFound(info.resource->QualifiedName() + " \"" + info.name +
                                   "\" not found")
                              .WithDetails(info.name, info.resource->group,
@@ -474,6 +478,10 @@ void Api::Get(const http::Request& req, const RequestInfo& info, const Writer& w
 void Api::List(const http::Request& req, const RequestInfo& info, const Writer& w) {
   auto filter = ParseFilter(req, info);
   if (!filter.ok()) return SendStatus(w, filter.status());
+  // As upstream, a list fails as a whole when one of its objects cannot be decrypted.
+  if (Status st = storage_->Unreadable(info.resource->QualifiedName(), info.ns, ""); !st.ok()) {
+    return SendStatus(w, st);
+  }
   int64_t limit = 0;
   if (auto l = req.Query("limit"); !l.empty()) {
     limit = std::atoll(l.c_str());
@@ -565,6 +573,12 @@ void Api::Watch(const http::Request& req, const RequestInfo& info, const Writer&
     from = std::strtoll(rv.c_str(), &end, 10);
     if (*end != '\0' || from < 0) {
       return SendStatus(w, BadRequest("invalid resourceVersion \"" + rv + "\""));
+    }
+  }
+  // The initial ADDED events would silently miss objects that cannot be decrypted.
+  if (from == 0) {
+    if (Status st = storage_->Unreadable(info.resource->QualifiedName(), info.ns, ""); !st.ok()) {
+      return SendStatus(w, st);
     }
   }
   w->StartStream(200, ws->table ? "application/json;as=Table;v=v1;g=meta.k8s.io"

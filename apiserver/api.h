@@ -16,6 +16,8 @@
 #include "apiserver/allocator.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/authn.h"
+#include "apiserver/node_authorizer.h"
+#include "apiserver/node_restriction.h"
 #include "apiserver/serviceaccount_token.h"
 #include "apiserver/rbac.h"
 #include "apiserver/request_info.h"
@@ -33,9 +35,9 @@ class Api {
       PortAllocator ports);
   ~Api();
 
-  // Starts the authorizer (its RBAC cache follows the stored roles and bindings) and
-  // creates the default RBAC policy objects that are missing (bootstrap_policy.h).
-  // Call once, before serving.
+  // Starts the authorizer (its RBAC cache follows the stored roles and bindings, the
+  // Node authorizer's graph the pods) and creates the default RBAC policy objects that
+  // are missing (bootstrap_policy.h). Call once, before serving.
   Status BootstrapPolicy();
   // The authorizer of the secure port (and of the authorization reviews); set by
   // BootstrapPolicy.
@@ -90,6 +92,17 @@ class Api {
   // The ServiceAccount admission plugin on a new pod (serviceaccount_token.h).
   void AdmitServiceAccount(api::Document& pod, const std::string& ns);
 
+  // The NodeRestriction admission of a write by a kubelet (node_restriction.h): null
+  // for other users (and when the plugin is disabled), else the request's attributes
+  // for the caller to complete with the objects.
+  std::shared_ptr<const AdmissionAttributes> NodeAdmission(const http::Request& req,
+                                                           const RequestInfo& info,
+                                                           AdmissionOperation op) const;
+  Status AdmitNode(const AdmissionAttributes& a) const;
+  // AdmitNode of an update from `old_obj` to `new_obj`; OK when `na` is null.
+  Status AdmitUpdate(const std::shared_ptr<const AdmissionAttributes>& na,
+                     const api::Value& old_obj, const api::Value& new_obj) const;
+
   // Computes the new version of an existing object from the current one.
   using Mutator = std::function<Result<api::Document>(const StoredObject& cur,
                                                       api::Document cur_doc)>;
@@ -132,6 +145,9 @@ class Api {
   std::unique_ptr<Storage> storage_;
   // After storage_: its watches end before the storage does.
   RbacCache rbac_;
+  NodeGraph node_graph_;
+  std::unique_ptr<const NodeAuthorizer> node_authorizer_;
+  bool node_restriction_ = true;
   std::shared_ptr<const Authorizer> authorizer_;
   std::shared_ptr<const ServiceAccountTokens> tokens_;      // null: no service account tokens
   std::shared_ptr<const Authenticator> authenticator_;      // set with tokens_

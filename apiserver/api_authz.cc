@@ -134,6 +134,7 @@ void Api::Review(const http::Request& req, const RequestInfo& info, const Writer
       attrs.subresource = api::GetString(*res, "subresource");
       attrs.name = api::GetString(*res, "name");
       attrs.ns = api::GetString(*res, "namespace");
+      attrs.field_selector = api::GetString(*res, "fieldSelector.rawSelector");
     } else {
       attrs.verb = api::GetString(*non_res, "verb");
       attrs.path = api::GetString(*non_res, "path");

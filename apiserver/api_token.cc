@@ -139,6 +139,11 @@ void Api::TokenRequest(const http::Request& req, const RequestInfo& info, const 
   if (audiences.empty()) audiences = tokens_->api_audiences();
   api::SetValue(spec, "audiences", StringArray(audiences, a), a);
 
+  if (auto na = NodeAdmission(req, info, AdmissionOperation::kCreate)) {
+    AdmissionAttributes na_with_body = *na;
+    na_with_body.object = &doc;
+    if (auto st = AdmitNode(na_with_body); !st.ok()) return SendStatus(w, st);
+  }
   ObjectPtr sa = storage_->Get("serviceaccounts", info.ns, name);
   if (sa == nullptr) {
     return SendStatus(w, NotFound("serviceaccounts \"" + name + "\" not found")

@@ -235,6 +235,39 @@ void Api::ReleaseServiceAddresses(const api::Value& svc, const api::Value* keep)
   }
 }
 
+std::shared_ptr<const AdmissionAttributes> Api::NodeAdmission(const http::Request& req,
+                                                              const RequestInfo& info,
+                                                              AdmissionOperation op) const {
+  std::string node;
+  if (!node_restriction_ || !NodeIdentity(req.user, req.groups, &node)) return nullptr;
+  auto a = std::make_shared<AdmissionAttributes>();
+  a->user = req.user;
+  a->groups = req.groups;
+  a->operation = op;
+  a->api_group = info.resource->group;
+  a->resource = info.resource->plural;
+  a->subresource = info.subresource;
+  a->ns = info.ns;
+  a->name = info.name;
+  return a;
+}
+
+Status Api::AdmitNode(const AdmissionAttributes& a) const {
+  return AdmitNodeRestriction(a, [this](const std::string& resource, const std::string& ns,
+                                        const std::string& name) {
+    return storage_->Get(resource, ns, name);
+  });
+}
+
+Status Api::AdmitUpdate(const std::shared_ptr<const AdmissionAttributes>& na,
+                        const api::Value& old_obj, const api::Value& new_obj) const {
+  if (na == nullptr) return Status::Ok();
+  AdmissionAttributes a = *na;
+  a.old_object = &old_obj;
+  a.object = &new_obj;
+  return AdmitNode(a);
+}
+
 void Api::Create(const http::Request& req, const RequestInfo& info, const Writer& w) {
   const ResourceInfo& r = *info.resource;
   auto body = DecodeBody(req);
@@ -277,6 +310,15 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   }
   if (r.namespaced) {
     if (auto st = CheckNamespace(info, ns, name, true); !st.ok()) return SendStatus(w, st);
+  }
+  // Before defaulting, as upstream's admission sees a pod before the ServiceAccount
+  // plugin names its account.
+  if (auto na = NodeAdmission(req, info, AdmissionOperation::kCreate)) {
+    AdmissionAttributes a = *na;
+    a.ns = ns;
+    a.name = name;
+    a.object = &doc;
+    if (auto st = AdmitNode(a); !st.ok()) return SendStatus(w, st);
   }
   // Server-owned metadata.
   for (const char* f : {"metadata.resourceVersion", "metadata.uid", "metadata.deletionTimestamp",
@@ -425,7 +467,10 @@ void Api::GuaranteedUpdate(const RequestInfo& info, const std::string& ns,
                            int attempts) {
   const ResourceInfo& r = *info.resource;
   ObjectPtr cur = storage_->Get(r.QualifiedName(), ns, name);
-  if (cur == nullptr) return done(NotFoundStatus(r, name));
+  if (cur == nullptr) {
+    Status unreadable = storage_->Unreadable(r.QualifiedName(), ns, name);
+    return done(unreadable.ok() ? NotFoundStatus(r, name) : unreadable);
+  }
   auto cur_doc = api::ParseJson(cur->json);
   if (!cur_doc.ok()) return done(Internal("stored object is corrupt: " + cur_doc.status().message()));
   api::Document old_copy = api::Clone(*cur_doc);
@@ -575,12 +620,14 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
         },
         RespondScale(req, w, r));
   }
+  auto admission = NodeAdmission(req, info, AdmissionOperation::kUpdate);
   GuaranteedUpdate(
       info, info.ns, info.name, IsDryRun(req),
-      [this, shared_body, &r, sub](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+      [this, shared_body, &r, sub, admission](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
         RETURN_IF_ERROR(CheckUserPrecondition(*shared_body, cur, r));
         api::Document next = api::Clone(*shared_body);
         RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));
+        RETURN_IF_ERROR(AdmitUpdate(admission, doc, next));
         return next;
       },
       done);
@@ -641,9 +688,10 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
         RespondScale(req, w, r));
   }
   bool strict = IsStrict(req);
+  auto admission = NodeAdmission(req, info, AdmissionOperation::kUpdate);
   GuaranteedUpdate(
       info, info.ns, info.name, dry_run,
-      [this, apply, patch, &r, sub, strict](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+      [this, apply, patch, &r, sub, strict, admission](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
         RETURN_IF_ERROR(CheckUserPrecondition(*patch, cur, r));
         api::Document next = api::Clone(doc);
         RETURN_IF_ERROR(apply(next));
@@ -651,6 +699,7 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
         // The patch may not move the object: a changed rv in the result is a precondition.
         api::SetString(next, "metadata.resourceVersion", std::to_string(cur.rv), next.GetAllocator());
         RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));
+        RETURN_IF_ERROR(AdmitUpdate(admission, doc, next));
         return next;
       },
       Respond(req, w, 200));
@@ -660,7 +709,10 @@ void Api::DeleteObject(const RequestInfo& info, const std::string& ns, const std
                        const api::Value* options, bool dry_run, Done done) {
   const ResourceInfo& r = *info.resource;
   ObjectPtr cur = storage_->Get(r.QualifiedName(), ns, name);
-  if (cur == nullptr) return done(NotFoundStatus(r, name));
+  if (cur == nullptr) {
+    Status unreadable = storage_->Unreadable(r.QualifiedName(), ns, name);
+    return done(unreadable.ok() ? NotFoundStatus(r, name) : unreadable);
+  }
   auto doc = api::ParseJson(cur->json);
   if (!doc.ok()) return done(Internal("stored object is corrupt"));
   if (options != nullptr) {
@@ -765,6 +817,9 @@ void Api::Delete(const http::Request& req, const RequestInfo& info, const Writer
   bool dry_run = IsDryRun(req) ||
                  (options && api::Find(*options, "dryRun") && api::Find(*options, "dryRun")->IsArray() &&
                   !api::Find(*options, "dryRun")->Empty());
+  if (auto na = NodeAdmission(req, info, AdmissionOperation::kDelete)) {
+    if (auto st = AdmitNode(*na); !st.ok()) return SendStatus(w, st);
+  }
   auto respond = Respond(req, w, 200);
   DeleteObject(info, info.ns, info.name, options.get(), dry_run,
                [respond, options](Result<ObjectPtr> r) { respond(std::move(r)); });
@@ -786,6 +841,15 @@ void Api::DeleteCollection(const http::Request& req, const RequestInfo& info, co
     if (!sel->Matches(o->labels)) continue;
     if (fields && !fields->Matches([&](std::string_view f) { return o->Field(f); })) continue;
     victims.push_back(o);
+  }
+  // As upstream, admission sees the deletion of each object.
+  if (auto na = NodeAdmission(req, info, AdmissionOperation::kDelete)) {
+    for (auto& v : victims) {
+      AdmissionAttributes a = *na;
+      a.ns = v->ns;
+      a.name = v->name;
+      if (auto st = AdmitNode(a); !st.ok()) return SendStatus(w, st);
+    }
   }
   bool dry_run = IsDryRun(req);
   struct State {
@@ -824,6 +888,11 @@ void Api::Binding(const http::Request& req, const RequestInfo& info, const Write
     Status st = Invalid("Binding " + Quote(info.name) + " is invalid: target.name: Required value");
     st.mutable_details().causes.push_back({"FieldValueRequired", "Required value", "target.name"});
     return SendStatus(w, st);
+  }
+  if (auto na = NodeAdmission(req, info, AdmissionOperation::kCreate)) {
+    AdmissionAttributes a = *na;
+    a.object = &*body;
+    if (auto st = AdmitNode(a); !st.ok()) return SendStatus(w, st);
   }
   std::string want_uid = api::GetString(*body, "metadata.uid");
   GuaranteedUpdate(
@@ -875,12 +944,19 @@ void Api::Binding(const http::Request& req, const RequestInfo& info, const Write
 
 void Api::Eviction(const http::Request& req, const RequestInfo& info, const Writer& w) {
   std::shared_ptr<api::Document> options;
+  api::Document eviction;
   if (!req.body.empty()) {
     auto body = DecodeBody(req);
     if (!body.ok()) return SendStatus(w, body.status());
-    if (const api::Value* d = api::Find(*body, "deleteOptions"); d && d->IsObject()) {
+    eviction = std::move(*body);
+    if (const api::Value* d = api::Find(eviction, "deleteOptions"); d && d->IsObject()) {
       options = std::make_shared<api::Document>(api::Clone(*d));
     }
+  }
+  if (auto na = NodeAdmission(req, info, AdmissionOperation::kCreate)) {
+    AdmissionAttributes a = *na;
+    if (eviction.IsObject()) a.object = &eviction;
+    if (auto st = AdmitNode(a); !st.ok()) return SendStatus(w, st);
   }
   DeleteObject(info, info.ns, info.name, options.get(), IsDryRun(req),
                [this, w, options](Result<ObjectPtr> res) {

@@ -15,6 +15,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/serviceaccount_token.h"
 #include "apiserver/resources.h"
+#include "apiserver/storage/encryption.h"
 #include "common/client/kubeconfig.h"
 #include "common/log.h"
 #include "common/util/file.h"
@@ -181,6 +182,43 @@ Result<std::shared_ptr<const ServiceAccountTokens>> PrepareServiceAccountTokens(
                                const std::string& name) { return storage->Get(resource, ns, name); }));
 }
 
+// Data dirs from before the Node authorizer hold a system:node ClusterRoleBinding of the
+// group system:nodes, which would let every kubelet read every Secret through RBAC
+// whatever the Node authorizer says. Upstream leaves such a binding to "tightening
+// reconciliation"; this server had it only as a stopgap, so it drops that one subject
+// itself, unless the binding was edited or opted out of updates (autoupdate != "true").
+Status UnbindNodesGroup(Storage* storage) {
+  const std::string resource = "clusterrolebindings.rbac.authorization.k8s.io";
+  ObjectPtr cur = storage->Get(resource, "", "system:node");
+  if (cur == nullptr) return Status::Ok();
+  auto doc = api::ParseJson(cur->json);
+  if (!doc.ok() || !doc->IsObject()) return Status::Ok();
+  const api::Value* annotations = api::Find(*doc, "metadata.annotations");
+  const api::Value* autoupdate =
+      annotations != nullptr ? api::FindMember(*annotations, "rbac.authorization.kubernetes.io/autoupdate")
+                             : nullptr;
+  const api::Value* subjects = api::FindMember(*doc, "subjects");
+  if (autoupdate == nullptr || api::View(*autoupdate) != "true" || subjects == nullptr ||
+      !subjects->IsArray() || subjects->Size() != 1 ||
+      api::GetString((*subjects)[0], "kind") != "Group" ||
+      api::GetString((*subjects)[0], "name") != kNodesGroup) {
+    return Status::Ok();
+  }
+  api::Remove(*doc, "subjects");
+  api::Remove(*doc, "metadata.resourceVersion");
+  Write w;
+  w.kind = Write::Kind::kUpdate;
+  w.resource = resource;
+  w.name = "system:node";
+  w.expected_rv = cur->rv;
+  w.object = std::move(*doc);
+  auto r = storage->SubmitAndWait(std::move(w));
+  if (!r.ok()) return r.status();
+  LOG(INFO) << "rbac: ClusterRoleBinding system:node no longer binds the group system:nodes "
+               "(kubelets are authorized by the Node mode)";
+  return Status::Ok();
+}
+
 Result<PortAllocator> ParsePortRange(const std::string& range) {
   int first = 0, last = 0;
   char dash = 0;
@@ -195,8 +233,20 @@ Result<PortAllocator> ParsePortRange(const std::string& range) {
 
 Status Api::BootstrapPolicy() {
   ASSIGN_OR_RETURN(auto modes, Authorizer::ParseModes(options_.authorization_mode));
+  for (const auto& plugin : SplitList(options_.disable_admission_plugins)) {
+    if (plugin != "NodeRestriction") {
+      return BadRequest("--disable-admission-plugins: unsupported plugin \"" + plugin +
+                        "\" (the one that can be disabled: NodeRestriction)");
+    }
+    node_restriction_ = false;
+  }
   RETURN_IF_ERROR(rbac_.Subscribe(storage_.get()));
-  authorizer_ = std::make_shared<const Authorizer>(std::move(modes), &rbac_);
+  if (std::find(modes.begin(), modes.end(), kModeNode) != modes.end()) {
+    RETURN_IF_ERROR(node_graph_.Subscribe(storage_.get()));
+    node_authorizer_ = std::make_unique<const NodeAuthorizer>(&node_graph_, NodePolicyRules());
+  }
+  authorizer_ = std::make_shared<const Authorizer>(std::move(modes), &rbac_, node_authorizer_.get());
+  RETURN_IF_ERROR(UnbindNodesGroup(storage_.get()));
   int created = 0;
   for (auto& obj : apiserver::BootstrapPolicy()) {
     if (storage_->Get(obj.resource, "", obj.name) != nullptr) continue;  // users may edit them
@@ -331,6 +381,12 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     LOG(WARNING) << "serving UNAUTHENTICATED plain HTTP on " << plain_address
                  << ": anyone who can reach this address controls the cluster";
   }
+  // A bad encryption configuration stops the start before anything is written.
+  std::shared_ptr<const Encryption> encryption;
+  if (!options.encryption_provider_config.empty()) {
+    ASSIGN_OR_RETURN(encryption, Encryption::Load(options.encryption_provider_config));
+    LOG(INFO) << "encryption at rest: " << encryption->Describe();
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return Internal("cannot create data dir " + options.data_dir + ": " + ec.message());
@@ -345,6 +401,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   SqliteOptions so;
   so.path = (std::filesystem::path(options.data_dir) / "kubepp.db").string();
   so.history = static_cast<size_t>(options.watch_history);
+  so.encryption = std::move(encryption);
   ASSIGN_OR_RETURN(auto storage, OpenSqliteStorage(so));
   std::shared_ptr<const Authenticator> authenticator;
   std::shared_ptr<const ServiceAccountTokens> sa_tokens;

@@ -9,8 +9,10 @@
 // client speaks TLS; then HTTPS becomes the default) serves HTTPS and authenticates
 // each request (authn.h). Without certificate files the secure port uses a PKI the
 // server generates and keeps in <data_dir>/pki (pki.h), with an admin kubeconfig
-// there (admin.kubeconfig). Secure-port requests are then authorized (rbac.h): RBAC by
-// default, with the default roles and bindings created at start (bootstrap_policy.h).
+// there (admin.kubeconfig). Secure-port requests are then authorized (rbac.h): the Node
+// authorizer for kubelets (node_authorizer.h), then RBAC, by default, with the default
+// roles and bindings created at start (bootstrap_policy.h); kubelets' writes pass the
+// NodeRestriction admission (node_restriction.h).
 // The plain port's requests act as user system:unsecured in group system:masters.
 // With the secure port come service account tokens (issued through
 // serviceaccounts/<name>/token, accepted as bearer tokens on the secure port, mounted
@@ -43,8 +45,12 @@ struct ApiServerOptions {
   std::string client_ca_file;    // x509 client authentication; the generated CA by default
   std::string token_auth_file;   // static bearer tokens (authn.h)
   bool anonymous_auth = true;    // secure port: unauthenticated requests are system:anonymous
-  // Secure port: the authorizers, in order (rbac.h): RBAC, AlwaysAllow, AlwaysDeny.
-  std::string authorization_mode = "RBAC";
+  // Secure port: the authorizers, in order (rbac.h): Node (node_authorizer.h), RBAC,
+  // AlwaysAllow, AlwaysDeny.
+  std::string authorization_mode = "Node,RBAC";
+  // Comma-separated admission plugins to turn off: only NodeRestriction
+  // (node_restriction.h; a no-op for everyone but kubelets) can be.
+  std::string disable_admission_plugins;
   // Service account tokens (serviceaccount_token.h), served with the secure port: the
   // serviceaccounts/token subresource, their authentication, token volumes for pods.
   // The signing key is sa.key (RSA 2048, made at first start) next to the generated CA
@@ -55,6 +61,9 @@ struct ApiServerOptions {
   std::string service_account_signing_key_file;
   std::string service_account_key_file;  // comma-separated files
   bool service_account_extend_token_expiration = true;
+  // Upstream's --encryption-provider-config (storage/encryption.h): an
+  // EncryptionConfiguration file; empty: objects are stored as plain JSON.
+  std::string encryption_provider_config;
   int threads = 2;
   int max_requests_inflight = 1000;
   int64_t watch_history = 10000;

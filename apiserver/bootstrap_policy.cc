@@ -86,11 +86,12 @@ BootstrapObject Binding(const std::string& name,
   }
   std::string ref;
   api::AppendQuoted(ref, name);
+  // No subjects: the field is left out, as upstream's omitempty.
   return {"clusterrolebindings.rbac.authorization.k8s.io", name,
           R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",)" +
               Metadata(name) +
               R"(,"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":)" +
-              ref + R"(},"subjects":[)" + list + "]}"};
+              ref + "}" + (list.empty() ? "" : R"(,"subjects":[)" + list + "]") + "}"};
 }
 
 // system:aggregate-to-view.
@@ -183,6 +184,16 @@ std::vector<Rule> NodeRules() {
 }
 
 }  // namespace
+
+std::vector<PolicyRule> NodePolicyRules() {
+  std::vector<PolicyRule> out;
+  auto strings = [](const List& l) { return std::vector<std::string>(l.begin(), l.end()); };
+  for (const Rule& r : NodeRules()) {
+    out.push_back({strings(r.verbs), strings(r.groups), strings(r.resources), strings(r.names),
+                   strings(r.urls)});
+  }
+  return out;
+}
 
 std::vector<BootstrapObject> BootstrapPolicy() {
   std::vector<BootstrapObject> out = {
@@ -280,7 +291,9 @@ std::vector<BootstrapObject> BootstrapPolicy() {
       Binding("system:node-proxier", {{"User", "system:kube-proxy"}}),
       Binding("system:kube-controller-manager", {{"User", "system:kube-controller-manager"}}),
       Binding("system:kube-scheduler", {{"User", "system:kube-scheduler"}}),
-      Binding("system:node", {{"Group", "system:nodes"}}),
+      // Kept, with no subjects, as upstream: the Node authorizer grants kubelets these
+      // rules, narrowed to their own node.
+      Binding("system:node", {}),
   };
   return out;
 }

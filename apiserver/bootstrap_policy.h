@@ -11,14 +11,18 @@
 //     every controller under one identity.
 //   - system:node-proxier may also write services/status and ingresses/status and read
 //     Ingresses: kubepp's proxy is also the load balancer and the Ingress controller.
-//   - the system:node ClusterRoleBinding binds the group system:nodes (upstream leaves it
-//     empty and authorizes kubelets with the Node authorizer, which kubepp lacks).
+//
+// As upstream, the system:node ClusterRoleBinding has no subjects: kubelets are
+// authorized by the Node mode (node_authorizer.h), which holds the system:node rules
+// (NodePolicyRules) for what it does not narrow down itself.
 //
 // Thread safety: pure functions.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "apiserver/rbac.h"
 
 namespace kubepp::apiserver {
 
@@ -32,5 +36,9 @@ struct BootstrapObject {
 // kubernetes.io/bootstrapping=rbac-defaults and the annotation
 // rbac.authorization.kubernetes.io/autoupdate=true, as upstream's.
 std::vector<BootstrapObject> BootstrapPolicy();
+
+// The rules of the system:node ClusterRole (upstream's NodeRules()), which the Node
+// authorizer applies to kubelets.
+std::vector<PolicyRule> NodePolicyRules();
 
 }  // namespace kubepp::apiserver

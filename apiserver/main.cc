@@ -70,8 +70,11 @@ int main(int argc, char** argv) {
              "secure port: unauthenticated requests act as system:anonymous (RBAC lets them "
              "read /healthz, /livez, /readyz and /version)");
   flags.String("authorization-mode", &o.authorization_mode,
-               "secure port: comma-separated authorizers, in order: RBAC, AlwaysAllow, "
-               "AlwaysDeny (members of system:masters are always allowed)");
+               "secure port: comma-separated authorizers, in order: Node, RBAC, "
+               "AlwaysAllow, AlwaysDeny (members of system:masters are always allowed)");
+  flags.String("disable-admission-plugins", &o.disable_admission_plugins,
+               "admission plugins to turn off: NodeRestriction (which limits kubelets to "
+               "their own Node, Lease and pods)");
   flags.String("service-account-issuer", &o.service_account_issuer,
                "iss of the service account tokens this server issues and accepts");
   flags.String("api-audiences", &o.api_audiences,
@@ -88,6 +91,10 @@ int main(int argc, char** argv) {
              "issue the kubelet's token-volume tokens (3607 s) for a year, with warnafter at "
              "the requested expiry, as upstream");
   flags.String("data-dir", &o.data_dir, "directory holding the database");
+  flags.String("encryption-provider-config", &o.encryption_provider_config,
+               "EncryptionConfiguration file (apiserver.config.k8s.io/v1) saying how resources "
+               "are encrypted at rest: aesgcm, aescbc or identity providers, the first one "
+               "encrypts, all decrypt; at start, values stored otherwise are rewritten");
   flags.String("service-cluster-ip-range", &o.service_cluster_ip_range,
                "CIDR Service ClusterIPs come from");
   flags.String("service-node-port-range", &o.service_node_port_range, "range of NodePorts");

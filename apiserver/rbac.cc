@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "apiserver/authn.h"
+#include "apiserver/node_authorizer.h"
 #include "common/log.h"
 
 namespace kubepp::apiserver {
@@ -73,20 +74,6 @@ bool IsValidPathSegment(std::string_view s) {
          s.find('%') == std::string_view::npos;
 }
 
-// The value a field selector requires metadata.name to equal, or "".
-std::string RequiredName(std::string_view selector) {
-  while (!selector.empty()) {
-    size_t comma = selector.find(',');
-    std::string_view term = selector.substr(0, comma);
-    for (std::string_view prefix : {"metadata.name==", "metadata.name="}) {
-      if (term.substr(0, prefix.size()) == prefix) return std::string(term.substr(prefix.size()));
-    }
-    if (comma == std::string_view::npos) break;
-    selector.remove_prefix(comma + 1);
-  }
-  return "";
-}
-
 // "system:serviceaccount:<ns>:<name>"
 bool IsServiceAccountUser(const std::string& user, const std::string& ns, const std::string& name) {
   return user == "system:serviceaccount:" + ns + ":" + name;
@@ -112,6 +99,21 @@ std::string DescribeSubject(const Subject& s, const std::string& binding_ns) {
 }
 
 }  // namespace
+
+std::string RequiredField(std::string_view selector, std::string_view field) {
+  while (!selector.empty()) {
+    size_t comma = selector.find(',');
+    std::string_view term = selector.substr(0, comma);
+    if (term.substr(0, field.size()) == field) {
+      std::string_view op = term.substr(field.size());
+      if (op.substr(0, 2) == "==") return std::string(op.substr(2));
+      if (op.substr(0, 1) == "=") return std::string(op.substr(1));
+    }
+    if (comma == std::string_view::npos) break;
+    selector.remove_prefix(comma + 1);
+  }
+  return "";
+}
 
 std::vector<PolicyRule> ParsePolicyRules(const api::Value* rules) {
   std::vector<PolicyRule> out;
@@ -172,10 +174,14 @@ Attributes RequestAttributes(const http::Request& req) {
   if (a.name.empty() && a.verb == "get") {
     std::string w = http::ToLower(req.Query("watch"));
     a.verb = !w.empty() && w != "false" && w != "0" ? "watch" : "list";
-    std::string name = RequiredName(req.Query("fieldSelector"));
+    a.field_selector = req.Query("fieldSelector");
+    std::string name = RequiredField(a.field_selector, "metadata.name");
     if (!name.empty() && IsValidPathSegment(name)) a.name = name;
   }
-  if (a.name.empty() && a.verb == "delete") a.verb = "deletecollection";
+  if (a.name.empty() && a.verb == "delete") {
+    a.verb = "deletecollection";
+    a.field_selector = req.Query("fieldSelector");
+  }
   return a;
 }
 
@@ -389,9 +395,10 @@ Result<std::vector<std::string>> Authorizer::ParseModes(const std::string& modes
     std::string mode(rest.substr(0, comma));
     mode.erase(0, mode.find_first_not_of(' '));
     mode.erase(mode.find_last_not_of(' ') + 1);
-    if (mode != kModeAlwaysAllow && mode != kModeAlwaysDeny && mode != kModeRbac) {
+    if (mode != kModeAlwaysAllow && mode != kModeAlwaysDeny && mode != kModeRbac &&
+        mode != kModeNode) {
       return BadRequest("--authorization-mode: unsupported mode \"" + mode +
-                        "\" (supported: AlwaysAllow, AlwaysDeny, RBAC)");
+                        "\" (supported: AlwaysAllow, AlwaysDeny, Node, RBAC)");
     }
     if (Has(out, mode)) return BadRequest("--authorization-mode: \"" + mode + "\" given twice");
     out.push_back(mode);
@@ -410,6 +417,8 @@ Decision Authorizer::Authorize(const Attributes& a) const {
       d.allowed = a.user != kAnonymousUser || (!a.resource_request && IsPublicPath(a.path));
     } else if (mode == kModeRbac && rbac_ != nullptr) {
       d = rbac_->Authorize(a);
+    } else if (mode == kModeNode && node_ != nullptr) {
+      d = node_->Authorize(a);
     }
     if (d.allowed) return d;
     if (!d.reason.empty()) reasons.push_back(d.reason);
@@ -427,10 +436,15 @@ RulesResult Authorizer::RulesFor(const std::string& user, const std::vector<std:
     out.rules.push_back({{"*"}, {"*"}, {"*"}, {}, {}});
     out.rules.push_back({{"*"}, {}, {}, {}, {"*"}});
   }
-  if (Has(modes_, kModeRbac) && rbac_ != nullptr) {
-    RulesResult r = rbac_->RulesFor(user, groups, ns);
-    out.rules.insert(out.rules.end(), r.rules.begin(), r.rules.end());
-    out.errors = std::move(r.errors);
+  for (const auto& mode : modes_) {
+    std::string node;
+    if (mode == kModeNode && NodeIdentity(user, groups, &node)) {
+      out.errors.push_back("node authorizer does not support user rule resolution");
+    } else if (mode == kModeRbac && rbac_ != nullptr) {
+      RulesResult r = rbac_->RulesFor(user, groups, ns);
+      out.rules.insert(out.rules.end(), r.rules.begin(), r.rules.end());
+      out.errors.insert(out.errors.end(), r.errors.begin(), r.errors.end());
+    }
   }
   return out;
 }

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,7 +58,13 @@ struct Attributes {
   std::string subresource;
   std::string ns;
   std::string name;
+  // list/watch/deletecollection: the raw ?fieldSelector= (the Node authorizer lets a node
+  // list only its own pods by spec.nodeName).
+  std::string field_selector;
 };
+
+// The value a field selector ("a=b,c==d,e!=f") requires `field` to equal, or "".
+std::string RequiredField(std::string_view selector, std::string_view field);
 
 // Upstream's RequestInfoFactory: /api/<v>/... and /apis/<g>/<v>/... with at least a
 // resource segment are resource requests (verbs from the method; GET without a name is
@@ -154,6 +161,9 @@ class RbacCache {
 inline constexpr const char* kModeAlwaysAllow = "AlwaysAllow";
 inline constexpr const char* kModeAlwaysDeny = "AlwaysDeny";
 inline constexpr const char* kModeRbac = "RBAC";
+inline constexpr const char* kModeNode = "Node";
+
+class NodeAuthorizer;  // node_authorizer.h
 
 // The authorizer chain, as upstream's union authorizer: members of system:masters are
 // always allowed; then each mode in order until one allows. AlwaysAllow allows every
@@ -161,24 +171,28 @@ inline constexpr const char* kModeRbac = "RBAC";
 // version paths to system:anonymous (upstream would allow it everything).
 class Authorizer {
  public:
-  // "RBAC", "AlwaysAllow,RBAC", ...: BadRequest for an empty list, an unknown or
-  // repeated mode (Node, ABAC and Webhook are not supported).
+  // "Node,RBAC", "RBAC", "AlwaysAllow,RBAC", ...: BadRequest for an empty list, an
+  // unknown or repeated mode (ABAC and Webhook are not supported).
   static Result<std::vector<std::string>> ParseModes(const std::string& modes);
 
-  // `rbac` must outlive the authorizer; it may be null when no mode is RBAC.
-  Authorizer(std::vector<std::string> modes, const RbacCache* rbac)
-      : modes_(std::move(modes)), rbac_(rbac) {}
+  // `rbac` and `node` must outlive the authorizer; either may be null when its mode is
+  // not listed.
+  Authorizer(std::vector<std::string> modes, const RbacCache* rbac,
+             const NodeAuthorizer* node = nullptr)
+      : modes_(std::move(modes)), rbac_(rbac), node_(node) {}
 
   Decision Authorize(const Attributes& a) const;
   // For SelfSubjectRulesReview: RBAC's rules, plus everything (rules "*") under
   // AlwaysAllow. system:masters gets no rules of its own, as upstream: it shows those of
-  // the cluster-admin binding.
+  // the cluster-admin binding. Under Node, a node's list is incomplete, as upstream's
+  // (the error "node authorizer does not support user rule resolution").
   RulesResult RulesFor(const std::string& user, const std::vector<std::string>& groups,
                        const std::string& ns) const;
 
  private:
   std::vector<std::string> modes_;
   const RbacCache* rbac_;
+  const NodeAuthorizer* node_;
 };
 
 // Wraps `next`: authorizes each (authenticated) request. A denied request gets 403 with

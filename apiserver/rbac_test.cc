@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "apiserver/bootstrap_policy.h"
+#include "apiserver/node_authorizer.h"
 
 namespace kubepp::apiserver {
 namespace {
@@ -211,8 +212,10 @@ TEST_CASE("rbac: bindings, roles and subjects") {
 TEST_CASE("rbac: the authorizer chain") {
   CHECK(Authorizer::ParseModes("RBAC").ok());
   CHECK(*Authorizer::ParseModes("AlwaysAllow,RBAC") == std::vector<std::string>{"AlwaysAllow", "RBAC"});
-  CHECK(Authorizer::ParseModes("Node,RBAC").status().message() ==
-        "--authorization-mode: unsupported mode \"Node\" (supported: AlwaysAllow, AlwaysDeny, RBAC)");
+  CHECK(*Authorizer::ParseModes("Node,RBAC") == std::vector<std::string>{"Node", "RBAC"});
+  CHECK(Authorizer::ParseModes("Webhook,RBAC").status().message() ==
+        "--authorization-mode: unsupported mode \"Webhook\" (supported: AlwaysAllow, AlwaysDeny, "
+        "Node, RBAC)");
   CHECK_FALSE(Authorizer::ParseModes("").ok());
   CHECK_FALSE(Authorizer::ParseModes("RBAC,RBAC").ok());
 
@@ -375,6 +378,15 @@ TEST_CASE("rbac: the bootstrap policy lets each component do its job") {
       {kNode, node, "GET", "/api/v1/namespaces/a/configmaps/c", true},
       {kNode, node, "POST", "/api/v1/namespaces/a/events", true},
       {kNode, node, "DELETE", "/api/v1/nodes/n2", false},
+      {kNode, node, "GET", "/api/v1/namespaces/a/secrets/other", false},
+      {kNode, node, "GET", "/api/v1/namespaces/a/secrets", false},
+      {kNode, node, "GET", "/api/v1/pods", false},
+      {kNode, node, "GET", "/api/v1/nodes/n1", true},
+      {kNode, node, "GET", "/api/v1/nodes/n2", false},
+      {kNode, node, "GET", "/api/v1/services?watch=1", true},
+      {kNode, node, "GET", "/api/v1/namespaces/a/endpoints/e", true},
+      // only a member of system:nodes is a kubelet
+      {kNode, authed, "GET", "/api/v1/namespaces/a/secrets/s", false},
       // proxy
       {kProxy, authed, "GET", "/apis/discovery.k8s.io/v1/endpointslices?watch=1", true},
       {kProxy, authed, "GET", "/api/v1/services", true},
@@ -382,9 +394,17 @@ TEST_CASE("rbac: the bootstrap policy lets each component do its job") {
       {kProxy, authed, "PUT", "/apis/networking.k8s.io/v1/namespaces/a/ingresses/i/status", true},
       {kProxy, authed, "PUT", "/api/v1/namespaces/a/services/s", false},
   };
+  // The kubelet's pod a/p names Secret s and ConfigMap c.
+  NodeGraph graph;
+  auto pod = api::ParseJson(R"({"metadata":{"name":"p","namespace":"a"},"spec":{"nodeName":"n1",)"
+                            R"("volumes":[{"name":"v","secret":{"secretName":"s"}},)"
+                            R"({"name":"w","configMap":{"name":"c"}}]}})");
+  REQUIRE(pod.ok());
+  graph.AddPod("a", "p", *pod);
+  NodeAuthorizer node_authz(&graph, NodePolicyRules());
   for (const Case& k : cases) {
     INFO(k.user << " " << k.method << " " << k.target);
-    Authorizer a({kModeRbac}, &c);
+    Authorizer a({kModeNode, kModeRbac}, &c, &node_authz);
     CHECK(a.Authorize(As(k.user, k.groups, k.method, k.target)).allowed == k.allowed);
   }
 }

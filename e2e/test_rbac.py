@@ -325,7 +325,7 @@ class BootstrapTest(unittest.TestCase):
         server = harness.ApiServer(["--secure-port", str(port), "--token-auth-file", tokens,
                                     "--authorization-mode", "AlwaysAllow"])
         bad = harness.ApiServer(["--secure-port", str(harness.free_port()),
-                                 "--authorization-mode", "Node,RBAC"])
+                                 "--authorization-mode", "Webhook,RBAC"])
         try:
             server.start()
             ctx = ssl.create_default_context(
@@ -348,7 +348,7 @@ class BootstrapTest(unittest.TestCase):
             self.assertEqual(status("/api/v1/namespaces"), 401)
             with self.assertRaises(RuntimeError) as e:
                 bad.start(timeout=10)
-            self.assertIn('unsupported mode "Node"', str(e.exception))
+            self.assertIn('unsupported mode "Webhook"', str(e.exception))
         finally:
             server.stop()
             bad.stop()
