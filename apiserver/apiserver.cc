@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "apiserver/api.h"
+#include "apiserver/audit.h"
 #include "apiserver/authn.h"
 #include "apiserver/bootstrap_policy.h"
 #include "apiserver/jwt.h"
@@ -431,6 +432,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   ho.threads = options.threads;
   ho.max_inflight = options.max_requests_inflight;
   Api* api = impl->api_.get();
+  std::shared_ptr<AuditLog> audit;
+  if (!options.audit_log_path.empty()) {
+    ASSIGN_OR_RETURN(audit, AuditLog::Open(options.audit_log_path));
+  }
   // The secure port first: once the plain port answers (what scripts wait for), the
   // admin kubeconfig is in place.
   if (options.secure_port != 0) {
@@ -443,19 +448,25 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     http::Handler handle = [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
       api->Handle(std::move(req), std::move(w));
     };
+    http::Handler authorized = WithAuthorization(api->authorizer(), handle);
+    if (audit) authorized = WithAudit(audit, std::move(authorized));
     impl->secure_server_ = std::make_unique<http::Server>(
-        hso, WithAuthentication(authenticator, WithAuthorization(api->authorizer(), handle)));
+        hso, WithAuthentication(authenticator, std::move(authorized)));
     RETURN_IF_ERROR(impl->secure_server_->Start());
     if (tls.generated && tls.client_ca_file == tls.pki.ca_cert) {
       RETURN_IF_ERROR(WriteAdminKubeconfig(options, tls, impl->secure_server_->port()));
     }
   }
   // The plain port trusts whoever reaches it (loopback), as upstream's insecure port.
+  http::Handler plain = [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+    api->Handle(std::move(req), std::move(w));
+  };
+  if (audit) plain = WithAudit(audit, std::move(plain));
   impl->server_ = std::make_unique<http::Server>(
-      ho, [api](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+      ho, [plain = std::move(plain)](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
         req.user = "system:unsecured";
         req.groups = {"system:masters", kAuthenticatedGroup};
-        api->Handle(std::move(req), std::move(w));
+        plain(std::move(req), std::move(w));
       });
   RETURN_IF_ERROR(impl->server_->Start());
   // In-cluster clients reach the API through the `kubernetes` Service: HTTPS when served.

@@ -48,6 +48,7 @@ struct ApiServerOptions {
   // Secure port: the authorizers, in order (rbac.h): Node (node_authorizer.h), RBAC,
   // AlwaysAllow, AlwaysDeny.
   std::string authorization_mode = "Node,RBAC";
+  std::string audit_log_path;  // "" = no audit log; "-" = standard output (audit.h)
   // Comma-separated admission plugins to turn off: only NodeRestriction
   // (node_restriction.h; a no-op for everyone but kubelets) can be.
   std::string disable_admission_plugins;

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   flags.Bool("anonymous-auth", &o.anonymous_auth,
              "secure port: unauthenticated requests act as system:anonymous (RBAC lets them "
              "read /healthz, /livez, /readyz and /version)");
+  flags.String("audit-log-path", &o.audit_log_path,
+               "append a JSON line per request here (user, verb, resource, code; \"-\": stdout)");
   flags.String("authorization-mode", &o.authorization_mode,
                "secure port: comma-separated authorizers, in order: Node, RBAC, "
                "AlwaysAllow, AlwaysDeny (members of system:masters are always allowed)");

@@ -42,8 +42,10 @@ class RbacTest(unittest.TestCase):
             f.write('%s,boss,uid-boss,"system:masters"\n' % TOKENS["boss"])
             f.write("%s,system:serviceaccount:robots:robot,uid-robot\n" % TOKENS["robot"])
         cls.secure_port = harness.free_port()
+        cls.audit = os.path.join(cls.work, "audit.log")
         cls.server = harness.ApiServer(["--secure-port", str(cls.secure_port),
-                                        "--token-auth-file", tokens])
+                                        "--token-auth-file", tokens,
+                                        "--audit-log-path", cls.audit])
         try:
             cls.server.start()
         except Exception:
@@ -130,6 +132,27 @@ class RbacTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Error from server (Forbidden): " + forbidden_list("jane", "pods", ns),
                       r.stderr)
+
+    def test_audit_log_names_user_verb_resource_and_code(self):
+        ns = self.server.create_namespace()
+        self.assertEqual(self.https("jane", "/api/v1/namespaces/%s/pods/p1" % ns).status, 403)
+        self.assertEqual(self.https("boss", "/api/v1/namespaces/%s/configmaps" % ns).status, 200)
+        with open(self.audit) as f:
+            lines = [json.loads(l) for l in f if ns in l]
+        jane = [l for l in lines if l["user"] == "jane"]
+        self.assertEqual(len(jane), 1, lines)
+        self.assertEqual({k: jane[0][k] for k in ("verb", "resource", "namespace", "name", "code")},
+                         {"verb": "get", "resource": "pods", "namespace": ns, "name": "p1",
+                          "code": 403})
+        self.assertIn("system:authenticated", jane[0]["groups"])
+        self.assertTrue(jane[0]["time"].endswith("Z"))
+        boss = [l for l in lines if l["user"] == "boss"]
+        self.assertEqual((boss[0]["verb"], boss[0]["resource"], boss[0]["code"]),
+                         ("list", "configmaps", 200))
+        # The plain port's requests too, as system:unsecured.
+        self.assertTrue(any(l["user"] == "system:unsecured" and l["verb"] == "create"
+                            and l["resource"] == "namespaces" for l in
+                            (json.loads(x) for x in open(self.audit))))
 
     def test_rolebinding_to_view_grants_reading_one_namespace(self):
         ns, other = self.server.create_namespace(), self.server.create_namespace()
