@@ -17,6 +17,7 @@
 #include "apiserver/serviceaccount_token.h"
 #include "apiserver/resources.h"
 #include "apiserver/storage/encryption.h"
+#include "apiserver/user_limits.h"
 #include "common/client/kubeconfig.h"
 #include "common/log.h"
 #include "common/util/file.h"
@@ -449,6 +450,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
       api->Handle(std::move(req), std::move(w));
     };
     http::Handler authorized = WithAuthorization(api->authorizer(), handle);
+    if (options.max_requests_inflight_per_user > 0 || options.user_qps > 0) {
+      auto limiter = std::make_shared<UserLimiter>(UserLimitOptions{
+          options.max_requests_inflight_per_user, options.user_qps, options.user_burst});
+      authorized = WithUserLimits(std::move(limiter), std::move(authorized));
+    }
     if (audit) authorized = WithAudit(audit, std::move(authorized));
     impl->secure_server_ = std::make_unique<http::Server>(
         hso, WithAuthentication(authenticator, std::move(authorized)));

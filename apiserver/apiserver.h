@@ -67,6 +67,10 @@ struct ApiServerOptions {
   std::string encryption_provider_config;
   int threads = 2;
   int max_requests_inflight = 1000;
+  // Per user on the secure port (user_limits.h; system:masters exempt): 0 = no limit.
+  int max_requests_inflight_per_user = 400;
+  double user_qps = 0;
+  int user_burst = 0;
   int64_t watch_history = 10000;
   int min_request_timeout_seconds = 1800;  // watches without timeoutSeconds end by then
   int bookmark_interval_seconds = 60;

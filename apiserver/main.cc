@@ -103,6 +103,12 @@ int main(int argc, char** argv) {
   flags.Bool("insecure-allow-any-address", &o.insecure_allow_any_address,
              "allow unauthenticated plain HTTP on a non-loopback address (dangerous)");
   flags.Int("threads", &o.threads, "HTTP worker threads");
+  flags.Int("max-requests-inflight-per-user", &o.max_requests_inflight_per_user,
+            "secure port: requests one user may have in progress (watches not counted; "
+            "system:masters exempt; 0: no limit); more get 429");
+  flags.Double("user-qps", &o.user_qps,
+               "secure port: requests per second one user may average (0: no limit)");
+  flags.Int("user-burst", &o.user_burst, "secure port: burst above --user-qps (0: the qps)");
   flags.Int("max-requests-inflight", &o.max_requests_inflight,
             "non-watch requests served at once; more get 429");
   flags.Int("watch-history", &o.watch_history, "revisions kept for watch resumption");

@@ -154,6 +154,34 @@ class RbacTest(unittest.TestCase):
                             and l["resource"] == "namespaces" for l in
                             (json.loads(x) for x in open(self.audit))))
 
+    def test_per_user_rate_limit_answers_429_with_retry_after(self):
+        tokens = os.path.join(self.work, "tokens.csv")
+        port = harness.free_port()
+        server = harness.ApiServer(["--secure-port", str(port), "--token-auth-file", tokens,
+                                    "--user-qps", "1", "--user-burst", "3"])
+        server.start()
+        self.addCleanup(server.stop)
+        ctx = ssl.create_default_context(cafile=os.path.join(server.data_dir, "pki", "ca.crt"))
+
+        def get(user):
+            req = urllib.request.Request("https://127.0.0.1:%d/version" % port,
+                                         headers={"Authorization": "Bearer " + TOKENS[user]})
+            try:
+                with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+                    return r.status, None
+            except urllib.error.HTTPError as e:
+                return e.code, (e.headers.get("Retry-After"), json.loads(e.read()))
+        codes = [get("jane") for _ in range(6)]
+        self.assertEqual([c for c, _ in codes[:3]], [200, 200, 200])
+        refused = [extra for c, extra in codes if c == 429]
+        self.assertTrue(refused, codes)
+        retry_after, status = refused[0]
+        self.assertEqual(retry_after, "1")
+        self.assertEqual((status["reason"], status["code"]), ("TooManyRequests", 429))
+        self.assertIn('user "jane"', status["message"])
+        self.assertEqual(get("robot")[0], 200, "another user is not limited by jane")
+        self.assertEqual([get("boss")[0] for _ in range(6)], [200] * 6, "system:masters exempt")
+
     def test_rolebinding_to_view_grants_reading_one_namespace(self):
         ns, other = self.server.create_namespace(), self.server.create_namespace()
         self.create_pod(ns, "web")
