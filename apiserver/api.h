@@ -99,6 +99,13 @@ class Api {
                                                            const RequestInfo& info,
                                                            AdmissionOperation op) const;
   Status AdmitNode(const AdmissionAttributes& a) const;
+  // RBAC's escalation prevention (upstream's): a user outside system:masters may write a
+  // Role/ClusterRole only with rules it holds itself in that namespace (or with the
+  // `escalate` verb on it), and a RoleBinding/ClusterRoleBinding only to a role whose
+  // rules it holds (or with the `bind` verb on that role). OK for other resources.
+  Status AdmitRbacEscalation(const std::string& user, const std::vector<std::string>& groups,
+                             const ResourceInfo& r, const std::string& ns,
+                             const api::Value& object) const;
   // AdmitNode of an update from `old_obj` to `new_obj`; OK when `na` is null.
   Status AdmitUpdate(const std::shared_ptr<const AdmissionAttributes>& na,
                      const api::Value& old_obj, const api::Value& new_obj) const;

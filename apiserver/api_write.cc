@@ -259,6 +259,49 @@ Status Api::AdmitNode(const AdmissionAttributes& a) const {
   });
 }
 
+Status Api::AdmitRbacEscalation(const std::string& user, const std::vector<std::string>& groups,
+                                const ResourceInfo& r, const std::string& ns,
+                                const api::Value& object) const {
+  constexpr const char* kRbacGroup = "rbac.authorization.k8s.io";
+  if (r.group != kRbacGroup) return Status::Ok();
+  if (std::find(groups.begin(), groups.end(), "system:masters") != groups.end()) return Status::Ok();
+  bool binding = r.plural == "rolebindings" || r.plural == "clusterrolebindings";
+  std::string name = api::GetString(object, "metadata.name");
+  // The role whose rules are granted, and the verb that would allow it anyway.
+  std::string role_kind = binding ? api::GetString(object, "roleRef.kind") : r.kind;
+  std::string role_name = binding ? api::GetString(object, "roleRef.name") : name;
+  Attributes shortcut;
+  shortcut.user = user;
+  shortcut.groups = groups;
+  shortcut.verb = binding ? "bind" : "escalate";
+  shortcut.resource_request = true;
+  shortcut.api_group = kRbacGroup;
+  shortcut.resource = role_kind == "ClusterRole" ? "clusterroles" : "roles";
+  shortcut.ns = role_kind == "ClusterRole" ? "" : ns;
+  shortcut.name = role_name;
+  if (authorizer_->Authorize(shortcut).allowed) return Status::Ok();
+  std::vector<PolicyRule> granted;
+  if (binding) {
+    auto rules = rbac_.RoleRules(role_kind, ns, role_name);
+    if (rules == nullptr) {
+      return Status(Code::kForbidden, r.plural + "." + kRbacGroup + " " + Quote(name) + " is forbidden: " +
+                       (role_kind == "ClusterRole" ? "clusterroles" : "roles") + "." + kRbacGroup +
+                       " " + Quote(role_name) + " not found");
+    }
+    granted = *rules;
+  } else {
+    granted = ParsePolicyRules(api::Find(object, "rules"));
+  }
+  std::string missing =
+      FirstUncoveredRule(authorizer_->RulesFor(user, groups, ns).rules, granted);
+  if (missing.empty()) return Status::Ok();
+  std::string group_list;
+  for (const auto& g : groups) group_list += (group_list.empty() ? "\"" : " \"") + g + "\"";
+  return Status(Code::kForbidden, r.plural + "." + kRbacGroup + " " + Quote(name) + " is forbidden: user " +
+                   Quote(user) + " (groups=[" + group_list + "]) is attempting to grant RBAC "
+                   "permissions not currently held:\n" + missing);
+}
+
 Status Api::AdmitUpdate(const std::shared_ptr<const AdmissionAttributes>& na,
                         const api::Value& old_obj, const api::Value& new_obj) const {
   if (na == nullptr) return Status::Ok();
@@ -319,6 +362,9 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
     a.name = name;
     a.object = &doc;
     if (auto st = AdmitNode(a); !st.ok()) return SendStatus(w, st);
+  }
+  if (auto st = AdmitRbacEscalation(req.user, req.groups, r, ns, doc); !st.ok()) {
+    return SendStatus(w, st);
   }
   // Server-owned metadata.
   for (const char* f : {"metadata.resourceVersion", "metadata.uid", "metadata.deletionTimestamp",
@@ -623,11 +669,13 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
   auto admission = NodeAdmission(req, info, AdmissionOperation::kUpdate);
   GuaranteedUpdate(
       info, info.ns, info.name, IsDryRun(req),
-      [this, shared_body, &r, sub, admission](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+      [this, shared_body, &r, sub, admission, user = req.user, groups = req.groups](
+          const StoredObject& cur, api::Document doc) -> Result<api::Document> {
         RETURN_IF_ERROR(CheckUserPrecondition(*shared_body, cur, r));
         api::Document next = api::Clone(*shared_body);
         RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));
         RETURN_IF_ERROR(AdmitUpdate(admission, doc, next));
+        RETURN_IF_ERROR(AdmitRbacEscalation(user, groups, r, cur.ns, next));
         return next;
       },
       done);
@@ -691,7 +739,8 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
   auto admission = NodeAdmission(req, info, AdmissionOperation::kUpdate);
   GuaranteedUpdate(
       info, info.ns, info.name, dry_run,
-      [this, apply, patch, &r, sub, strict, admission](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
+      [this, apply, patch, &r, sub, strict, admission, user = req.user, groups = req.groups](
+          const StoredObject& cur, api::Document doc) -> Result<api::Document> {
         RETURN_IF_ERROR(CheckUserPrecondition(*patch, cur, r));
         api::Document next = api::Clone(doc);
         RETURN_IF_ERROR(apply(next));
@@ -700,6 +749,7 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
         api::SetString(next, "metadata.resourceVersion", std::to_string(cur.rv), next.GetAllocator());
         RETURN_IF_ERROR(PrepareUpdate(r, sub, doc, next));
         RETURN_IF_ERROR(AdmitUpdate(admission, doc, next));
+        RETURN_IF_ERROR(AdmitRbacEscalation(user, groups, r, cur.ns, next));
         return next;
       },
       Respond(req, w, 200));

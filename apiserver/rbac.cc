@@ -185,6 +185,50 @@ Attributes RequestAttributes(const http::Request& req) {
   return a;
 }
 
+std::string FirstUncoveredRule(const std::vector<PolicyRule>& owned,
+                               const std::vector<PolicyRule>& requested) {
+  auto covered = [&](const Attributes& a) {
+    for (const auto& rule : owned) {
+      if (RuleAllows(a, rule)) return true;
+    }
+    return false;
+  };
+  auto quoted = [](std::initializer_list<std::string> v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "\"" : ", \"") + s + "\"";
+    return "[" + out + "]";
+  };
+  for (const auto& rule : requested) {
+    for (const auto& verb : rule.verbs) {
+      for (const auto& url : rule.non_resource_urls) {
+        Attributes a;
+        a.verb = verb;
+        a.path = url;
+        if (!covered(a)) return "{NonResourceURLs:" + quoted({url}) + ", Verbs:" + quoted({verb}) + "}";
+      }
+      for (const auto& group : rule.api_groups) {
+        for (const auto& resource : rule.resources) {
+          std::vector<std::string> names = rule.resource_names;
+          if (names.empty()) names.push_back("");
+          for (const auto& name : names) {
+            Attributes a;
+            a.resource_request = true;
+            a.verb = verb;
+            a.api_group = group;
+            a.resource = resource;  // may hold "pods/log": RuleAllows compares it whole
+            a.name = name;
+            if (covered(a)) continue;
+            std::string out = "{APIGroups:" + quoted({group}) + ", Resources:" + quoted({resource});
+            if (!name.empty()) out += ", ResourceNames:" + quoted({name});
+            return out + ", Verbs:" + quoted({verb}) + "}";
+          }
+        }
+      }
+    }
+  }
+  return "";
+}
+
 bool RuleAllows(const Attributes& a, const PolicyRule& rule) {
   auto any = [](const std::vector<std::string>& v, std::string_view want) {
     return Has(v, "*") || Has(v, want);
@@ -369,6 +413,18 @@ Decision RbacCache::Authorize(const Attributes& a) const {
       &errors);
   if (!d.allowed && !errors.empty()) d.reason = "RBAC: " + Aggregate(errors);
   return d;
+}
+
+std::shared_ptr<const std::vector<PolicyRule>> RbacCache::RoleRules(const std::string& kind,
+                                                                    const std::string& ns,
+                                                                    const std::string& name) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  if (kind == "ClusterRole") {
+    auto it = cluster_roles_.find(name);
+    return it == cluster_roles_.end() ? nullptr : it->second;
+  }
+  auto it = roles_.find({ns, name});
+  return it == roles_.end() ? nullptr : it->second;
 }
 
 RulesResult RbacCache::RulesFor(const std::string& user, const std::vector<std::string>& groups,

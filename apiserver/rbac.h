@@ -87,6 +87,14 @@ std::string ForbiddenMessage(const Attributes& a);
 // naming the resource, group and object, as upstream's NewForbidden.
 Status ForbiddenStatus(const Attributes& a, const std::string& reason);
 
+// Upstream's escalation check: "" when every permission `requested` grants is also
+// granted by some rule of `owned` (wildcards and resource names expanded; a requested
+// "*" is covered only by an owned "*"), else the first permission that is not, written
+// as upstream's message lists it: {APIGroups:["apps"], Resources:["deployments"],
+// Verbs:["delete"]}.
+std::string FirstUncoveredRule(const std::vector<PolicyRule>& owned,
+                               const std::vector<PolicyRule>& requested);
+
 // A RoleBinding/ClusterRoleBinding subject.
 struct Subject {
   std::string kind;  // User, Group, ServiceAccount
@@ -133,6 +141,11 @@ class RbacCache {
   Decision Authorize(const Attributes& a) const;
   RulesResult RulesFor(const std::string& user, const std::vector<std::string>& groups,
                        const std::string& ns) const;
+  // The rules of ClusterRole `name` (kind "ClusterRole") or Role `ns`/`name`; null when
+  // it does not exist.
+  std::shared_ptr<const std::vector<PolicyRule>> RoleRules(const std::string& kind,
+                                                           const std::string& ns,
+                                                           const std::string& name) const;
 
  private:
   struct Binding {

@@ -411,3 +411,33 @@ TEST_CASE("rbac: the bootstrap policy lets each component do its job") {
 
 }  // namespace
 }  // namespace kubepp::apiserver
+
+namespace kubepp::apiserver {
+namespace {
+
+TEST_CASE("rbac escalation: what one may grant is what one holds") {
+  std::vector<PolicyRule> owned = {Rule({"get", "list"}, {""}, {"pods", "pods/log"}),
+                                   Rule({"*"}, {"apps"}, {"deployments"}),
+                                   Rule({"get"}, {""}, {"secrets"}, {"s1"})};
+  CHECK(FirstUncoveredRule(owned, {Rule({"get"}, {""}, {"pods"})}).empty());
+  CHECK(FirstUncoveredRule(owned, {Rule({"list"}, {""}, {"pods/log"})}).empty());
+  CHECK(FirstUncoveredRule(owned, {Rule({"delete", "patch"}, {"apps"}, {"deployments"})}).empty());
+  CHECK(FirstUncoveredRule(owned, {Rule({"get"}, {""}, {"secrets"}, {"s1"})}).empty());
+  CHECK(FirstUncoveredRule(owned, {Rule({"delete"}, {""}, {"pods"})}) ==
+        R"({APIGroups:[""], Resources:["pods"], Verbs:["delete"]})");
+  // A name-restricted grant does not cover every name, nor a wildcard its parts.
+  CHECK(FirstUncoveredRule(owned, {Rule({"get"}, {""}, {"secrets"})}) ==
+        R"({APIGroups:[""], Resources:["secrets"], Verbs:["get"]})");
+  CHECK(FirstUncoveredRule(owned, {Rule({"get"}, {""}, {"*"})}) ==
+        R"({APIGroups:[""], Resources:["*"], Verbs:["get"]})");
+  CHECK(FirstUncoveredRule(owned, {Rule({"get"}, {""}, {"secrets"}, {"s2"})}) ==
+        R"({APIGroups:[""], Resources:["secrets"], ResourceNames:["s2"], Verbs:["get"]})");
+  PolicyRule url;
+  url.verbs = {"get"};
+  url.non_resource_urls = {"/metrics"};
+  CHECK(FirstUncoveredRule(owned, {url}) == R"({NonResourceURLs:["/metrics"], Verbs:["get"]})");
+  CHECK(FirstUncoveredRule({Rule({"*"}, {"*"}, {"*"})}, {Rule({"*"}, {"*"}, {"*"})}).empty());
+}
+
+}  // namespace
+}  // namespace kubepp::apiserver

@@ -182,6 +182,55 @@ class RbacTest(unittest.TestCase):
         self.assertEqual(get("robot")[0], 200, "another user is not limited by jane")
         self.assertEqual([get("boss")[0] for _ in range(6)], [200] * 6, "system:masters exempt")
 
+    def test_no_escalation_through_roles_or_bindings(self):
+        ns = self.server.create_namespace()
+        rb = "/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings" % ns
+        roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/%s/roles" % ns
+
+        def binding(name, role, kind="ClusterRole"):
+            return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                    "metadata": {"name": name},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+                    "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io",
+                                  "name": "jane"}]}
+
+        def role(name, rules):
+            return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                    "metadata": {"name": name}, "rules": rules}
+        self.assertEqual(self.https("boss", rb, "POST", binding("jane-admin", "admin")).status, 201)
+        # jane administers the namespace: she may hand out what she holds...
+        self.assertEqual(self.https("jane", rb, "POST", binding("jane-view", "view")).status, 201)
+        r = self.https("jane", roles, "POST", role("reader", [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]))
+        self.assertEqual(r.status, 201, r)
+        # ...but not more.
+        r = self.https("jane", rb, "POST", binding("jane-root", "cluster-admin"))
+        self.assertEqual(r.status, 403, r)
+        self.assertIn('user "jane"', r.json()["message"])
+        self.assertIn("is attempting to grant RBAC permissions not currently held", r.json()["message"])
+        r = self.https("jane", roles, "POST", role("god", [
+            {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]))
+        self.assertEqual(r.status, 403, r)
+        self.assertIn('{APIGroups:["*"], Resources:["*"], Verbs:["*"]}', r.json()["message"])
+        # Widening an existing role is an escalation too; nothing was changed.
+        req_body = {"rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["delete"]}]}
+        r = self.https_patch("jane", roles + "/reader", req_body)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.https("boss", roles + "/reader").json()["rules"][0]["resources"], ["pods"])
+        self.assertEqual(self.https("boss", rb + "/jane-root").status, 404)
+
+    def https_patch(self, user, path, body):
+        url = "https://127.0.0.1:%d%s" % (self.secure_port, path)
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), method="PATCH",
+                                     headers={"Content-Type": "application/merge-patch+json",
+                                              "Authorization": "Bearer " + TOKENS[user]})
+        try:
+            with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=self.ca),
+                                        timeout=20) as r:
+                return harness.Response(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return harness.Response(e.code, e.headers, e.read())
+
     def test_rolebinding_to_view_grants_reading_one_namespace(self):
         ns, other = self.server.create_namespace(), self.server.create_namespace()
         self.create_pod(ns, "web")
