@@ -345,7 +345,30 @@ std::vector<std::string_view> SplitDocuments(std::string_view text) {
 
 }  // namespace
 
+namespace {
+
+// The offset of the first byte that breaks UTF-8's lead/continuation structure, or npos.
+size_t InvalidUtf8At(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
+    if (n == 4) return i;
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) >> 6) != 2) return i;
+    }
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 Result<std::vector<Document>> ParseYaml(std::string_view text) {
+  // As Go's YAML decoder (what kubectl and upstream use): text that is not UTF-8 is an
+  // error, not bytes passed through to keys and strings that could not be written back.
+  if (size_t at = InvalidUtf8At(text); at != std::string_view::npos) {
+    return BadRequest("yaml: invalid UTF-8 at byte " + std::to_string(at));
+  }
   std::vector<Document> docs;
   try {
     Converter converter;

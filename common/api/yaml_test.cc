@@ -45,6 +45,17 @@ spec:
         args: ["--port", "80"]
 )";
 
+TEST_CASE("ParseYaml refuses text that is not UTF-8, as Go's decoder") {
+  auto r = ParseYaml("a: b\nk\xfe\xff: v\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kBadRequest);
+  CHECK(r.status().message() == "yaml: invalid UTF-8 at byte 6");
+  CHECK_FALSE(ParseYaml("a: \xc3").ok());  // cut short
+  auto ok = ParseYaml("name: \xc3\xa9t\xc3\xa9 \xe2\x9c\x93\n");
+  REQUIRE(ok.ok());
+  CHECK(GetString((*ok)[0], "name") == "\xc3\xa9t\xc3\xa9 \xe2\x9c\x93");
+}
+
 TEST_CASE("ParseYaml converts a Deployment manifest") {
   Document d = One(kDeployment);
   CHECK(GetString(d, "kind") == "Deployment");
