@@ -744,6 +744,11 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
         RETURN_IF_ERROR(CheckUserPrecondition(*patch, cur, r));
         api::Document next = api::Clone(doc);
         RETURN_IF_ERROR(apply(next));
+        // JSON patch add/move can nest deeper than any body ParseJson would accept.
+        if (!api::WithinMaxDepth(next)) {
+          return Invalid("the patched object nests deeper than " +
+                         std::to_string(api::kMaxJsonDepth) + " levels");
+        }
         if (strict && sub.empty()) RETURN_IF_ERROR(CheckKnownFields(r, next));
         // The patch may not move the object: a changed rv in the result is a precondition.
         api::SetString(next, "metadata.resourceVersion", std::to_string(cur.rv), next.GetAllocator());

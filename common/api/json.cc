@@ -104,6 +104,8 @@ V* Walk(V* v, std::string_view path) {
 
 }  // namespace
 
+bool WithinMaxDepth(const Value& v) { return DepthOk(v, 0); }
+
 Result<Document> ParseJson(std::string_view text) {
   Document d;
   rapidjson::ParseResult result;

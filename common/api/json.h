@@ -32,6 +32,9 @@ using Allocator = rapidjson::Document::AllocatorType;
 // Nesting deeper than kMaxJsonDepth is rejected rather than recursed into.
 inline constexpr int kMaxJsonDepth = 256;
 Result<Document> ParseJson(std::string_view text);
+// Whether `v` nests no deeper than kMaxJsonDepth, what ParseJson accepts (a value built in
+// memory, e.g. by a patch, must pass this before it is stored).
+bool WithinMaxDepth(const Value& v);
 
 // Compact serialization.
 std::string ToJson(const Value& v);

@@ -78,3 +78,26 @@ TEST_CASE("ParseJson: syntax errors and nesting limit are BadRequest") {
 
 }  // namespace
 }  // namespace kubepp::api
+
+namespace kubepp::api {
+namespace {
+
+TEST_CASE("WithinMaxDepth: what ParseJson would accept") {
+  std::string deep(kMaxJsonDepth, '[');
+  deep += std::string(kMaxJsonDepth, ']');
+  auto ok = ParseJson(deep);
+  REQUIRE(ok.ok());
+  CHECK(WithinMaxDepth(*ok));
+  Document d;
+  d.SetArray();
+  Value* inner = &d;
+  for (int i = 0; i < kMaxJsonDepth + 1; ++i) {  // built in memory, one level deeper
+    inner->PushBack(Value(rapidjson::kArrayType), d.GetAllocator());
+    inner = &(*inner)[0];
+  }
+  CHECK_FALSE(WithinMaxDepth(d));
+  CHECK_FALSE(ParseJson(ToJson(d)).ok());
+}
+
+}  // namespace
+}  // namespace kubepp::api
