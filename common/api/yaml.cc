@@ -347,15 +347,27 @@ std::vector<std::string_view> SplitDocuments(std::string_view text) {
 
 namespace {
 
-// The offset of the first byte that breaks UTF-8's lead/continuation structure, or npos.
-size_t InvalidUtf8At(std::string_view s) {
+// Where `s` stops being what Go's YAML reader accepts (it is what kubectl and upstream
+// decode with): UTF-8 of printable characters — tab, LF, CR, 0x20-0x7E, U+0085,
+// U+00A0-U+D7FF, U+E000-U+FFFD but the BOM (allowed first), U+10000-U+10FFFF. Returns
+// npos, or the offset with a reason in *why.
+size_t UnreadableAt(std::string_view s, std::string* why) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
-    if (n == 4) return i;
+    if (n == 4) return *why = "invalid UTF-8", i;
+    uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1f) : n == 2 ? (c & 0x0f) : (c & 0x07);
     for (size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) >> 6) != 2) return i;
+      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) >> 6) != 2) {
+        return *why = "invalid UTF-8", i;
+      }
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
     }
+    bool printable = cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
+                     cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
+                     (cp >= 0xE000 && cp <= 0xFFFD && (cp != 0xFEFF || i == 0)) ||
+                     (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!printable) return *why = "control characters are not allowed", i;
     i += n + 1;
   }
   return std::string_view::npos;
@@ -364,10 +376,11 @@ size_t InvalidUtf8At(std::string_view s) {
 }  // namespace
 
 Result<std::vector<Document>> ParseYaml(std::string_view text) {
-  // As Go's YAML decoder (what kubectl and upstream use): text that is not UTF-8 is an
+  // As Go's YAML decoder: text that is not UTF-8, or holds control characters, is an
   // error, not bytes passed through to keys and strings that could not be written back.
-  if (size_t at = InvalidUtf8At(text); at != std::string_view::npos) {
-    return BadRequest("yaml: invalid UTF-8 at byte " + std::to_string(at));
+  std::string why;
+  if (size_t at = UnreadableAt(text, &why); at != std::string_view::npos) {
+    return BadRequest("yaml: " + why + " (byte " + std::to_string(at) + ")");
   }
   std::vector<Document> docs;
   try {

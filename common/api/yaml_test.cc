@@ -45,12 +45,18 @@ spec:
         args: ["--port", "80"]
 )";
 
-TEST_CASE("ParseYaml refuses text that is not UTF-8, as Go's decoder") {
+TEST_CASE("ParseYaml refuses text that is not UTF-8 or holds control characters, as Go's") {
   auto r = ParseYaml("a: b\nk\xfe\xff: v\n");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kBadRequest);
-  CHECK(r.status().message() == "yaml: invalid UTF-8 at byte 6");
+  CHECK(r.status().message() == "yaml: invalid UTF-8 (byte 6)");
   CHECK_FALSE(ParseYaml("a: \xc3").ok());  // cut short
+  // A NUL made yaml-cpp decode the rest as another encoding (found by fuzz_yaml).
+  r = ParseYaml(std::string("+\"j{0\0Ns [O,m,", 14));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() == "yaml: control characters are not allowed (byte 5)");
+  CHECK_FALSE(ParseYaml("a: \x7f\n").ok());
+  CHECK(ParseYaml("a:\tb\r\n").ok());
   auto ok = ParseYaml("name: \xc3\xa9t\xc3\xa9 \xe2\x9c\x93\n");
   REQUIRE(ok.ok());
   CHECK(GetString((*ok)[0], "name") == "\xc3\xa9t\xc3\xa9 \xe2\x9c\x93");
