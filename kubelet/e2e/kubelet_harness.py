@@ -8,6 +8,7 @@ containers, overlay mounts, network namespaces, its bridge, its cgroups.
 import glob
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+BUILD_BUSYBOX = os.path.join(REPO, "images", "busybox.sh")
 sys.path.insert(0, os.path.join(REPO, "e2e"))
 import harness  # noqa: E402
 
@@ -168,6 +170,47 @@ def cleanup_node(root_dir, node_name, bridge):
 
 # busybox:1.36, not busybox: an untagged image defaults to imagePullPolicy Always, which
 # would pull from Docker Hub instead of using the imported test image.
+def start_runc_node(cls, node_prefix, bridge_prefix, import_busybox=True, pod_grace=0):
+    """Starts a runc kubelet for test class `cls` (an apiserver in cls.server): node
+    <node_prefix><id> with its own bridge <bridge_prefix><id> and a random 10.244.x.0/24,
+    the busybox image imported unless told otherwise, and a fresh namespace in cls.ns.
+    Sets cls.node, cls.bridge, cls.cidr_prefix, cls.kubelet, cls.ns; registers every
+    cleanup on the class (the pods, deleted with `pod_grace`, first)."""
+    suffix = harness.unique("x")[2:]
+    cls.node = node_prefix + suffix
+    cls.bridge = bridge_prefix + suffix[:8]
+    cls.cidr_prefix = "10.244.%d" % random.randint(100, 249)
+    cls.kubelet = Kubelet(cls.server.url, cls.node, [
+        "--runtime", "runc", "--pod-cidr", cls.cidr_prefix + ".0/24", "--cni-bridge", cls.bridge,
+        "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
+    cls.addClassCleanup(cls.kubelet.remove_files)
+    cls.addClassCleanup(cleanup_node, cls.kubelet.root_dir, cls.node, cls.bridge)
+    cls.addClassCleanup(cls.kubelet.kill)
+    if import_busybox:
+        images = os.path.join(cls.kubelet.root_dir, "images-import")
+        os.makedirs(images)
+        subprocess.run([BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True,
+                       capture_output=True)
+    cls.kubelet.start()
+    cls.ns = cls.server.create_namespace()
+    cls.addClassCleanup(delete_all_pods, cls.server, cls.ns, cls.kubelet, pod_grace)
+
+
+def delete_all_pods(server, ns, kubelet, grace=0):
+    """Deletes every pod of `ns` and waits (up to 60 s) for them to go; nothing to do once
+    the kubelet has been killed (cleanup_node removes what is left)."""
+    if kubelet.proc is None:
+        return
+    for p in server.get("/api/v1/namespaces/%s/pods" % ns).json().get("items", []):
+        server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=%d"
+                      % (ns, p["metadata"]["name"], grace))
+    try:
+        wait_for(lambda: not server.get("/api/v1/namespaces/%s/pods" % ns).json()["items"],
+                 timeout=60, what="pods deleted")
+    except AssertionError:
+        pass  # cleanup_node removes whatever is left
+
+
 def pod(name, command=None, image="busybox:1.36", restart_policy=None, node=None, **spec_extra):
     container = {"name": "c", "image": image}
     if command is not None:

@@ -34,7 +34,6 @@ import urllib.request
 import kubelet_harness as kh
 from kubelet_harness import harness, wait_for
 
-BUILD_BUSYBOX = os.path.join(kh.REPO, "images", "busybox.sh")
 REGISTRY = "/usr/bin/docker-registry"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -243,7 +242,7 @@ class RegistryPullTest(harness.ServerTestCase):
         cls.work = tempfile.mkdtemp(prefix="kubepp-registry-pull-e2e-")
         cls.addClassCleanup(shutil.rmtree, cls.work, True)
         cls.busybox = os.path.join(cls.work, "busybox.tar")
-        subprocess.run([BUILD_BUSYBOX, cls.busybox], check=True, capture_output=True)
+        subprocess.run([kh.BUILD_BUSYBOX, cls.busybox], check=True, capture_output=True)
 
         cls.registry = Registry()
         cls.addClassCleanup(cls.registry.stop)
@@ -256,33 +255,9 @@ class RegistryPullTest(harness.ServerTestCase):
         cls.index_digest = cls.registry.push_manifest(
             "test/busybox", "multi", {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [arm, amd]}, OCI_INDEX)
 
-        suffix = harness.unique("x")[2:]
-        cls.node = "kpreg-" + suffix
-        cls.bridge = "kpr" + suffix[:8]
-        cls.cidr_prefix = "10.244.%d" % random.randint(100, 249)
         # No image is imported: every one comes from a registry.
-        cls.kubelet = kh.Kubelet(cls.server.url, cls.node, [
-            "--runtime", "runc", "--pod-cidr", cls.cidr_prefix + ".0/24", "--cni-bridge", cls.bridge,
-            "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
-        cls.addClassCleanup(cls.kubelet.remove_files)
-        cls.addClassCleanup(kh.cleanup_node, cls.kubelet.root_dir, cls.node, cls.bridge)
-        cls.addClassCleanup(cls.kubelet.kill)
-        cls.kubelet.start()
-        cls.ns = cls.server.create_namespace()
-        cls.addClassCleanup(cls.delete_all_pods)
+        kh.start_runc_node(cls, "kpreg-", "kpr", import_busybox=False, pod_grace=1)
 
-    @classmethod
-    def delete_all_pods(cls):
-        if cls.kubelet.proc is None:
-            return
-        items = cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json().get("items", [])
-        for p in items:
-            cls.server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=1" % (cls.ns, p["metadata"]["name"]))
-        try:
-            wait_for(lambda: not cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json()["items"],
-                     timeout=60, what="pods deleted")
-        except AssertionError:
-            pass  # cleanup_node removes whatever is left
 
     def create(self, name, image, policy=None, command=("sh", "-c", "echo pulled-ok; sleep 3600"), **spec):
         body = kh.pod(name, command=list(command), image=image, node=self.node, **spec)

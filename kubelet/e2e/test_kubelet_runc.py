@@ -16,7 +16,6 @@ import unittest
 import kubelet_harness as kh
 from kubelet_harness import harness, wait_for
 
-BUILD_BUSYBOX = os.path.join(kh.REPO, "images", "busybox.sh")
 
 
 def missing_prerequisite():
@@ -39,36 +38,8 @@ class RuncKubeletTest(harness.ServerTestCase):
         if reason:
             raise unittest.SkipTest(reason)
         super().setUpClass()
-        suffix = harness.unique("x")[2:]
-        cls.node = "kpe2e-" + suffix
-        cls.bridge = "kpe" + suffix[:8]
-        cls.cidr_prefix = "10.244.%d" % random.randint(100, 249)
-        cls.kubelet = kh.Kubelet(cls.server.url, cls.node, [
-            "--runtime", "runc", "--pod-cidr", cls.cidr_prefix + ".0/24", "--cni-bridge", cls.bridge,
-            "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
-        cls.addClassCleanup(cls.kubelet.remove_files)
-        cls.addClassCleanup(kh.cleanup_node, cls.kubelet.root_dir, cls.node, cls.bridge)
-        cls.addClassCleanup(cls.kubelet.kill)
-        images = os.path.join(cls.kubelet.root_dir, "images-import")
-        os.makedirs(images)
-        subprocess.run([BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True,
-                       capture_output=True)
-        cls.kubelet.start()
-        cls.ns = cls.server.create_namespace()
-        cls.addClassCleanup(cls.delete_all_pods)
+        kh.start_runc_node(cls, "kpe2e-", "kpe", pod_grace=1)
 
-    @classmethod
-    def delete_all_pods(cls):
-        if cls.kubelet.proc is None:
-            return
-        items = cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json().get("items", [])
-        for p in items:
-            cls.server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=1" % (cls.ns, p["metadata"]["name"]))
-        try:
-            wait_for(lambda: not cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json()["items"],
-                     timeout=60, what="pods deleted")
-        except AssertionError:
-            pass  # cleanup_node removes whatever is left
 
     def create(self, body):
         body["spec"]["nodeName"] = self.node
@@ -200,7 +171,7 @@ class TwoRuncNodesTest(harness.ServerTestCase):
             cls.addClassCleanup(kubelet.kill)
             images = os.path.join(kubelet.root_dir, "images-import")
             os.makedirs(images)
-            subprocess.run([BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True, capture_output=True)
+            subprocess.run([kh.BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True, capture_output=True)
             kubelet.start()
             cls.nodes.append((node, kubelet, "10.244.%d." % (third + i)))
         cls.ns = cls.server.create_namespace()

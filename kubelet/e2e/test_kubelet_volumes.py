@@ -8,15 +8,13 @@ busybox-static are missing. Everything it creates is named with a unique prefix 
 removed at the end (containers, mounts, network namespaces, the bridge, cgroups, files)."""
 import base64
 import os
-import random
 import stat
-import subprocess
 import time
 import unittest
 
 import kubelet_harness as kh
 from kubelet_harness import harness, wait_for
-from test_kubelet_runc import BUILD_BUSYBOX, missing_prerequisite
+from test_kubelet_runc import missing_prerequisite
 
 # Prints what the pod sees once, then the files that change every 0.3 s.
 READER = r"""
@@ -39,36 +37,8 @@ class RuncVolumesTest(harness.ServerTestCase):
         if reason:
             raise unittest.SkipTest(reason)
         super().setUpClass()
-        suffix = harness.unique("x")[2:]
-        cls.node = "kpv2e-" + suffix
-        cls.bridge = "kpv" + suffix[:8]
-        cls.cidr_prefix = "10.244.%d" % random.randint(100, 249)
-        cls.kubelet = kh.Kubelet(cls.server.url, cls.node, [
-            "--runtime", "runc", "--pod-cidr", cls.cidr_prefix + ".0/24", "--cni-bridge", cls.bridge,
-            "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
-        cls.addClassCleanup(cls.kubelet.remove_files)
-        cls.addClassCleanup(kh.cleanup_node, cls.kubelet.root_dir, cls.node, cls.bridge)
-        cls.addClassCleanup(cls.kubelet.kill)
-        images = os.path.join(cls.kubelet.root_dir, "images-import")
-        os.makedirs(images)
-        subprocess.run([BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True,
-                       capture_output=True)
-        cls.kubelet.start()
-        cls.ns = cls.server.create_namespace()
-        cls.addClassCleanup(cls.delete_all_pods)
+        kh.start_runc_node(cls, "kpv2e-", "kpv")
 
-    @classmethod
-    def delete_all_pods(cls):
-        if cls.kubelet.proc is None:
-            return
-        items = cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json().get("items", [])
-        for p in items:
-            cls.server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0" % (cls.ns, p["metadata"]["name"]))
-        try:
-            wait_for(lambda: not cls.server.get("/api/v1/namespaces/%s/pods" % cls.ns).json()["items"],
-                     timeout=60, what="pods deleted")
-        except AssertionError:
-            pass  # cleanup_node removes whatever is left
 
     def path(self, resource, name=""):
         return "/api/v1/namespaces/%s/%s%s" % (self.ns, resource, "/" + name if name else "")
