@@ -26,6 +26,7 @@ struct ProxyOptions {
   std::string sync_period = "1h";  // between full rewrites of the table
   int healthz_port = 10256;        // on 127.0.0.1; 0 disables
   bool cleanup = false;
+  bool pod_routes = false;  // route other nodes' pod CIDRs via their InternalIP (pod_routes.h)
   // Cluster DNS.
   bool dns = true;
   std::string cluster_dns_address = "10.96.0.10";

@@ -23,6 +23,7 @@
 #include "proxy/loadbalancer.h"
 #include "proxy/nftables/proxier.h"
 #include "proxy/options.h"
+#include "proxy/pod_routes.h"
 #include "proxy/service_proxy.h"
 
 namespace kubepp::proxy {
@@ -114,6 +115,9 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("sync-period", &o->sync_period, "period of full rewrites of the nftables table");
   flags.Int("healthz-port", &o->healthz_port, "port of /healthz and /metrics on 127.0.0.1 (0: off)");
   flags.Bool("cleanup", &o->cleanup, "remove every rule, route and link the proxy made, then exit");
+  flags.Bool("pod-routes", &o->pod_routes,
+             "route each other node's spec.podCIDR via its InternalIP (nodes on one L2 "
+             "network, e.g. docker-compose; not needed when all nodes share this host)");
   flags.Bool("dns", &o->dns, "serve cluster DNS");
   flags.String("cluster-dns-address", &o->cluster_dns_address,
                "address the DNS server listens on (the kube-dns Service's ClusterIP)");
@@ -190,9 +194,11 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   if (o.cleanup) {
     Status a = proxier.Cleanup();
     Status b = CleanupHostNetwork(host);
+    Status c = o.pod_routes ? PodRouteController::Cleanup() : Status::Ok();
     LOG(INFO) << "proxy: cleanup done";
     RETURN_IF_ERROR(a);
-    return b;
+    RETURN_IF_ERROR(b);
+    return c;
   }
 
   ASSIGN_OR_RETURN(http::ClientOptions client_options, client::ClientOptionsFromFlags(o.client));
@@ -246,6 +252,13 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
         std::make_unique<ingress::Controller>(client.get(), &services, &slices, &events, io);
   }
 
+  std::unique_ptr<informer::Informer> nodes;
+  std::unique_ptr<PodRouteController> pod_routes;
+  if (o.pod_routes) {
+    nodes = std::make_unique<informer::Informer>(client.get(), client::kNodes);
+    pod_routes = std::make_unique<PodRouteController>(nodes.get(), render.node_name);
+  }
+
   std::unique_ptr<http::Server> healthz;
   if (o.healthz_port > 0) {
     HealthServerOptions ho;
@@ -263,6 +276,10 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   slices.Start();
   service_proxy.Start();
   lb.Start();
+  if (pod_routes) {
+    nodes->Start();
+    pod_routes->Start();
+  }
   // Without a listener it logs why and stays idle (its informer handlers stay registered,
   // so it lives until the end like the rest).
   if (ingress_controller) ingress_controller->Start();
@@ -276,6 +293,10 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   if (dns_server) dns_server->Stop();
   if (ingress_controller) ingress_controller->Stop();
   lb.Stop();
+  if (pod_routes) {
+    pod_routes->Stop();
+    nodes->Stop();
+  }
   service_proxy.Stop();
   services.Stop();
   slices.Stop();
