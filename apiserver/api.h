@@ -23,6 +23,7 @@
 #include "apiserver/request_info.h"
 #include "apiserver/storage/storage.h"
 #include "common/api/json.h"
+#include "common/http/client.h"
 #include "common/http/server.h"
 
 namespace kubepp::apiserver {
@@ -54,6 +55,9 @@ class Api {
     tokens_ = std::move(tokens);
     authenticator_ = std::move(authenticator);
   }
+  // How pods/log reaches kubelets (pod_log.cc): every field but `server`, which is set per
+  // call. Call before serving.
+  void SetKubeletClient(http::ClientOptions options) { kubelet_client_ = std::move(options); }
   // The server's entry point.
   void Handle(http::Request req, std::shared_ptr<http::ResponseWriter> w);
 
@@ -165,6 +169,7 @@ class Api {
   std::mutex watches_mu_;
   std::list<std::shared_ptr<WatchStream>> watches_;
   std::atomic<bool> stopping_{false};
+  http::ClientOptions kubelet_client_;
   std::condition_variable ticker_cv_;
   std::thread ticker_;
 };

@@ -130,6 +130,40 @@ Status WriteAdminKubeconfig(const ApiServerOptions& o, const TlsSetup& t, int po
       (std::filesystem::path(t.pki.admin_cert).parent_path() / "admin.kubeconfig").string(), k);
 }
 
+// The client side of pods/log (pod_log.cc): HTTPS with the given or generated
+// kubelet client certificate; the kubelets' serving certificates verified only against
+// a given CA, as upstream. Files are read once here, so a bad one stops the start.
+Result<http::ClientOptions> KubeletClientOptions(const ApiServerOptions& o, const TlsSetup& t) {
+  if (o.kubelet_client_certificate.empty() != o.kubelet_client_key.empty()) {
+    return BadRequest("--kubelet-client-certificate and --kubelet-client-key must be given together");
+  }
+  std::string cert = o.kubelet_client_certificate, key = o.kubelet_client_key;
+  if (cert.empty() && t.generated) {
+    cert = t.pki.kubelet_client_cert;
+    key = t.pki.kubelet_client_key;
+  }
+  http::ClientOptions co;
+  co.server = "https://127.0.0.1:1";  // replaced per call
+  co.user_agent = "kube-apiserver/kubepp";
+  if (!cert.empty()) {
+    ASSIGN_OR_RETURN(co.client_cert_data, util::ReadFile(cert));
+    ASSIGN_OR_RETURN(co.client_key_data, util::ReadFile(key));
+  }
+  if (o.kubelet_certificate_authority.empty()) {
+    co.insecure_skip_verify = true;
+  } else {
+    ASSIGN_OR_RETURN(co.ca_data, util::ReadFile(o.kubelet_certificate_authority));
+  }
+  if (auto check = http::Client::Create(co); !check.ok()) {
+    return BadRequest("kubelet client credentials: " + check.status().message());
+  }
+  LOG(INFO) << "calling kubelets over HTTPS "
+            << (cert.empty() ? "without a client certificate" : "as " + cert)
+            << (co.insecure_skip_verify ? ", their certificates not verified"
+                                        : ", verified against " + o.kubelet_certificate_authority);
+  return co;
+}
+
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -426,6 +460,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   auto impl = std::make_unique<ApiServerImpl>();
   impl->api_ = std::make_unique<Api>(options, std::move(storage), std::move(ips), std::move(ports));
   if (sa_tokens != nullptr) impl->api_->EnableServiceAccountTokens(sa_tokens, authenticator);
+  ASSIGN_OR_RETURN(auto kubelet_client, KubeletClientOptions(options, tls));
+  impl->api_->SetKubeletClient(std::move(kubelet_client));
   RETURN_IF_ERROR(impl->api_->BootstrapPolicy());
   http::ServerOptions ho;
   ho.bind_address = plain_address;

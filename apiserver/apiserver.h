@@ -49,6 +49,13 @@ struct ApiServerOptions {
   // AlwaysAllow, AlwaysDeny.
   std::string authorization_mode = "Node,RBAC";
   std::string audit_log_path;  // "" = no audit log; "-" = standard output (audit.h)
+  // How the apiserver calls kubelets (pods/log): always HTTPS, with this client
+  // certificate (default: the generated PKI's apiserver-kubelet-client.crt, when the
+  // secure port uses the generated PKI; else none), verifying the kubelet's serving
+  // certificate against kubelet_certificate_authority when one is given (else not at
+  // all, as upstream).
+  std::string kubelet_client_certificate, kubelet_client_key;
+  std::string kubelet_certificate_authority;
   // Comma-separated admission plugins to turn off: only NodeRestriction
   // (node_restriction.h; a no-op for everyone but kubelets) can be.
   std::string disable_admission_plugins;

@@ -69,6 +69,13 @@ int main(int argc, char** argv) {
   flags.Bool("anonymous-auth", &o.anonymous_auth,
              "secure port: unauthenticated requests act as system:anonymous (RBAC lets them "
              "read /healthz, /livez, /readyz and /version)");
+  flags.String("kubelet-client-certificate", &o.kubelet_client_certificate,
+               "client certificate (PEM) the apiserver presents to kubelets; default: "
+               "apiserver-kubelet-client.crt of the generated PKI");
+  flags.String("kubelet-client-key", &o.kubelet_client_key, "key of --kubelet-client-certificate");
+  flags.String("kubelet-certificate-authority", &o.kubelet_certificate_authority,
+               "CA bundle kubelets' serving certificates are verified against (default: "
+               "not verified)");
   flags.String("audit-log-path", &o.audit_log_path,
                "append a JSON line per request here (user, verb, resource, code; \"-\": stdout)");
   flags.String("authorization-mode", &o.authorization_mode,

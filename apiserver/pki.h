@@ -1,67 +1,35 @@
-// The cluster's certificates: a CA, certificates it signs, and the apiserver's PKI
-// directory that holds them (what kubeadm's `init phase certs` writes, in little).
-//
-//   ASSIGN_OR_RETURN(auto ca, pki::NewCa("kubepp-ca", 3650));
-//   pki::CertSpec s; s.common_name = "kubernetes-admin"; s.organizations = {"system:masters"};
-//   s.client = true;
-//   ASSIGN_OR_RETURN(auto admin, pki::NewCert(ca, s));
-//
-// Keys are ECDSA P-256 (quick to generate, accepted by Go, Python and OpenSSL clients);
-// PEM throughout (certificates "CERTIFICATE", keys PKCS#8 "PRIVATE KEY").
+// The apiserver's PKI directory: the cluster CA and the certificates the apiserver
+// issues itself (what kubeadm's `init phase certs` writes, in little). Certificate
+// primitives are common/pki/pki.h's, named here too for the apiserver's code.
 // Thread safety: stateless functions.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/pki/pki.h"
 #include "common/status.h"
 
 namespace kubepp::apiserver::pki {
 
-struct CertKey {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-struct CertSpec {
-  std::string common_name;                 // the user, for a client certificate
-  std::vector<std::string> organizations;  // the groups, for a client certificate
-  std::vector<std::string> dns_names;      // subjectAltName entries
-  std::vector<std::string> ip_addresses;   // IPv4 or IPv6 literals
-  bool server = false;                     // extendedKeyUsage serverAuth
-  bool client = false;                     // extendedKeyUsage clientAuth
-  int validity_days = 365;
-};
-
-// A self-signed CA certificate and its key.
-Result<CertKey> NewCa(const std::string& common_name, int validity_days);
-// A certificate for `spec` signed by `ca`. BadRequest for a malformed IP address.
-Result<CertKey> NewCert(const CertKey& ca, const CertSpec& spec);
-
-struct CertInfo {
-  std::string common_name;
-  std::vector<std::string> organizations;
-  std::vector<std::string> dns_names;
-  std::vector<std::string> ip_addresses;
-  int64_t not_before = 0;  // Unix seconds
-  int64_t not_after = 0;
-  bool is_ca = false;
-};
-
-// The first certificate of a PEM text. BadRequest when there is none.
-Result<CertInfo> ParseCert(const std::string& cert_pem);
-// OK when `cert_pem` verifies against `ca_pem` now (signature, validity period, CA
-// constraints); BadRequest with OpenSSL's reason otherwise.
-Status VerifyCert(const std::string& ca_pem, const std::string& cert_pem);
-// OK when `key_pem` is the private key of `cert_pem`.
-Status CheckKeyMatches(const std::string& cert_pem, const std::string& key_pem);
+using kubepp::pki::CertInfo;
+using kubepp::pki::CertKey;
+using kubepp::pki::CertSpec;
+using kubepp::pki::CheckKeyMatches;
+using kubepp::pki::NewCa;
+using kubepp::pki::NewCert;
+using kubepp::pki::ParseCert;
+using kubepp::pki::ReportExpiry;
+using kubepp::pki::VerifyCert;
 
 // The files of a PKI directory (absolute when `dir` is).
 struct PkiFiles {
   std::string ca_cert, ca_key;
   std::string serving_cert, serving_key;
   std::string admin_cert, admin_key;
+  // The apiserver's client certificate towards kubelets (CN kube-apiserver-kubelet-client,
+  // O system:masters), as kubeadm's apiserver-kubelet-client.crt.
+  std::string kubelet_client_cert, kubelet_client_key;
 };
 
 struct PkiOptions {
@@ -73,17 +41,13 @@ struct PkiOptions {
   int cert_validity_days = 365;
 };
 
-// Makes sure `dir` holds a CA, a serving certificate and an admin client certificate
-// (CN kubernetes-admin, O system:masters), generating what is missing. Existing files
-// are kept: the CA always (an existing but unusable CA is an error for the operator,
-// never silently replaced, since every issued credential hangs off it); a serving or
-// admin certificate is reissued only when it no longer verifies against the CA, is
-// within 30 days of expiry, or (serving) lacks one of the requested names. Keys are
-// written readable by the owner only.
+// Makes sure `dir` holds a CA, a serving certificate, an admin client certificate
+// (CN kubernetes-admin, O system:masters) and the kubelet client certificate, generating
+// what is missing. Existing files are kept: the CA always (an existing but unusable CA
+// is an error for the operator, never silently replaced, since every issued credential
+// hangs off it); a certificate is reissued only when it no longer verifies against the
+// CA, is within 30 days of expiry, or (serving) lacks one of the requested names. Keys
+// are written readable by the owner only.
 Result<PkiFiles> EnsurePki(const PkiOptions& options);
-
-// client::ReportCertificateExpiry (common/client/cert_expiry.h) of the certificate in
-// `cert_file`.
-Status ReportExpiry(const std::string& name, const std::string& cert_file);
 
 }  // namespace kubepp::apiserver::pki

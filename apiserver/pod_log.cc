@@ -1,5 +1,6 @@
 // pods/log: the apiserver proxies to the kubelet of the pod's node, as upstream does
-// (GET http://<node InternalIP>:<kubelet port>/containerLogs/<ns>/<pod>/<container>).
+// (GET https://<node InternalIP>:<kubelet port>/containerLogs/<ns>/<pod>/<container>,
+// with the kubelet client certificate of SetKubeletClient).
 #include <thread>
 
 #include "apiserver/api.h"
@@ -34,6 +35,37 @@ Result<std::string> ContainerOf(const http::Request& req, const api::Value& pod,
     if (n == want) return want;
   }
   return BadRequest("container " + want + " is not valid for pod " + pod_name);
+}
+
+// A kubelet's error answer as upstream's GenericHttpResponseChecker turns it into a
+// Status: a Status body passes as it is; a text one (the kubelet's "Unauthorized",
+// "Forbidden (user=...)") becomes errors.NewGenericServerResponse's message, which keeps
+// the text of a 403, followed by "( pods/log <pod>)".
+http::Response KubeletError(int http_status, const std::string& content_type, std::string body,
+                            const std::string& pod_name) {
+  http::Response out;
+  out.status = http_status;
+  if (content_type.rfind("application/json", 0) == 0 && body.find("\"Status\"") != std::string::npos) {
+    out.body = std::move(body);
+    return out;
+  }
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  std::string message;
+  switch (http_status) {
+    case 400: message = "the server rejected our request for an unknown reason"; break;
+    case 401: message = "the server has asked for the client to provide credentials"; break;
+    case 403: message = body; break;
+    case 404: message = "the server could not find the requested resource"; break;
+    default:
+      message = "the server responded with the status code " + std::to_string(http_status) +
+                " but did not return more information";
+  }
+  Status st(CodeFromHttp(http_status, ""), message + " ( pods/log " + pod_name + ")");
+  st.mutable_details().name = pod_name;
+  st.mutable_details().kind = "pods/log";
+  if (!body.empty()) st.mutable_details().causes.push_back({"UnexpectedServerResponse", body, ""});
+  out.body = st.ToJson();
+  return out;
 }
 
 }  // namespace
@@ -78,20 +110,24 @@ void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w
       sep = "&";
     }
   }
-  http::ClientOptions co;
-  co.server = "http://" + address + ":" + std::to_string(port);
+  http::ClientOptions co = kubelet_client_;
+  std::string host = address.find(':') != std::string::npos ? "[" + address + "]" : address;
+  co.server = "https://" + host + ":" + std::to_string(port);
   auto client = http::Client::Create(co);
   if (!client.ok()) return SendStatus(w, client.status());
   bool follow = req.Query("follow") == "true" || req.Query("follow") == "1";
   // The kubelet is another process that may be slow: never block an I/O thread on it.
   std::shared_ptr<http::Client> c = std::move(client).value();
-  std::thread([c, w, target, follow] {
+  std::string pod_name = info.name;
+  std::thread([c, w, target, follow, pod_name] {
     if (!follow) {
       auto r = c->Do("GET", target);
       if (!r.ok()) return SendStatus(w, r.status());
+      if (r->status != 200) {
+        return w->Send(KubeletError(r->status, r->content_type, std::move(r->body), pod_name));
+      }
       http::Response out;
-      out.status = r->status;
-      out.content_type = r->status == 200 ? "text/plain" : "application/json";
+      out.content_type = "text/plain";
       out.body = std::move(r->body);
       return w->Send(std::move(out));
     }

@@ -22,7 +22,7 @@ Result<std::unique_ptr<http::Server>> StartHealthServer(HealthServerOptions o) {
           } else {
             resp.body = ok ? "ok" : "unhealthy";
           }
-        } else if (req.path == "/metrics") {
+        } else if (req.path == "/metrics" && o.serve_metrics) {
           if (o.before_metrics) o.before_metrics();
           resp.content_type = metrics::kContentType;
           resp.body = metrics::Registry::Default().Render();

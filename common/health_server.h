@@ -26,6 +26,9 @@ struct HealthServerOptions {
   std::function<std::string(bool healthy)> body;
   // Runs before each /metrics scrape, to refresh gauges.
   std::function<void()> before_metrics;
+  // Whether /metrics is served here (the kubelet keeps it behind authentication on its
+  // API port; its health port answers health only, as upstream's 10248).
+  bool serve_metrics = true;
 };
 
 // Starts the server. Unavailable when the address cannot be bound.

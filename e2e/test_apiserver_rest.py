@@ -724,17 +724,32 @@ if __name__ == "__main__":
 
 
 class PodLogProxyTest(ServerTestCase):
-    """pods/log is proxied to the kubelet of the pod's node (here a stub kubelet)."""
+    """pods/log is proxied to the kubelet of the pod's node (here a stub kubelet, which
+    speaks HTTPS as kubelets do)."""
 
     def test_log_and_follow_are_proxied_to_the_nodes_kubelet(self):
         import http.server
+        import os
+        import shutil
+        import ssl
+        import subprocess
+        import tempfile
         requests = []
+        denied = []
 
         class Kubelet(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
                 requests.append(self.path)
+                if denied:  # what a kubelet answers a user without nodes/proxy
+                    body = denied[0].encode()
+                    self.send_response(403)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if "follow=true" in self.path:
                     self.send_response(200)
                     self.send_header("Content-Type", "text/plain")
@@ -756,7 +771,16 @@ class PodLogProxyTest(ServerTestCase):
             def log_message(self, *args):
                 pass
 
+        tmp = tempfile.mkdtemp(prefix="kubepp-stub-kubelet-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        crt, key = os.path.join(tmp, "kubelet.crt"), os.path.join(tmp, "kubelet.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "1", "-subj", "/CN=logs-node"], check=True, capture_output=True)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(crt, key)
         stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Kubelet)
+        stub.socket = tls.wrap_socket(stub.socket, server_side=True)
         threading.Thread(target=stub.serve_forever, daemon=True).start()
         try:
             node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "logs-node"},
@@ -778,6 +802,12 @@ class PodLogProxyTest(ServerTestCase):
             unbound = pod("ub")
             self.assertEqual(self.server.post("/api/v1/namespaces/%s/pods" % ns, unbound).status, 201)
             self.assertEqual(self.server.get("/api/v1/namespaces/%s/pods/ub/log" % ns).status, 400)
+            # A kubelet's 403 text comes back as upstream's apiserver passes it on.
+            denied.append("Forbidden (user=x, verb=get, resource=nodes, subresource=proxy)")
+            r = self.server.get("/api/v1/namespaces/%s/pods/lp/log" % ns)
+            st = self.assertStatus(r, 403, "Forbidden")
+            self.assertEqual(st["message"], "Forbidden (user=x, verb=get, resource=nodes, "
+                                            "subresource=proxy) ( pods/log lp)")
         finally:
             stub.shutdown()
 

@@ -6,9 +6,12 @@
 #include <thread>
 
 #include "common/api/quantity.h"
+#include "common/health_server.h"
+#include "common/pki/pki.h"
 #include "common/informer/workqueue.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "kubelet/auth.h"
 #include "kubelet/node_agent.h"
 #include "kubelet/runtime/fake_runtime.h"
 #include "kubelet/runtime/runc_runtime.h"
@@ -61,6 +64,22 @@ void AddFlags(FlagSet& f, KubeletOptions* o) {
   f.String("address", &o->address, "address the kubelet server listens on (default: --node-ip)");
   f.Int("kubelet-port", &o->kubelet_port, "port of the kubelet server (/healthz, /pods, /containerLogs)");
   f.Int("port", &o->kubelet_port, "same as --kubelet-port (upstream's name)");
+  f.String("tls-cert-file", &o->tls_cert_file,
+           "serving certificate of the kubelet API (PEM, chain allowed); default: a self-signed "
+           "one made at first start in <root-dir>/pki");
+  f.String("tls-private-key-file", &o->tls_private_key_file, "key of --tls-cert-file");
+  f.String("client-ca-file", &o->client_ca_file,
+           "CA whose client certificates authenticate to the kubelet API (CN user, O groups)");
+  f.Bool("authentication-token-webhook", &o->authentication_token_webhook,
+         "authenticate bearer tokens to the kubelet API with TokenReviews to the apiserver");
+  f.Bool("anonymous-auth", &o->anonymous_auth,
+         "let unauthenticated requests to the kubelet API through as system:anonymous "
+         "(else 401)");
+  f.String("authorization-mode", &o->authorization_mode,
+           "Webhook (SubjectAccessReviews to the apiserver) or AlwaysAllow; default: Webhook "
+           "with a --kubeconfig, else AlwaysAllow");
+  f.Int("healthz-port", &o->healthz_port, "plain HTTP /healthz port (0: none)");
+  f.String("healthz-bind-address", &o->healthz_bind_address, "address of --healthz-port");
   f.String("root-dir", &o->root_dir, "where pod volumes, logs, images and runtime state live");
   f.String("images-dir", &o->images_dir,
            "image tarballs (docker save / OCI layout) imported at start and when they appear "
@@ -108,6 +127,71 @@ RuncOptions RuncOptionsOf(const KubeletOptions& o) {
   return ro;
 }
 
+// The API's certificate files: the given ones, or the self-signed pair in
+// <root-dir>/pki (made, or remade when it no longer covers the node's names).
+Status PrepareServingCert(KubeletOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
+    return BadRequest("--tls-cert-file and --tls-private-key-file must be given together");
+  }
+  if (!o.tls_cert_file.empty()) return Status::Ok();
+  pki::CertSpec spec;
+  spec.common_name = o.node_name;
+  spec.server = true;
+  spec.dns_names = {o.node_name};
+  if (o.node_name != "localhost") spec.dns_names.push_back("localhost");
+  for (const std::string& ip : {o.node_ip, o.address, std::string("127.0.0.1")}) {
+    if (ip.empty() || ip == "0.0.0.0" || ip == "::") continue;
+    if (std::find(spec.ip_addresses.begin(), spec.ip_addresses.end(), ip) == spec.ip_addresses.end()) {
+      spec.ip_addresses.push_back(ip);
+    }
+  }
+  o.tls_cert_file = o.root_dir + "/pki/kubelet.crt";
+  o.tls_private_key_file = o.root_dir + "/pki/kubelet.key";
+  return pki::EnsureSelfSigned(spec, o.tls_cert_file, o.tls_private_key_file);
+}
+
+Result<std::shared_ptr<KubeletAuth>> MakeAuth(const KubeletOptions& o, client::RestClient* client) {
+  KubeletAuthOptions ao;
+  ao.node_name = o.node_name;
+  ao.anonymous = o.anonymous_auth;
+  if (o.authentication_token_webhook) ao.token_review = ApiTokenReview(client);
+  std::string mode = o.authorization_mode;
+  if (mode.empty()) mode = o.client.kubeconfig.empty() ? "AlwaysAllow" : "Webhook";
+  if (mode == "Webhook") {
+    ao.access_review = ApiAccessReview(client);
+  } else if (mode != "AlwaysAllow") {
+    return BadRequest("--authorization-mode: unsupported mode \"" + mode +
+                      "\" (supported: Webhook, AlwaysAllow)");
+  }
+  if (o.client_ca_file.empty() && !o.authentication_token_webhook && !o.anonymous_auth) {
+    LOG(WARNING) << "the kubelet API has no way to authenticate anyone (no --client-ca-file, "
+                    "--authentication-token-webhook or --anonymous-auth): every request gets 401";
+  }
+  LOG(INFO) << "kubelet API: authentication"
+            << (o.client_ca_file.empty() ? "" : " x509 (" + o.client_ca_file + ")")
+            << (o.authentication_token_webhook ? " token-webhook" : "")
+            << (o.anonymous_auth ? " anonymous" : "") << ", authorization " << mode;
+  return std::make_shared<KubeletAuth>(std::move(ao));
+}
+
+// Starts a server, retrying for a while when its port is taken (Unavailable): after a
+// kill -9 it can stay taken for a moment by helper processes (CNI plugins, runc) that
+// inherited the old listener. Other errors (bad TLS files) fail at once.
+Result<std::unique_ptr<http::Server>> StartWithRetry(
+    const std::function<Result<std::unique_ptr<http::Server>>()>& start,
+    const std::atomic<bool>* stop) {
+  auto give_up = steady_clock::now() + std::chrono::seconds(15);
+  while (true) {
+    auto started = start();
+    if (started.ok() || started.status().code() != Code::kUnavailable ||
+        steady_clock::now() >= give_up || stop->load()) {
+      return started;
+    }
+    LOG(WARNING) << "kubelet server: " << started.status().message() << "; retrying";
+    SleepUntil(steady_clock::now() + milliseconds(250), stop);
+  }
+}
+
 }  // namespace
 
 Status Teardown(const KubeletOptions& options) {
@@ -146,6 +230,11 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
   http_options.user_agent = "kubelet/kubepp";
   ASSIGN_OR_RETURN(std::unique_ptr<client::RestClient> client,
                    client::HttpRestClient::Create(http_options));
+  std::shared_ptr<KubeletAuth> auth;
+  if (o.kubelet_port > 0) {
+    RETURN_IF_ERROR(PrepareServingCert(o));
+    ASSIGN_OR_RETURN(auth, MakeAuth(o, client.get()));
+  }
 
   NodeConfig base;
   base.node_ip = o.node_ip;
@@ -224,21 +313,23 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
 
   std::vector<NodeAgent*> raw;
   for (auto& a : agents) raw.push_back(a.get());
-  std::unique_ptr<http::Server> server;
+  std::unique_ptr<http::Server> server, healthz;
   if (o.kubelet_port > 0) {
-    // After a kill -9 the port can stay taken for a moment by helper processes (CNI
-    // plugins, runc) that inherited the old listener: retry rather than exit.
-    auto give_up = steady_clock::now() + std::chrono::seconds(15);
-    while (true) {
-      auto started = StartKubeletServer(o.address, o.kubelet_port, raw);
-      if (started.ok()) {
-        server = std::move(started).value();
-        break;
-      }
-      if (steady_clock::now() >= give_up || stop->load()) return started.status();
-      LOG(WARNING) << "kubelet server: " << started.status().message() << "; retrying";
-      SleepUntil(steady_clock::now() + milliseconds(250), stop);
-    }
+    KubeletServerOptions so;
+    so.address = o.address;
+    so.port = o.kubelet_port;
+    so.tls_cert_file = o.tls_cert_file;
+    so.tls_key_file = o.tls_private_key_file;
+    so.client_ca_file = o.client_ca_file;
+    so.auth = auth;
+    ASSIGN_OR_RETURN(server, StartWithRetry([&] { return StartKubeletServer(so, raw); }, stop));
+  }
+  if (o.healthz_port > 0) {
+    HealthServerOptions ho;
+    ho.bind_address = o.healthz_bind_address;
+    ho.port = o.healthz_port;
+    ho.serve_metrics = false;
+    ASSIGN_OR_RETURN(healthz, StartWithRetry([&] { return StartHealthServer(ho); }, stop));
   }
 
   auto& syncs = metrics::Registry::Default().AddHistogram(
@@ -330,7 +421,10 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
   }
 
   LOG(INFO) << "kubelet running: " << count << " node(s), runtime " << o.runtime
-            << (server ? ", serving on " + o.address + ":" + std::to_string(server->port()) : "");
+            << (server ? ", serving HTTPS on " + o.address + ":" + std::to_string(server->port()) : "")
+            << (healthz ? ", /healthz on " + o.healthz_bind_address + ":" +
+                              std::to_string(healthz->port())
+                        : "");
   while (!stop->load()) std::this_thread::sleep_for(milliseconds(200));
 
   LOG(INFO) << "kubelet stopping (containers keep running)";
@@ -338,6 +432,7 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
   queue.ShutDown();
   for (auto& t : workers) t.join();
   if (server) server->Stop();
+  if (healthz) healthz->Stop();
   probes.Stop();
   for (auto& a : agents) a->StopPodInformer();
   services.Stop();

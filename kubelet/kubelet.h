@@ -1,8 +1,9 @@
 // The kubelet process: flags, the API client, the container runtime(s), one NodeAgent
 // per node (one, or N hollow ones with --runtime=fake --hollow-nodes=N), the shared pod
 // work queue and its workers, heartbeats (lease every 10 s, node status), the PLEG
-// relist (1 s), housekeeping, and the kubelet HTTP server (/healthz, /metrics, /pods,
-// /containerLogs).
+// relist (1 s), housekeeping, the kubelet API server (HTTPS with authentication and
+// authorization, server.h and auth.h: /healthz, /metrics, /pods, /containerLogs) and the
+// plain health port (/healthz only, on loopback, for scripts and probes).
 // Thread safety: Run is called once, from main.
 #pragma once
 
@@ -22,6 +23,20 @@ struct KubeletOptions {
   std::string node_ip = "127.0.0.1";
   std::string address;    // where the kubelet server listens; default: node_ip
   int kubelet_port = 10250;
+  // The API's TLS: serving certificate and key, or "" for a self-signed pair made at
+  // first start in <root-dir>/pki (kubelet.crt, kubelet.key) and kept.
+  std::string tls_cert_file, tls_private_key_file;
+  // Authentication (auth.h): x509 client certificates signed by this CA; bearer tokens
+  // through TokenReview; anonymous requests (else 401).
+  std::string client_ca_file;
+  bool authentication_token_webhook = false;
+  bool anonymous_auth = false;
+  // Authorization: "Webhook" (SubjectAccessReview) or "AlwaysAllow"; "" = Webhook when
+  // a kubeconfig is given, else AlwaysAllow.
+  std::string authorization_mode;
+  // The plain /healthz port (0: none).
+  int healthz_port = 10248;
+  std::string healthz_bind_address = "127.0.0.1";
   std::string root_dir = "/var/lib/kubepp/kubelet";
   std::string images_dir;  // default: <root-dir>/images-import
   std::string runtime = "runc";

@@ -78,13 +78,19 @@ std::string TailLines(const std::string& data, int64_t tail_lines, int64_t limit
   return out;
 }
 
-Result<std::unique_ptr<http::Server>> StartKubeletServer(const std::string& address, int port,
+Result<std::unique_ptr<http::Server>> StartKubeletServer(const KubeletServerOptions& options,
                                                          std::vector<NodeAgent*> agents) {
+  if (options.auth == nullptr || options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Internal("the kubelet server needs TLS files and an authenticator");
+  }
   http::ServerOptions o;
-  o.bind_address = address;
-  o.port = port;
+  o.bind_address = options.address;
+  o.port = options.port;
   o.threads = 2;
-  auto handler = [agents](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+  o.tls_cert_file = options.tls_cert_file;
+  o.tls_key_file = options.tls_key_file;
+  o.client_ca_file = options.client_ca_file;
+  auto serve = [agents](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
     if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
       return w->Send(Text(200, "ok"));
     }
@@ -148,6 +154,23 @@ Result<std::unique_ptr<http::Server>> StartKubeletServer(const std::string& addr
       return w->Send(Text(200, std::move(data)));
     }
     w->Send(Error(NotFound("no such path " + req.path)));
+  };
+  std::shared_ptr<KubeletAuth> auth = options.auth;
+  auto handler = [serve, auth](http::Request req, std::shared_ptr<http::ResponseWriter> w) {
+    http::Response denial;
+    switch (auth->CheckCached(req, &denial)) {
+      case KubeletAuth::Verdict::kAllowed:
+        return serve(std::move(req), std::move(w));
+      case KubeletAuth::Verdict::kDenied:
+        return w->Send(std::move(denial));
+      case KubeletAuth::Verdict::kNeedsReview:
+        break;
+    }
+    // A review asks the apiserver: never block an I/O thread on it.
+    std::thread([serve, auth, req = std::move(req), w = std::move(w)]() mutable {
+      if (auto denied = auth->Check(req)) return w->Send(std::move(*denied));
+      serve(std::move(req), std::move(w));
+    }).detach();
   };
   auto server = std::make_unique<http::Server>(o, handler);
   RETURN_IF_ERROR(server->Start());

@@ -1,7 +1,11 @@
 """A kubelet process for the end-to-end tests, next to the apiserver of e2e/harness.py.
 
 The binary comes from $KUBEPP_KUBELET (ctest sets it), else build/bin/kubelet. Each kubelet
-gets a fresh --root-dir and a free --kubelet-port; stop() kills it by PID. For the runc
+gets a fresh --root-dir, a free --kubelet-port (HTTPS, its self-signed certificate) and a
+free --healthz-port (plain /healthz); stop() kills it by PID. The harness's apiserver has
+no PKI and so no kubelet client certificate: unless told otherwise (anonymous=False), a
+kubelet lets anonymous requests through (--anonymous-auth; without a kubeconfig its
+authorization is AlwaysAllow), so that pods/log reaches it. For the runc
 runtime, cleanup_node() removes everything the node may have left on the host: runc
 containers, overlay mounts, network namespaces, its bridge, its cgroups.
 """
@@ -11,6 +15,7 @@ import os
 import random
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -43,14 +48,15 @@ def wait_for(cond, timeout=30, interval=0.1, what="condition"):
 
 
 class Kubelet:
-    def __init__(self, server_url, node_name, extra_args=(), root_dir=None):
+    def __init__(self, server_url, node_name, extra_args=(), root_dir=None, anonymous=True):
         self.server_url = server_url
         self.node_name = node_name
-        self.extra_args = list(extra_args)
+        self.extra_args = (["--anonymous-auth"] if anonymous else []) + list(extra_args)
         self.tmp = tempfile.mkdtemp(prefix="kubepp-kubelet-e2e-")
         self.root_dir = root_dir or os.path.join(self.tmp, "root")
         self.log_path = os.path.join(self.tmp, "kubelet.log")
         self.port = harness.free_port()
+        self.healthz_port = harness.free_port()
         self.proc = None
 
     def start(self):
@@ -62,7 +68,8 @@ class Kubelet:
         try:
             self.proc = subprocess.Popen(
                 [KUBELET, "--server", self.server_url, "--node-name", self.node_name,
-                 "--root-dir", self.root_dir, "--kubelet-port", str(self.port)] + self.extra_args,
+                 "--root-dir", self.root_dir, "--kubelet-port", str(self.port),
+                 "--healthz-port", str(self.healthz_port)] + self.extra_args,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         finally:
             log.close()
@@ -73,13 +80,22 @@ class Kubelet:
         if self.proc.poll() is not None:
             raise RuntimeError("kubelet exited with %s:\n%s" % (self.proc.returncode, self.log_tail()))
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port, timeout=1) as r:
+            with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.healthz_port,
+                                        timeout=1) as r:
                 return r.status == 200
         except OSError:
             return False
 
-    def get(self, path):
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path), timeout=10) as r:
+    def get(self, path, cert=None):
+        """GET on the kubelet API (HTTPS, its certificate not verified), with an optional
+        client certificate (a (certfile, keyfile) pair). Raises HTTPError for non-2xx."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if cert:
+            ctx.load_cert_chain(*cert)
+        with urllib.request.urlopen("https://127.0.0.1:%d%s" % (self.port, path), timeout=10,
+                                    context=ctx) as r:
             return r.read().decode()
 
     def kill(self, sig=signal.SIGKILL):
