@@ -660,6 +660,15 @@ class Validator {
   void PolicyRules(const Value& obj, bool namespaced);
   void RoleBinding(const Value& obj, bool namespaced);
 
+  // Storage.
+  void AccessModes(const Value* spec, const std::string& path, std::string_view required_detail);
+  std::optional<double> PositiveQuantity(const Value* v, const std::string& path);
+  void PersistentVolume(const Value& obj);
+  void PersistentVolumeClaimSpec(const Value* spec, const std::string& path);
+  void StorageClass(const Value& obj);
+  void ControllerRevision(const Value& obj);
+  void PersistentVolumeClaimUpdate(const Value& obj, const Value& old);
+
   // Update rules.
   void Immutable(const Value* now, const Value* before, const std::string& path,
                  const std::string& bad);
@@ -2026,6 +2035,204 @@ void Validator::RoleBinding(const Value& obj, bool namespaced) {
   }
 }
 
+// ---- storage (pkg/apis/core/validation PersistentVolume(Claim), pkg/apis/storage, apps
+// ControllerRevision) ----
+
+bool OneOf(std::string_view v, std::initializer_list<std::string_view> list) {
+  for (std::string_view x : list) {
+    if (x == v) return true;
+  }
+  return false;
+}
+// The volume sources a PersistentVolume may name (exactly one).
+constexpr std::string_view kPvSources[] = {
+    "gcePersistentDisk", "awsElasticBlockStore", "hostPath", "glusterfs", "nfs", "rbd",
+    "quobyte", "cinder", "cephfs", "fc", "flocker", "flexVolume", "azureFile", "vsphereVolume",
+    "azureDisk", "photonPersistentDisk", "portworxVolume", "scaleIO", "local", "storageos",
+    "csi", "iscsi"};
+
+void Validator::AccessModes(const Value* spec, const std::string& path,
+                            std::string_view required_detail) {
+  std::string p = Child(path, "accessModes");
+  const Value* modes = Arr(spec, "accessModes", path);
+  if (Size(modes) == 0) {
+    errs.Required(p, required_detail);
+    return;
+  }
+  for (const Value* m : Elems(modes)) {
+    std::string_view mode = StrOf(m);
+    if (!OneOf(mode, {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"})) {
+      errs.NotSupported(p, Quote(mode),
+                        {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"});
+    }
+  }
+}
+
+// A storage quantity that must parse and be > 0 ("must be greater than zero").
+std::optional<double> Validator::PositiveQuantity(const Value* v, const std::string& path) {
+  std::optional<std::string> text = v != nullptr ? QuantityText(*v) : std::nullopt;
+  if (!text) {
+    errs.TypeInvalid(path, Repr(v), "must be of type string");
+    return std::nullopt;
+  }
+  Result<double> q = api::ParseQuantity(*text);
+  if (!q.ok()) {
+    errs.Invalid(path, Quote(*text), kQuantityMsg);
+    return std::nullopt;
+  }
+  if (*q <= 0) errs.Invalid(path, Quote(*text), "must be greater than zero");
+  return *q;
+}
+
+void Validator::PersistentVolume(const Value& obj) {
+  const Value* spec = Obj(&obj, "spec", "");
+  const std::string path = "spec";
+  AccessModes(spec, path, "");
+  const Value* capacity = Obj(spec, "capacity", path);
+  std::string cap_path = Child(path, "capacity");
+  if (Size(capacity) == 0) {
+    errs.Required(cap_path);
+  } else {
+    if (Get(capacity, "storage") == nullptr || Size(capacity) > 1) {
+      errs.NotSupported(cap_path, Repr(capacity), {"storage"});
+    }
+    for (const auto& kv : capacity->GetObject()) {
+      PositiveQuantity(&kv.value, Key(cap_path, api::View(kv.name)));
+    }
+  }
+  std::string_view policy = Str(spec, "persistentVolumeReclaimPolicy", path);
+  if (!policy.empty() && policy != "Delete" && policy != "Recycle" && policy != "Retain") {
+    errs.NotSupported(Child(path, "persistentVolumeReclaimPolicy"), Quote(policy),
+                      {"Delete", "Recycle", "Retain"});
+  }
+  std::string_view cls = Str(spec, "storageClassName", path);
+  if (!cls.empty()) {
+    errs.InvalidEach(Child(path, "storageClassName"), Quote(cls), Dns1123SubdomainErrors(cls));
+  }
+  std::string_view mode = Str(spec, "volumeMode", path);
+  if (!mode.empty() && mode != "Block" && mode != "Filesystem") {
+    errs.NotSupported(Child(path, "volumeMode"), Quote(mode), {"Block", "Filesystem"});
+  }
+  size_t sources = 0;
+  for (std::string_view src : kPvSources) {
+    const Value* v = Get(spec, src);
+    if (v == nullptr) continue;
+    if (++sources > 1) {
+      errs.Forbidden(Child(path, src), "may not specify more than 1 volume type");
+      continue;
+    }
+    if (src == "hostPath" || src == "local") {
+      std::string src_path = Child(path, src);
+      std::string_view dir = Str(v, "path", src_path);
+      if (dir.empty()) {
+        errs.Required(Child(src_path, "path"));
+      } else if (src == "local" && dir[0] != '/') {
+        errs.Invalid(Child(src_path, "path"), Quote(dir), "must be an absolute path");
+      }
+      // validatePathNoBacksteps: no ".." path element.
+      for (size_t b = 0; b <= dir.size();) {
+        size_t e = dir.find('/', b);
+        if (e == std::string_view::npos) e = dir.size();
+        if (dir.substr(b, e - b) == "..") {
+          errs.Invalid(Child(src_path, "path"), Quote(dir), "must not contain '..'");
+          break;
+        }
+        b = e + 1;
+      }
+      if (src == "hostPath") {
+        std::string_view type = Str(v, "type", src_path);
+        if (!OneOf(type, {"", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File",
+                          "FileOrCreate", "Socket"})) {
+          errs.NotSupported(Child(src_path, "type"), Quote(type),
+                            {"", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate",
+                             "File", "FileOrCreate", "Socket"});
+        }
+      }
+    }
+  }
+  if (sources == 0) errs.Required(path, "must specify a volume type");
+}
+
+void Validator::PersistentVolumeClaimSpec(const Value* spec, const std::string& path) {
+  AccessModes(spec, path, "at least 1 access mode is required");
+  std::string res_path = Child(path, "resources");
+  const Value* res = Obj(spec, "resources", path);
+  const Value* requests = Obj(res, "requests", res_path);
+  const Value* storage = Get(requests, "storage");
+  if (storage == nullptr) {
+    errs.Required(Key(res_path, "storage"));
+  } else {
+    PositiveQuantity(storage, Child(Child(res_path, "requests"), "storage"));
+  }
+  std::string_view cls = Str(spec, "storageClassName", path);
+  if (!cls.empty()) {
+    errs.InvalidEach(Child(path, "storageClassName"), Quote(cls), Dns1123SubdomainErrors(cls));
+  }
+  std::string_view mode = Str(spec, "volumeMode", path);
+  if (!mode.empty() && mode != "Block" && mode != "Filesystem") {
+    errs.NotSupported(Child(path, "volumeMode"), Quote(mode), {"Block", "Filesystem"});
+  }
+  if (const Value* sel = Obj(spec, "selector", path)) LabelSelector(sel, Child(path, "selector"));
+}
+
+void Validator::StorageClass(const Value& obj) {
+  std::string_view provisioner = Str(&obj, "provisioner", "");
+  if (provisioner.empty()) {
+    errs.Required("provisioner");
+  } else {
+    errs.InvalidEach("provisioner", Quote(provisioner), QualifiedNameErrors(provisioner));
+  }
+  std::string_view policy = Str(&obj, "reclaimPolicy", "");
+  if (!policy.empty() && policy != "Delete" && policy != "Retain") {
+    errs.NotSupported("reclaimPolicy", Quote(policy), {"Delete", "Retain"});
+  }
+  std::string_view mode = Str(&obj, "volumeBindingMode", "");
+  if (!mode.empty() && mode != "Immediate" && mode != "WaitForFirstConsumer") {
+    errs.NotSupported("volumeBindingMode", Quote(mode), {"Immediate", "WaitForFirstConsumer"});
+  }
+  StrMap(&obj, "parameters", "");
+}
+
+void Validator::ControllerRevision(const Value& obj) {
+  if (Get(&obj, "data") == nullptr) errs.Required("data", "data is mandatory");
+  NonNegative(&obj, "revision", "");
+}
+
+void Validator::PersistentVolumeClaimUpdate(const Value& obj, const Value& old) {
+  const Value* spec = Get(&obj, "spec");
+  const Value* old_spec = Get(&old, "spec");
+  // What may change: volumeName once (binding), resources.requests.storage (expansion),
+  // as upstream's ValidatePersistentVolumeClaimUpdate.
+  api::Document now = api::Clone(OrEmpty(spec)), before = api::Clone(OrEmpty(old_spec));
+  if (!now.IsObject()) now.SetObject();
+  if (!before.IsObject()) before.SetObject();
+  if (GetStr(old_spec, "volumeName").empty()) {
+    api::Remove(now, "volumeName");
+    api::Remove(before, "volumeName");
+  }
+  // The DefaultStorageClass admission may fill in a class a claim was created without.
+  if (Get(old_spec, "storageClassName") == nullptr && GetStr(old_spec, "volumeName").empty()) {
+    api::Remove(now, "storageClassName");
+  }
+  const Value* new_size = Get(Get(Get(spec, "resources"), "requests"), "storage");
+  const Value* old_size = Get(Get(Get(old_spec, "resources"), "requests"), "storage");
+  api::Remove(now, "resources.requests.storage");
+  api::Remove(before, "resources.requests.storage");
+  if (!SemanticEqual(&now, &before)) {
+    errs.Forbidden("spec",
+                   "spec is immutable after creation except resources.requests and "
+                   "volumeAttributesClassName for bound claims");
+  }
+  std::optional<std::string> nt = new_size ? QuantityText(*new_size) : std::nullopt;
+  std::optional<std::string> ot = old_size ? QuantityText(*old_size) : std::nullopt;
+  if (nt && ot) {
+    Result<double> n = api::ParseQuantity(*nt), o = api::ParseQuantity(*ot);
+    if (n.ok() && o.ok() && *n < *o) {
+      errs.Forbidden("spec.resources.requests.storage", "field can not be less than previous value");
+    }
+  }
+}
+
 // ---- dispatch ----
 
 void Validator::Object(const Value& obj) {
@@ -2070,6 +2277,14 @@ void Validator::Object(const Value& obj) {
     PolicyRules(obj, kind == "Role");
   } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
     RoleBinding(obj, kind == "RoleBinding");
+  } else if (kind == "PersistentVolume") {
+    PersistentVolume(obj);
+  } else if (kind == "PersistentVolumeClaim") {
+    PersistentVolumeClaimSpec(Obj(&obj, "spec", ""), "spec");
+  } else if (kind == "StorageClass") {
+    StorageClass(obj);
+  } else if (kind == "ControllerRevision") {
+    ControllerRevision(obj);
   }
 }
 
@@ -2304,6 +2519,28 @@ void Validator::Update(const Value& obj, const Value& old) {
   } else if (kind == "EndpointSlice") {
     Immutable(Get(&obj, "addressType"), Get(&old, "addressType"), "addressType",
               Repr(Get(&obj, "addressType")));
+  } else if (kind == "PersistentVolumeClaim") {
+    PersistentVolumeClaimUpdate(obj, old);
+  } else if (kind == "PersistentVolume") {
+    for (std::string_view src : kPvSources) {
+      if (!SemanticEqual(Get(spec, src), Get(old_spec, src))) {
+        errs.Forbidden("spec.persistentvolumesource", "spec.persistentvolumesource is forbidden.");
+        break;
+      }
+    }
+    Immutable(Get(spec, "volumeMode"), Get(old_spec, "volumeMode"), "volumeMode",
+              Repr(Get(spec, "volumeMode")));
+  } else if (kind == "StorageClass") {
+    if (!SemanticEqual(Get(&obj, "parameters"), Get(&old, "parameters")))
+      errs.Forbidden("parameters", "updates to parameters are forbidden.");
+    if (GetStr(&obj, "provisioner") != GetStr(&old, "provisioner"))
+      errs.Forbidden("provisioner", "updates to provisioner are forbidden.");
+    if (GetStr(&obj, "reclaimPolicy") != GetStr(&old, "reclaimPolicy"))
+      errs.Forbidden("reclaimPolicy", "updates to reclaimPolicy are forbidden.");
+    Immutable(Get(&obj, "volumeBindingMode"), Get(&old, "volumeBindingMode"), "volumeBindingMode",
+              Repr(Get(&obj, "volumeBindingMode")));
+  } else if (kind == "ControllerRevision") {
+    Immutable(Get(&obj, "data"), Get(&old, "data"), "data", Repr(Get(&obj, "data")));
   } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
     const Value* ref = Get(&obj, "roleRef");
     const Value* old_ref = Get(&old, "roleRef");
@@ -2741,6 +2978,21 @@ void ApplyDefaults(const ResourceInfo& info, api::Document& obj) {
     return;
   }
 
+  if (kind == "PersistentVolume" || kind == "PersistentVolumeClaim") {
+    Value* spec = DefaultObj(obj, "spec", a);
+    if (spec != nullptr) {
+      DefaultStr(*spec, "volumeMode", "Filesystem", a);
+      if (kind == "PersistentVolume") DefaultStr(*spec, "persistentVolumeReclaimPolicy", "Retain", a);
+    }
+    if (Value* status = DefaultObj(obj, "status", a)) DefaultStr(*status, "phase", "Pending", a);
+    return;
+  }
+  if (kind == "StorageClass") {
+    DefaultStr(obj, "reclaimPolicy", "Delete", a);
+    DefaultStr(obj, "volumeBindingMode", "Immediate", a);
+    return;
+  }
+
   static const std::set<std::string> kWithSpec = {
       "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service"};
   if (!kWithSpec.count(kind)) return;
@@ -2803,6 +3055,19 @@ void PrepareForCreate(const ResourceInfo& info, api::Document& obj) {
     std::string_view qos = PodQos(Get(&obj, "spec"));
     api::SetString(obj, "status.phase", "Pending", a);
     api::SetString(obj, "status.qosClass", qos, a);
+  } else if (kind == "PersistentVolume" || kind == "PersistentVolumeClaim") {
+    api::SetString(obj, "status.phase", "Pending", a);
+    // The StorageObjectInUseProtection admission plugin: the pvc-protection and
+    // pv-protection controllers lift these once nothing uses the object.
+    std::string_view finalizer =
+        kind == "PersistentVolume" ? "kubernetes.io/pv-protection" : "kubernetes.io/pvc-protection";
+    Value& meta = api::Ensure(obj, "metadata", a);
+    Value* finalizers = &Default(meta, "finalizers", Value(rapidjson::kArrayType), a);
+    if (finalizers->IsArray()) {
+      bool present = false;
+      for (const Value& f : finalizers->GetArray()) present = present || api::View(f) == finalizer;
+      if (!present) finalizers->PushBack(api::Str(finalizer, a), a);
+    }
   } else if (kind == "Namespace") {
     api::SetString(obj, "status.phase", "Active", a);
     Value* spec = DefaultObj(obj, "spec", a);

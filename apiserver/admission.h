@@ -36,7 +36,9 @@ void ApplyDefaults(const ResourceInfo& info, api::Document& obj);
 // What upstream's strategies do once on create, after validation and after the server
 // has set metadata.uid: resets status (pods get {phase: Pending, qosClass}, namespaces
 // {phase: Active}; nodes keep theirs), adds the "kubernetes" finalizer to namespaces, and
-// generates a Job's selector and template labels from its uid unless manualSelector.
+// generates a Job's selector and template labels from its uid unless manualSelector;
+// PersistentVolumes and PersistentVolumeClaims start Pending with the
+// kubernetes.io/pv-protection or pvc-protection finalizer (StorageObjectInUseProtection).
 void PrepareForCreate(const ResourceInfo& info, api::Document& obj);
 
 // Validates a new object (metadata + spec). Returns OK or an Invalid Status:

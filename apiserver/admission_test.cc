@@ -983,3 +983,108 @@ TEST_CASE("DNS name predicates") {
 
 }  // namespace
 }  // namespace kubepp::apiserver
+
+namespace kubepp::apiserver {
+namespace {
+
+constexpr std::string_view kPvc =
+    R"({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"data","namespace":"ns"},
+        "spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}})";
+
+TEST_CASE("persistent volume claims: defaults and validation") {
+  api::Document d = Defaulted("persistentvolumeclaims", kPvc);
+  CHECK(api::GetString(d, "spec.volumeMode") == "Filesystem");
+  CHECK(api::GetString(d, "status.phase") == "Pending");
+  PrepareForCreate(Res("persistentvolumeclaims"), d);
+  CHECK(api::ToJson(*api::Find(d, "metadata.finalizers")) == R"(["kubernetes.io/pvc-protection"])");
+  CHECK(api::GetString(d, "status.phase") == "Pending");
+  CHECK(Create("persistentvolumeclaims", kPvc).ok());
+  Status st = Create("persistentvolumeclaims",
+                     R"({"metadata":{"name":"data","namespace":"ns"},"spec":{}})");
+  CHECK(HasCause(st, "spec.accessModes", "FieldValueRequired", "at least 1 access mode is required"));
+  CHECK(HasCause(st, "spec.resources[storage]", "FieldValueRequired"));
+  st = Create("persistentvolumeclaims",
+              R"({"metadata":{"name":"data","namespace":"ns"},"spec":{"accessModes":["ReadWriteSometimes"],
+                  "resources":{"requests":{"storage":"0"}},"storageClassName":"Bad_Class"}})");
+  CHECK(HasCause(st, "spec.accessModes", "FieldValueNotSupported", "\"ReadWriteOnce\""));
+  CHECK(HasCause(st, "spec.resources.requests.storage", "FieldValueInvalid", "must be greater than zero"));
+  CHECK(HasCause(st, "spec.storageClassName", "FieldValueInvalid"));
+}
+
+TEST_CASE("ValidateUpdate: a claim's spec is immutable but for binding and growth") {
+  std::string bound(kPvc);
+  bound.replace(bound.find("\"accessModes\""), 0, R"("volumeName":"pv1",)");
+  // Binding (volumeName set once) and a bigger request are fine.
+  CHECK(Update("persistentvolumeclaims", bound, kPvc).ok());
+  std::string bigger = bound;
+  bigger.replace(bigger.find("1Gi"), 3, "2Gi");
+  CHECK(Update("persistentvolumeclaims", bigger, bound).ok());
+  Status st = Update("persistentvolumeclaims", bound, bigger);
+  CHECK(HasCause(st, "spec.resources.requests.storage", "FieldValueForbidden",
+                 "field can not be less than previous value"));
+  std::string rebound = bound;
+  rebound.replace(rebound.find("pv1"), 3, "pv2");
+  st = Update("persistentvolumeclaims", rebound, bound);
+  CHECK(HasCause(st, "spec", "FieldValueForbidden", "spec is immutable after creation"));
+  std::string modes = bound;
+  modes.replace(modes.find("ReadWriteOnce"), 13, "ReadWriteMany");
+  CHECK(HasCause(Update("persistentvolumeclaims", modes, bound), "spec", "FieldValueForbidden"));
+}
+
+TEST_CASE("persistent volumes, storage classes and controller revisions") {
+  constexpr std::string_view kPv =
+      R"({"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv1"},
+          "spec":{"accessModes":["ReadWriteOnce"],"capacity":{"storage":"5Gi"},"hostPath":{"path":"/srv/pv1"}}})";
+  api::Document d = Defaulted("persistentvolumes", kPv);
+  CHECK(api::GetString(d, "spec.persistentVolumeReclaimPolicy") == "Retain");
+  CHECK(api::GetString(d, "status.phase") == "Pending");
+  CHECK(Create("persistentvolumes", kPv).ok());
+  Status st = Create("persistentvolumes", R"({"metadata":{"name":"pv1"},"spec":{}})");
+  CHECK(HasCause(st, "spec.accessModes", "FieldValueRequired"));
+  CHECK(HasCause(st, "spec.capacity", "FieldValueRequired"));
+  CHECK(HasCause(st, "spec", "FieldValueRequired", "must specify a volume type"));
+  st = Create("persistentvolumes",
+              R"({"metadata":{"name":"pv1"},"spec":{"accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"},
+                  "hostPath":{"path":"/a/../b"},"nfs":{"server":"x","path":"/"},"persistentVolumeReclaimPolicy":"Keep"}})");
+  CHECK(HasCause(st, "spec.nfs", "FieldValueForbidden", "may not specify more than 1 volume type"));
+  CHECK(HasCause(st, "spec.hostPath.path", "FieldValueInvalid", "must not contain '..'"));
+  CHECK(HasCause(st, "spec.persistentVolumeReclaimPolicy", "FieldValueNotSupported"));
+  std::string moved(kPv);
+  moved.replace(moved.find("/srv/pv1"), 8, "/srv/pv2");
+  CHECK(HasCause(Update("persistentvolumes", moved, kPv), "spec.persistentvolumesource",
+                 "FieldValueForbidden"));
+  std::string claimed(kPv);
+  claimed.replace(claimed.find("\"accessModes\""), 0, R"("claimRef":{"namespace":"ns","name":"data"},)");
+  CHECK(Update("persistentvolumes", claimed, kPv).ok());
+
+  constexpr std::string_view kSc =
+      R"({"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"fast"},"provisioner":"kubepp.io/local-path"})";
+  d = Defaulted("storageclasses", kSc);
+  CHECK(api::GetString(d, "reclaimPolicy") == "Delete");
+  CHECK(api::GetString(d, "volumeBindingMode") == "Immediate");
+  CHECK(Create("storageclasses", kSc).ok());
+  CHECK(HasCause(Create("storageclasses", R"({"metadata":{"name":"fast"}})"), "provisioner",
+                 "FieldValueRequired"));
+  std::string other(kSc);
+  other.replace(other.find("kubepp.io/local-path"), 20, "example.com/other");
+  CHECK(HasCause(Update("storageclasses", other, kSc), "provisioner", "FieldValueForbidden",
+                 "updates to provisioner are forbidden."));
+
+  constexpr std::string_view kCr =
+      R"({"apiVersion":"apps/v1","kind":"ControllerRevision","metadata":{"name":"web-abc","namespace":"ns"},
+          "data":{"spec":{"template":{"$patch":"replace"}}},"revision":1})";
+  CHECK(Create("controllerrevisions", kCr).ok());
+  CHECK(HasCause(Create("controllerrevisions", R"({"metadata":{"name":"x","namespace":"ns"},"revision":-1})"),
+                 "data", "FieldValueRequired", "data is mandatory"));
+  std::string renumbered(kCr);
+  renumbered.replace(renumbered.find("\"revision\":1"), 12, "\"revision\":3");
+  CHECK(Update("controllerrevisions", renumbered, kCr).ok());
+  std::string changed(kCr);
+  changed.replace(changed.find("\"$patch\""), 0, R"("metadata":{},)");
+  changed.replace(changed.find("replace"), 7, "merge");
+  CHECK(HasCause(Update("controllerrevisions", changed, kCr), "data", "FieldValueInvalid",
+                 "field is immutable"));
+}
+
+}  // namespace
+}  // namespace kubepp::apiserver

@@ -149,6 +149,10 @@ class Api {
   // Upstream's Priority admission: spec.priority (and preemptionPolicy) from the pod's
   // PriorityClass, or from the global default class. Forbidden for an unknown class.
   Status ResolvePriority(api::Document& pod);
+  // The DefaultStorageClass admission plugin: a PersistentVolumeClaim created without
+  // spec.storageClassName (absent, not "") gets the default StorageClass's name (the
+  // newest class annotated storageclass.kubernetes.io/is-default-class=true).
+  void AdmitDefaultStorageClass(api::Document& pvc);
   Status CheckNamespace(const RequestInfo& info, const std::string& ns, const std::string& name,
                         bool creating);
 
@@ -165,11 +169,11 @@ class Api {
   IpAllocator ips_;
   PortAllocator ports_;
   std::string server_address_;
+  http::ClientOptions kubelet_client_;
 
   std::mutex watches_mu_;
   std::list<std::shared_ptr<WatchStream>> watches_;
   std::atomic<bool> stopping_{false};
-  http::ClientOptions kubelet_client_;
   std::condition_variable ticker_cv_;
   std::thread ticker_;
 };

@@ -381,6 +381,7 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   }
   ApplyDefaults(r, doc);
   if (r.kind == "Pod" && r.group.empty()) AdmitServiceAccount(doc, ns);
+  if (r.kind == "PersistentVolumeClaim" && r.group.empty()) AdmitDefaultStorageClass(doc);
   if (auto st = ValidateCreate(r, doc); !st.ok()) return SendStatus(w, st);
   PrepareForCreate(r, doc);
   if (auto st = CheckSize(doc); !st.ok()) return SendStatus(w, st);
@@ -451,6 +452,27 @@ Status Api::ResolvePriority(api::Document& pod) {
   api::SetString(pod, "spec.preemptionPolicy",
                  api::GetString(*c, "preemptionPolicy", "PreemptLowerPriority"), a);
   return Status::Ok();
+}
+
+void Api::AdmitDefaultStorageClass(api::Document& pvc) {
+  if (api::Has(pvc, "spec.storageClassName")) return;
+  std::string best, best_created;
+  for (const auto& c : storage_->List("storageclasses.storage.k8s.io", "", {}, 0, nullptr).items) {
+    auto d = api::ParseJson(c->json);
+    if (!d.ok()) continue;
+    auto annotations = api::GetStringMap(*d, "metadata.annotations");
+    if (annotations["storageclass.kubernetes.io/is-default-class"] != "true" &&
+        annotations["storageclass.beta.kubernetes.io/is-default-class"] != "true") {
+      continue;
+    }
+    // RFC 3339 UTC timestamps order as strings; ties go to the name, as upstream.
+    std::string created = api::GetString(*d, "metadata.creationTimestamp");
+    if (best.empty() || created > best_created || (created == best_created && c->name < best)) {
+      best = c->name;
+      best_created = created;
+    }
+  }
+  if (!best.empty()) api::SetString(pvc, "spec.storageClassName", best, pvc.GetAllocator());
 }
 
 Status Api::PrepareUpdate(const ResourceInfo& r, const std::string& subresource,

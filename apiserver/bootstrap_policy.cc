@@ -229,6 +229,15 @@ std::vector<BootstrapObject> BootstrapPolicy() {
                     {{"get", "create"}, {""}, {"services"}},  // the kube-dns Service
                     {{"update", "patch"}, {""}, {"services/status"}},
                     {{"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}}}}),
+      // For external provisioners.
+      ClusterRole("system:persistent-volume-provisioner",
+                  {{{{"get", "list", "watch", "create", "delete"}, {""}, {"persistentvolumes"}},
+                    // update sets the lock annotations on claims
+                    {{"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}},
+                    {kRead, {"storage.k8s.io"}, {"storageclasses"}},
+                    // provisioning success and failure events
+                    {{"watch"}, {""}, {"events"}},
+                    Events()}}),
       ClusterRole(
           "system:kube-scheduler",
           {{Events(),
@@ -278,8 +287,10 @@ std::vector<BootstrapObject> BootstrapPolicy() {
              {"*"},
              {"*"}},
             {{"create"}, {""}, {"pods", "pods/eviction", "endpoints", "configmaps",
-                               "persistentvolumeclaims"}},
+                               "persistentvolumeclaims", "persistentvolumes"}},
             {{"create"}, {"apps"}, {"replicasets", "controllerrevisions"}},
+            // kubepp's local-path provisioner makes the default StorageClass.
+            {{"create"}, {"storage.k8s.io"}, {"storageclasses"}},
             {{"create"}, {"batch"}, {"jobs"}},
             {{"create"}, {"discovery.k8s.io"}, {"endpointslices"}}}}),
       // Bindings.

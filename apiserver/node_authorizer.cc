@@ -99,9 +99,42 @@ Status NodeGraph::Subscribe(Storage* storage) {
     AddPod(o.ns, o.name, *doc);
   });
   if (!handle.ok()) return handle.status();
+  {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    watch_ = std::move(handle).value();
+  }
+  auto claims = storage->Watch("persistentvolumeclaims", 0, [this](const EventPtr& ev) {
+    const StoredObject& o = *ev->object;
+    std::string volume;
+    if (ev->type != EventType::kDeleted) {
+      auto doc = api::ParseJson(o.json);
+      if (doc.ok()) volume = api::GetString(*doc, "spec.volumeName");
+    }
+    SetClaimVolume(o.ns, o.name, volume);
+  });
+  if (!claims.ok()) return claims.status();
   std::unique_lock<std::shared_mutex> l(mu_);
-  watch_ = std::move(handle).value();
+  claim_watch_ = std::move(claims).value();
   return Status::Ok();
+}
+
+void NodeGraph::SetClaimVolume(const std::string& ns, const std::string& name,
+                               const std::string& volume) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  auto key = std::make_pair(ns, name);
+  auto it = claim_pv_.find(key);
+  if (it != claim_pv_.end()) {
+    if (it->second == volume) return;
+    auto pv = pv_claims_.find(it->second);
+    if (pv != pv_claims_.end()) {
+      pv->second.erase(key);
+      if (pv->second.empty()) pv_claims_.erase(pv);
+    }
+    claim_pv_.erase(it);
+  }
+  if (volume.empty()) return;
+  claim_pv_[key] = volume;
+  pv_claims_[volume].insert(key);
 }
 
 void NodeGraph::RemoveLocked(const std::string& ns, const std::string& name) {
@@ -148,6 +181,15 @@ void NodeGraph::DeletePod(const std::string& ns, const std::string& name) {
 bool NodeGraph::HasPath(const std::string& node, NodeObject kind, const std::string& ns,
                         const std::string& name) const {
   std::shared_lock<std::shared_mutex> l(mu_);
+  if (kind == NodeObject::kPv) {
+    auto pv = pv_claims_.find(name);
+    if (pv == pv_claims_.end()) return false;
+    for (const auto& [claim_ns, claim] : pv->second) {
+      auto it = refs_.find(Key{NodeObject::kPvc, claim_ns, claim});
+      if (it != refs_.end() && it->second.count(node) > 0) return true;
+    }
+    return false;
+  }
   auto it = refs_.find(Key{kind, ns, name});
   return it != refs_.end() && it->second.count(node) > 0;
 }
@@ -188,11 +230,9 @@ Decision NodeAuthorizer::Authorize(const Attributes& a) const {
       return Related(node, NodeObject::kPvc, a);
     }
     if (a.resource == "persistentvolumes") {
-      // No PersistentVolumes are served, so none is related to a node.
       if (v != "get") return {false, "can only get individual resources of this type"};
       if (!sub.empty()) return {false, "cannot get subresource"};
-      if (a.name.empty()) return {false, "No Object name found"};
-      return {false, "no relationship found between node " + Quoted(node) + " and this object"};
+      return Related(node, NodeObject::kPv, a);
     }
     if (a.resource == "serviceaccounts") {
       // authorizeCreateToken

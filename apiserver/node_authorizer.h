@@ -12,8 +12,9 @@
 //
 // Which objects a node may read is a graph, as upstream's graph.go: every pod bound to a
 // node links the node to the pod, and (except mirror pods) to the ServiceAccount,
-// Secrets, ConfigMaps and PersistentVolumeClaims it names. kubepp serves no
-// PersistentVolumes, so upstream's pvc <- pv <- secret edges have nothing to follow.
+// Secrets, ConfigMaps and PersistentVolumeClaims it names, and each bound claim to its
+// PersistentVolume (spec.volumeName), as upstream's pvc -> pv edge. (PV secrets are not
+// followed: kubepp's volumes have none.)
 //
 //   NodeGraph graph;  RETURN_IF_ERROR(graph.Subscribe(storage));  // follows every pod
 //   NodeAuthorizer node(&graph, NodePolicyRules());
@@ -25,6 +26,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <tuple>
@@ -61,7 +63,7 @@ struct PodRefs {
 PodRefs PodReferences(const api::Value& pod);
 
 // The vertex kinds a node may be related to.
-enum class NodeObject { kPod, kSecret, kConfigMap, kPvc, kServiceAccount };
+enum class NodeObject { kPod, kSecret, kConfigMap, kPvc, kServiceAccount, kPv };
 
 class NodeGraph {
  public:
@@ -69,8 +71,8 @@ class NodeGraph {
   NodeGraph(const NodeGraph&) = delete;
   NodeGraph& operator=(const NodeGraph&) = delete;
 
-  // Watches pods from revision 0 (the current ones first, before this returns), then
-  // follows every change; events come before a write is acknowledged, so a pod bound to
+  // Watches pods and PersistentVolumeClaims from revision 0 (the current ones first,
+  // before this returns), then follows every change; events come before a write is acknowledged, so a pod bound to
   // a node is in the graph when the binding's answer reaches the scheduler. The watch
   // ends when the graph is destroyed, which must happen before `storage` is.
   Status Subscribe(Storage* storage);
@@ -79,8 +81,12 @@ class NodeGraph {
   // upstream (a binding adds it later).
   void AddPod(const std::string& ns, const std::string& name, const api::Value& pod);
   void DeletePod(const std::string& ns, const std::string& name);
+  // Records that claim ns/name is bound to PersistentVolume `volume` ("" or a deleted
+  // claim: to none).
+  void SetClaimVolume(const std::string& ns, const std::string& name, const std::string& volume);
 
-  // Whether a pod bound to `node` is, or names, the object (`ns` "" for none).
+  // Whether a pod bound to `node` is, or names, the object (`ns` "" for none); for kPv,
+  // whether such a pod names a claim bound to it.
   bool HasPath(const std::string& node, NodeObject kind, const std::string& ns,
                const std::string& name) const;
 
@@ -96,7 +102,11 @@ class NodeGraph {
   std::map<std::pair<std::string, std::string>, Pod> pods_;
   // Object -> node -> how many of the node's pods name it.
   std::map<Key, std::map<std::string, int>> refs_;
+  // PersistentVolume name -> the claims (ns, name) bound to it, and the reverse.
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> pv_claims_;
+  std::map<std::pair<std::string, std::string>, std::string> claim_pv_;
   std::unique_ptr<WatchHandle> watch_;
+  std::unique_ptr<WatchHandle> claim_watch_;
 };
 
 class NodeAuthorizer {

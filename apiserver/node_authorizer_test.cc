@@ -141,6 +141,15 @@ TEST_CASE("node authorizer: decisions and reasons as upstream's") {
   CHECK(decide("n1", "GET", "/api/v1/namespaces/default/persistentvolumeclaims").reason ==
         "can only get individual resources of this type");
   CHECK(decide("n1", "GET", "/api/v1/persistentvolumes/pv").reason == none1);
+  // A PersistentVolume: once a claim of the node's pods is bound to it.
+  g.SetClaimVolume("default", "data", "pv");
+  CHECK(decide("n1", "GET", "/api/v1/persistentvolumes/pv").allowed);
+  CHECK(decide("n2", "GET", "/api/v1/persistentvolumes/pv").reason ==
+        "no relationship found between node 'n2' and this object");
+  CHECK(decide("n1", "GET", "/api/v1/persistentvolumes").reason ==
+        "can only get individual resources of this type");
+  g.SetClaimVolume("default", "data", "");
+  CHECK(decide("n1", "GET", "/api/v1/persistentvolumes/pv").reason == none1);
 
   // ServiceAccounts: only tokens, only for the accounts of its pods.
   CHECK(decide("n1", "POST", "/api/v1/namespaces/default/serviceaccounts/robot/token").allowed);

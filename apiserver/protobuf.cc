@@ -570,6 +570,7 @@ constexpr KindSpec kKinds[] = {
     {"v1", "ServiceAccount", "core.v1.ServiceAccount"},
     {"v1", "Namespace", "core.v1.Namespace"},
     {"v1", "Node", "core.v1.Node"},
+    {"v1", "PersistentVolumeClaim", "core.v1.PersistentVolumeClaim"},
     {"apps/v1", "Deployment", "apps.v1.Deployment"},
     {"apps/v1", "ReplicaSet", "apps.v1.ReplicaSet"},
     {"apps/v1", "DaemonSet", "apps.v1.DaemonSet"},

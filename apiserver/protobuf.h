@@ -33,7 +33,7 @@ inline constexpr std::string_view kProtobufContentType = "application/vnd.kubern
 // when zero), MicroTime has 6 fraction digits, IntOrString is a number or a string,
 // Quantity a string, FieldsV1 its raw JSON, bytes (Secret.data, ConfigMap.binaryData)
 // base64. Kinds: v1 Pod Service Endpoints ConfigMap Secret Event ServiceAccount Namespace
-// Node; apps/v1 Deployment ReplicaSet DaemonSet StatefulSet; batch/v1 Job CronJob;
+// Node PersistentVolumeClaim; apps/v1 Deployment ReplicaSet DaemonSet StatefulSet; batch/v1 Job CronJob;
 // networking.k8s.io/v1 Ingress IngressClass; coordination.k8s.io/v1 Lease;
 // discovery.k8s.io/v1 EndpointSlice; policy/v1 Eviction; rbac.authorization.k8s.io/v1
 // Role RoleBinding ClusterRole ClusterRoleBinding; authentication.k8s.io/v1 TokenRequest

@@ -21,6 +21,10 @@ const std::vector<ResourceInfo>& AllResources() {
       {"", "v1", "secrets", "secret", "Secret", true, {}, {}, {}},
       {"", "v1", "events", "event", "Event", true, {"ev"}, {}, {}},
       {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, {"sa"}, {}, {"token"}},
+      {"", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, {"pv"}, {},
+       {"status"}},
+      {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true,
+       {"pvc"}, {}, {"status"}},
       // apps/v1
       {"apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, {"all"},
        {"status", "scale"}},
@@ -29,6 +33,8 @@ const std::vector<ResourceInfo>& AllResources() {
       {"apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, {"ds"}, {"all"}, {"status"}},
       {"apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, {"sts"}, {"all"},
        {"status", "scale"}},
+      {"apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", true, {},
+       {}, {}},
       // batch/v1
       {"batch", "v1", "jobs", "job", "Job", true, {}, {"all"}, {"status"}},
       {"batch", "v1", "cronjobs", "cronjob", "CronJob", true, {"cj"}, {"all"}, {"status"}},
@@ -42,6 +48,9 @@ const std::vector<ResourceInfo>& AllResources() {
       // scheduling.k8s.io/v1
       {"scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", false,
        {"pc"}, {}, {}},
+      // storage.k8s.io/v1
+      {"storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, {"sc"}, {},
+       {}},
       // discovery.k8s.io/v1
       {"discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, {},
        {}, {}},

@@ -689,6 +689,99 @@ Row EventRow(const Value& ev, int64_t now) {
            Name(ev)}};
 }
 
+// ---- Storage ---------------------------------------------------------------------------
+
+// helper.GetAccessModesAsString: "RWO,ROX,RWX,RWOP" in that order, each once.
+std::string AccessModesString(const Value& obj, std::string_view path) {
+  std::set<std::string> have;
+  for (const auto& m : Items(obj, path).GetArray()) {
+    if (m.IsString()) have.emplace(api::View(m));
+  }
+  std::vector<std::string> out;
+  for (auto [mode, abbrev] : {std::pair<const char*, const char*>{"ReadWriteOnce", "RWO"},
+                              {"ReadOnlyMany", "ROX"},
+                              {"ReadWriteMany", "RWX"},
+                              {"ReadWriteOncePod", "RWOP"}}) {
+    if (have.count(mode)) out.emplace_back(abbrev);
+  }
+  return Join(out, ",");
+}
+
+// The storage quantity at `path` as written ("" when absent).
+std::string StorageQuantity(const Value& obj, std::string_view path) {
+  const Value* m = Object(obj, path);
+  const Value* q = m != nullptr ? api::FindMember(*m, "storage") : nullptr;
+  if (q == nullptr) return "";
+  if (q->IsString()) return std::string(api::View(*q));
+  return api::ToJson(*q);
+}
+
+// GetPersistentVolume(Claim)Class: the beta annotation wins over spec.storageClassName.
+std::string StorageClassOf(const Value& obj) {
+  auto annotations = api::GetStringMap(obj, "metadata.annotations");
+  auto it = annotations.find("volume.beta.kubernetes.io/storage-class");
+  if (it != annotations.end()) return it->second;
+  return api::GetString(obj, "spec.storageClassName");
+}
+
+std::string PhaseOrTerminating(const Value& obj) {
+  if (api::Has(obj, "metadata.deletionTimestamp")) return "Terminating";
+  return api::GetString(obj, "status.phase");
+}
+
+Row PersistentVolumeRow(const Value& pv, int64_t now) {
+  std::string claim;
+  if (Object(pv, "spec.claimRef") != nullptr) {
+    claim = api::GetString(pv, "spec.claimRef.namespace") + "/" +
+            api::GetString(pv, "spec.claimRef.name");
+  }
+  return {{Name(pv), StorageQuantity(pv, "spec.capacity"), AccessModesString(pv, "spec.accessModes"),
+           api::GetString(pv, "spec.persistentVolumeReclaimPolicy"), PhaseOrTerminating(pv), claim,
+           StorageClassOf(pv), api::GetString(pv, "spec.volumeAttributesClassName", "<unset>"),
+           api::GetString(pv, "status.reason"), Age(pv, now),
+           api::GetString(pv, "spec.volumeMode", "<unset>")}};
+}
+
+Row PersistentVolumeClaimRow(const Value& pvc, int64_t now) {
+  std::string capacity, modes;
+  std::string volume = api::GetString(pvc, "spec.volumeName");
+  if (!volume.empty()) {
+    capacity = StorageQuantity(pvc, "status.capacity");
+    modes = AccessModesString(pvc, "status.accessModes");
+  }
+  return {{Name(pvc), PhaseOrTerminating(pvc), volume, capacity, modes, StorageClassOf(pvc),
+           api::GetString(pvc, "spec.volumeAttributesClassName", "<unset>"), Age(pvc, now),
+           api::GetString(pvc, "spec.volumeMode", "<unset>")}};
+}
+
+Row StorageClassRow(const Value& sc, int64_t now) {
+  std::string name = Name(sc);
+  auto annotations = api::GetStringMap(sc, "metadata.annotations");
+  if (annotations["storageclass.kubernetes.io/is-default-class"] == "true" ||
+      annotations["storageclass.beta.kubernetes.io/is-default-class"] == "true") {
+    name += " (default)";
+  }
+  return {{name, api::GetString(sc, "provisioner"), api::GetString(sc, "reclaimPolicy", "Delete"),
+           api::GetString(sc, "volumeBindingMode", "Immediate"),
+           std::string(api::GetBool(sc, "allowVolumeExpansion") ? "true" : "false"), Age(sc, now)}};
+}
+
+// The controller as formatResourceName prints it with its kind: "statefulset.apps/web".
+Row ControllerRevisionRow(const Value& cr, int64_t now) {
+  std::string controller = "<none>";
+  for (const auto& ref : Items(cr, "metadata.ownerReferences").GetArray()) {
+    if (!api::GetBool(ref, "controller")) continue;
+    std::string api_version = api::GetString(ref, "apiVersion");
+    auto slash = api_version.find('/');
+    std::string kind = api::GetString(ref, "kind");
+    for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (slash != std::string::npos) kind += "." + api_version.substr(0, slash);
+    controller = kind + "/" + api::GetString(ref, "name");
+    break;
+  }
+  return {{Name(cr), controller, api::GetInt(cr, "revision"), Age(cr, now)}};
+}
+
 // Roles and ClusterRoles: the creation time itself (RFC 3339, as stored).
 Row RoleRow(const Value& role, int64_t) {
   return {{Name(role), api::GetString(role, "metadata.creationTimestamp")}};
@@ -858,6 +951,60 @@ const std::vector<Printer>& Printers() {
         kAgeColumn},
        SecretRow},
       {"", "serviceaccounts", {kNameColumn, kAgeColumn}, NameAgeRow},
+      {"", "persistentvolumes",
+       {kNameColumn,
+        {"Capacity", "string", 0,
+         "capacity is the description of the persistent volume's resources and capacity."},
+        {"Access Modes", "string", 0, "accessModes contains all ways the volume can be mounted."},
+        {"Reclaim Policy", "string", 0,
+         "persistentVolumeReclaimPolicy defines what happens to a persistent volume when "
+         "released from its claim."},
+        {"Status", "string", 0, "phase indicates if a volume is available, bound to a claim, or "
+                                "released by a claim."},
+        {"Claim", "string", 0, "claimRef is part of a bi-directional binding between "
+                               "PersistentVolume and PersistentVolumeClaim."},
+        {"StorageClass", "string", 0, "StorageClass of the pv"},
+        {"VolumeAttributesClass", "string", 0, "VolumeAttributesClass of the pv"},
+        {"Reason", "string", 0, "reason is a brief CamelCase string that describes any failure "
+                                "and is meant for machine parsing and tidy display in the CLI."},
+        kAgeColumn,
+        {"VolumeMode", "string", 1, "volumeMode defines if a volume is intended to be used with "
+                                    "a formatted filesystem or to remain in raw block state."}},
+       PersistentVolumeRow},
+      {"", "persistentvolumeclaims",
+       {kNameColumn,
+        {"Status", "string", 0, "phase represents the current phase of PersistentVolumeClaim."},
+        {"Volume", "string", 0, "volumeName is the binding reference to the PersistentVolume "
+                                "backing this claim."},
+        {"Capacity", "string", 0, "capacity represents the actual resources of the underlying "
+                                  "volume."},
+        {"Access Modes", "string", 0, "accessModes contains the actual access modes the volume "
+                                      "backing the PVC has."},
+        {"StorageClass", "string", 0, "StorageClass of the pvc"},
+        {"VolumeAttributesClass", "string", 0, "VolumeAttributesClass of the pvc"},
+        kAgeColumn,
+        {"VolumeMode", "string", 1, "volumeMode defines what type of volume is required by the "
+                                    "claim."}},
+       PersistentVolumeClaimRow},
+      {"storage.k8s.io", "storageclasses",
+       {kNameColumn,
+        {"Provisioner", "string", 0, "provisioner indicates the type of the provisioner."},
+        {"ReclaimPolicy", "string", 0, "reclaimPolicy controls the reclaimPolicy for "
+                                       "dynamically provisioned PersistentVolumes of this "
+                                       "storage class."},
+        {"VolumeBindingMode", "string", 0, "volumeBindingMode indicates how PersistentVolumeClaims "
+                                           "should be provisioned and bound."},
+        {"AllowVolumeExpansion", "string", 0, "allowVolumeExpansion shows whether the storage "
+                                              "class allow volume expand."},
+        kAgeColumn},
+       StorageClassRow},
+      {"apps", "controllerrevisions",
+       {kNameColumn,
+        {"Controller", "string", 0, "Controller of the object"},
+        {"Revision", "string", 0, "Revision indicates the revision of the state represented by "
+                                  "Data."},
+        kAgeColumn},
+       ControllerRevisionRow},
       {"coordination.k8s.io", "leases",
        {kNameColumn,
         {"Holder", "string", 0,

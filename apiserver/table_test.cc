@@ -540,6 +540,40 @@ TEST_CASE("ingresses and ingressclasses") {
                                  "IngressParameters.k8s.example.com/p", "<unknown>"});
 }
 
+TEST_CASE("persistent volumes, claims, storage classes, controller revisions") {
+  const std::string pv =
+      R"({"metadata":{"name":"pvc-1"},"spec":{"capacity":{"storage":"1Gi"},)"
+      R"("accessModes":["ReadWriteMany","ReadWriteOnce","ReadWriteOnce"],"persistentVolumeReclaimPolicy":"Delete",)"
+      R"("claimRef":{"namespace":"ns","name":"data"},"storageClassName":"local-path","volumeMode":"Filesystem"},)"
+      R"("status":{"phase":"Bound"}})";
+  CHECK(RowOf("", "persistentvolumes", pv) ==
+        std::vector<std::string>{"pvc-1", "1Gi", "RWO,RWX", "Delete", "Bound", "ns/data",
+                                 "local-path", "<unset>", "", "<unknown>", "Filesystem"});
+  const std::string bound =
+      R"({"metadata":{"name":"data"},"spec":{"volumeName":"pvc-1","storageClassName":"local-path",)"
+      R"("resources":{"requests":{"storage":"500Mi"}}},)"
+      R"("status":{"phase":"Bound","capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOnce"]}})";
+  CHECK(RowOf("", "persistentvolumeclaims", bound) ==
+        std::vector<std::string>{"data", "Bound", "pvc-1", "1Gi", "RWO", "local-path", "<unset>",
+                                 "<unknown>", "<unset>"});
+  auto pending = RowOf("", "persistentvolumeclaims",
+                       R"({"metadata":{"name":"p","deletionTimestamp":"2026-01-01T00:00:00Z"},)"
+                       R"("spec":{"resources":{"requests":{"storage":"1Gi"}}},"status":{"phase":"Pending"}})");
+  CHECK(pending[1] == "Terminating");
+  CHECK(pending[3].empty());
+  const std::string sc =
+      R"({"metadata":{"name":"local-path","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}},)"
+      R"("provisioner":"kubepp.io/local-path","reclaimPolicy":"Delete","volumeBindingMode":"Immediate"})";
+  CHECK(RowOf("storage.k8s.io", "storageclasses", sc) ==
+        std::vector<std::string>{"local-path (default)", "kubepp.io/local-path", "Delete",
+                                 "Immediate", "false", "<unknown>"});
+  const std::string cr =
+      R"({"metadata":{"name":"web-abc","ownerReferences":[{"apiVersion":"apps/v1","kind":"StatefulSet",)"
+      R"("name":"web","uid":"u","controller":true}]},"revision":3,"data":{}})";
+  CHECK(RowOf("apps", "controllerrevisions", cr) ==
+        std::vector<std::string>{"web-abc", "statefulset.apps/web", "3", "<unknown>"});
+}
+
 TEST_CASE("namespaces, configmaps, secrets, serviceaccounts, leases") {
   CHECK(RowOf("", "namespaces", R"({"metadata":{"name":"default"},"status":{"phase":"Active"}})") ==
         std::vector<std::string>{"default", "Active", "<unknown>"});

@@ -32,6 +32,9 @@
 #include "controller-manager/rootcacertpublisher/publisher.h"
 #include "controller-manager/serviceaccount/serviceaccount_controller.h"
 #include "controller-manager/statefulset/statefulset_controller.h"
+#include "controller-manager/volume/local_path_provisioner.h"
+#include "controller-manager/volume/protection_controller.h"
+#include "controller-manager/volume/pv_binder.h"
 
 namespace kubepp::controllermanager {
 namespace {
@@ -163,6 +166,31 @@ const std::vector<std::pair<std::string, Factory>>& Factories() {
                                                                       c.clock, o),
                         1};
        }},
+      {"persistentvolume-binder",
+       [](const Context& c) -> Result<Running> {
+         // One worker: matching claims to volumes is done one claim at a time.
+         return Running{std::make_unique<controller::PersistentVolumeBinder>(
+                            c.client, c.informers, c.events),
+                        1};
+       }},
+      {"local-path-provisioner",
+       [](const Context& c) -> Result<Running> {
+         return Running{std::make_unique<controller::LocalPathProvisioner>(
+                            c.client, c.informers, c.events, c.options->local_path_dir),
+                        c.options->concurrent_other_syncs};
+       }},
+      {"pvc-protection",
+       [](const Context& c) -> Result<Running> {
+         return Running{std::make_unique<controller::StorageProtectionController>(
+                            c.client, c.informers, true),
+                        c.options->concurrent_other_syncs};
+       }},
+      {"pv-protection",
+       [](const Context& c) -> Result<Running> {
+         return Running{std::make_unique<controller::StorageProtectionController>(
+                            c.client, c.informers, false),
+                        c.options->concurrent_other_syncs};
+       }},
       {"garbagecollector",
        [](const Context& c) -> Result<Running> {
          return Running{std::make_unique<controller::GarbageCollector>(c.client, c.informers),
@@ -236,6 +264,8 @@ void AddFlags(FlagSet& f, Options* o) {
   f.String("root-ca-file", &o->root_ca_file,
            "PEM CA bundle published as ConfigMap kube-root-ca.crt in every namespace "
            "(default: the --kubeconfig's CA)");
+  f.String("local-path-dir", &o->local_path_dir,
+           "directory the local-path provisioner makes hostPath PersistentVolumes in");
   f.Int("concurrent-replicaset-syncs", &o->concurrent_replicaset_syncs,
         "ReplicaSets synced at once");
   f.Int("concurrent-deployment-syncs", &o->concurrent_deployment_syncs,

@@ -44,6 +44,8 @@ struct Options {
   // root-ca-cert-publisher: the CA bundle published as kube-root-ca.crt in every
   // namespace; default: the CA of the --kubeconfig (none: the controller stays off).
   std::string root_ca_file;
+  // local-path-provisioner: where its hostPath volumes live.
+  std::string local_path_dir = "/var/lib/kubepp/local-path";
   // workers per controller
   int concurrent_replicaset_syncs = 5;
   int concurrent_deployment_syncs = 5;

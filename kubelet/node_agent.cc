@@ -288,6 +288,45 @@ Status NodeAgent::SetUpVolumes(const Value& pod, PodRecord& record) {
   return st;
 }
 
+Status NodeAgent::WaitForClaims(const Value& pod, PodRecord& record, const RuntimeView& view,
+                                const Status& why, milliseconds* requeue_after) {
+  std::vector<std::string> names;
+  if (const Value* vols = api::Find(pod, "spec.volumes"); vols != nullptr && vols->IsArray()) {
+    for (auto& v : vols->GetArray()) {
+      if (api::FindMember(v, "persistentVolumeClaim")) names.push_back(api::GetString(v, "name"));
+    }
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
+  // Upstream's WaitForAttachAndMount failure, as the FailedMount event shows it.
+  std::string msg = "Unable to attach or mount volumes: unmounted volumes=[" + list +
+                    "], unattached volumes=[" + list + "], failed to process volumes=[" + list +
+                    "]: " + why.message();
+  bool fresh;
+  {
+    std::lock_guard lock(mu_);
+    fresh = record.volume_reports.insert(msg).second;
+  }
+  if (fresh) {
+    LOG(WARNING) << "pod " << informer::KeyOf(pod) << ": " << msg;
+    Event(pod, "Warning", "FailedMount", msg);
+  }
+  std::map<std::string, std::pair<std::string, std::string>> waiting;
+  for (const char* l : {"spec.initContainers", "spec.containers"}) {
+    const Value* cs = api::Find(pod, l);
+    if (cs == nullptr || !cs->IsArray()) continue;
+    for (auto& c : cs->GetArray()) {
+      std::string name = api::GetString(c, "name");
+      if (AttemptsOf(view.containers, name).empty()) waiting[name] = {"ContainerCreating", ""};
+    }
+  }
+  const SandboxStatus* s = NewestSandbox(view.sandboxes, false);
+  RETURN_IF_ERROR(WriteStatus(pod, record, view, s ? s->ip : "", waiting));
+  // Claims are bound within moments of their creation: look again soon.
+  *requeue_after = milliseconds(1000);
+  return Status::Ok();
+}
+
 std::vector<PullCredential> NodeAgent::PullCredentialsOf(const Value& pod) {
   std::vector<PullCredential> out;
   const Value* refs = api::Find(pod, "spec.imagePullSecrets");
@@ -421,6 +460,20 @@ Status NodeAgent::SyncPod(const std::string& key, milliseconds* requeue_after) {
     std::lock_guard lock(mu_);
     records_.erase(key);
     return Status::Ok();
+  }
+  if (!api::Has(*pod_ptr, "metadata.deletionTimestamp") && HasClaimVolumes(*pod_ptr) &&
+      !IsTerminalPhase(api::GetString(*pod_ptr, "status.phase"))) {
+    // persistentVolumeClaim volumes become the hostPaths of their bound volumes before
+    // anything else reads the pod's volumes; until then the pod waits, as upstream's
+    // volume manager makes it.
+    auto resolved = ResolveClaimVolumes(*pod_ptr, [this, &pod_ptr](bool volume, const std::string& n) {
+      if (volume) return client_->Get(client::kPersistentVolumes, "", n);
+      return client_->Get(client::kPersistentVolumeClaims,
+                          api::GetString(*pod_ptr, "metadata.namespace"), n);
+    });
+    if (!resolved.ok()) return WaitForClaims(*pod_ptr, RecordOf(key, uid), view,
+                                             resolved.status(), requeue_after);
+    pod_ptr = std::make_shared<const api::Document>(std::move(resolved).value());
   }
   const Value& pod = *pod_ptr;
   if (api::Has(pod, "metadata.deletionTimestamp")) return TerminatePod(pod, view, requeue_after);

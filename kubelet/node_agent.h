@@ -167,6 +167,11 @@ class NodeAgent {
   // Writes the pod's configMap/secret/downwardAPI/projected volumes; records each new
   // problem once (log + FailedMount event). An error: the volumes cannot be set up yet.
   Status SetUpVolumes(const api::Value& pod, PodRecord& record);
+  // The pod's persistentVolumeClaim volumes cannot be resolved yet (`why`): records it
+  // once (log + FailedMount event), reports its containers ContainerCreating and asks
+  // for another look soon.
+  Status WaitForClaims(const api::Value& pod, PodRecord& record, const RuntimeView& view,
+                       const Status& why, std::chrono::milliseconds* requeue_after);
   api::Document NodeStatus(bool* ready);
   void LearnPodCidr(const api::Value& node);
   PodRecord& RecordOf(const std::string& key, const std::string& uid);

@@ -288,6 +288,64 @@ Result<Payload> VolumePayload(const api::Value& pod, const api::Value& volume,
   return out;
 }
 
+bool HasClaimVolumes(const api::Value& pod) {
+  const api::Value* vols = api::Find(pod, "spec.volumes");
+  if (vols == nullptr || !vols->IsArray()) return false;
+  for (auto& v : vols->GetArray()) {
+    if (api::FindMember(v, "persistentVolumeClaim") != nullptr) return true;
+  }
+  return false;
+}
+
+Result<api::Document> ResolveClaimVolumes(const api::Value& pod, const ClaimGetter& get) {
+  api::Document out = api::Clone(pod);
+  auto& a = out.GetAllocator();
+  api::Value* vols = api::FindMutable(out, "spec.volumes");
+  if (vols == nullptr || !vols->IsArray()) return out;
+  std::string ns = api::GetString(pod, "metadata.namespace");
+  for (auto& v : vols->GetArray()) {
+    const api::Value* src = api::FindMember(v, "persistentVolumeClaim");
+    if (src == nullptr) continue;
+    std::string claim_name = api::GetString(*src, "claimName");
+    std::string prefix = "error processing PVC " + ns + "/" + claim_name + ": ";
+    auto claim = get(false, claim_name);
+    if (!claim.ok()) {
+      return Status(claim.status().code(),
+                    prefix + "failed to fetch PVC from API server: " + claim.status().message());
+    }
+    if (api::Has(*claim, "metadata.deletionTimestamp")) {
+      return Unavailable(prefix + "PVC is being deleted");
+    }
+    if (api::GetString(*claim, "status.phase") != "Bound") {
+      return Unavailable(prefix + "PVC is not bound");
+    }
+    std::string volume_name = api::GetString(*claim, "spec.volumeName");
+    if (volume_name.empty()) return Unavailable(prefix + "PVC has empty pvc.Spec.VolumeName");
+    auto pv = get(true, volume_name);
+    if (!pv.ok()) {
+      return Status(pv.status().code(), prefix + "failed to fetch PV " + volume_name +
+                                            " from API server: " + pv.status().message());
+    }
+    std::string path, type;
+    if (const api::Value* hp = api::Find(*pv, "spec.hostPath")) {
+      path = api::GetString(*hp, "path");
+      type = api::GetString(*hp, "type", "DirectoryOrCreate");
+    } else if (const api::Value* local = api::Find(*pv, "spec.local")) {
+      path = api::GetString(*local, "path");
+    } else {
+      return BadRequest(prefix + "the source of PersistentVolume " + volume_name +
+                        " is not supported by this kubelet (hostPath and local are)");
+    }
+    if (path.empty()) return BadRequest(prefix + "PersistentVolume " + volume_name + " has no path");
+    api::Value host(rapidjson::kObjectType);
+    host.AddMember("path", api::Str(path, a), a);
+    if (!type.empty()) host.AddMember("type", api::Str(type, a), a);
+    v.RemoveMember("persistentVolumeClaim");
+    v.AddMember("hostPath", std::move(host), a);
+  }
+  return out;
+}
+
 Status SetUpApiVolumes(const api::Value& pod, const PodPaths& paths, const ObjectGetter& get,
                        std::vector<std::string>* notes, const TokenGetter& token) {
   const api::Value* vols = api::Find(pod, "spec.volumes");

@@ -60,6 +60,27 @@ Status SetUpApiVolumes(const api::Value& pod, const PodPaths& paths, const Objec
 // Whether the pod has any volume SetUpApiVolumes writes.
 bool HasApiVolumes(const api::Value& pod);
 
+// Reads PersistentVolumeClaim `name` of the pod's namespace (`volume` false) or
+// PersistentVolume `name` (`volume` true); NotFound when it does not exist.
+using ClaimGetter = std::function<Result<api::Document>(bool volume, const std::string& name)>;
+
+// Whether the pod has a persistentVolumeClaim volume.
+bool HasClaimVolumes(const api::Value& pod);
+
+// The pod with each persistentVolumeClaim volume replaced by the source of the
+// PersistentVolume its claim is bound to, so that the rest of the kubelet mounts it as
+// any hostPath: a hostPath volume keeps its path (type DirectoryOrCreate unless the
+// volume sets one: all of kubepp's nodes share this machine, so the directory may be
+// made on first use), a `local` volume becomes a hostPath of its path. The volume's
+// other fields (name) stay. Until that can be done the pod waits: a missing claim,
+// one not yet Bound or being deleted, or a volume of another kind is an error whose
+// message is upstream's volume manager's:
+//   error processing PVC <ns>/<claim>: PVC is not bound
+// (failed to fetch PVC from API server: ..., PVC is being deleted, PVC has empty
+// pvc.Spec.VolumeName, failed to fetch PV <pv> from API server: ...; for another
+// volume source BadRequest "... is not supported by this kubelet").
+Result<api::Document> ResolveClaimVolumes(const api::Value& pod, const ClaimGetter& get);
+
 // The downwardAPI volume content of a fieldPath: labels and annotations as upstream's
 // sorted `key="value"` lines (Go %q quoting, no final newline).
 Result<std::string> DownwardVolumeField(const api::Value& pod, const std::string& path);

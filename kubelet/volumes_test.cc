@@ -253,5 +253,46 @@ TEST_CASE("volumes: base64") {
   CHECK_FALSE(DecodeBase64("a$c=").ok());
 }
 
+TEST_CASE("persistentVolumeClaim volumes resolve to their bound volume's host path") {
+  auto pod = Json(R"({"metadata":{"name":"web-0","namespace":"ns"},"spec":{"volumes":[
+      {"name":"data","persistentVolumeClaim":{"claimName":"data-web-0"}},{"name":"tmp","emptyDir":{}}]}})");
+  CHECK(HasClaimVolumes(pod));
+  std::map<std::string, std::string> claims, volumes;
+  ClaimGetter get = [&](bool volume, const std::string& name) -> Result<api::Document> {
+    auto& m = volume ? volumes : claims;
+    auto it = m.find(name);
+    if (it == m.end()) {
+      return NotFound(std::string(volume ? "persistentvolumes" : "persistentvolumeclaims") +
+                      " \"" + name + "\" not found");
+    }
+    return Json(it->second);
+  };
+  auto r = ResolveClaimVolumes(pod, get);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() ==
+        "error processing PVC ns/data-web-0: failed to fetch PVC from API server: "
+        "persistentvolumeclaims \"data-web-0\" not found");
+  claims["data-web-0"] = R"({"spec":{},"status":{"phase":"Pending"}})";
+  r = ResolveClaimVolumes(pod, get);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() == "error processing PVC ns/data-web-0: PVC is not bound");
+  claims["data-web-0"] = R"({"spec":{"volumeName":"pv1"},"status":{"phase":"Bound"}})";
+  volumes["pv1"] = R"({"spec":{"hostPath":{"path":"/srv/pv1"}}})";
+  r = ResolveClaimVolumes(pod, get);
+  REQUIRE(r.ok());
+  const api::Value& vols = *api::Find(*r, "spec.volumes");
+  CHECK(api::GetString(vols[0], "name") == "data");
+  CHECK_FALSE(api::Has(vols[0], "persistentVolumeClaim"));
+  CHECK(api::GetString(vols[0], "hostPath.path") == "/srv/pv1");
+  CHECK(api::GetString(vols[0], "hostPath.type") == "DirectoryOrCreate");
+  CHECK(api::Has(vols[1], "emptyDir"));
+  volumes["pv1"] = R"({"spec":{"local":{"path":"/mnt/disk"}}})";
+  r = ResolveClaimVolumes(pod, get);
+  REQUIRE(r.ok());
+  CHECK(api::GetString((*api::Find(*r, "spec.volumes"))[0], "hostPath.path") == "/mnt/disk");
+  volumes["pv1"] = R"({"spec":{"nfs":{"server":"x","path":"/"}}})";
+  CHECK_FALSE(ResolveClaimVolumes(pod, get).ok());
+}
+
 }  // namespace
 }  // namespace kubepp::kubelet

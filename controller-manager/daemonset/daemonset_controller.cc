@@ -6,6 +6,7 @@
 #include <set>
 
 #include "controller-manager/framework/canonical.h"
+#include "controller-manager/framework/history.h"
 #include "controller-manager/framework/owner.h"
 #include "controller-manager/framework/parallel.h"
 #include "controller-manager/framework/pods.h"
@@ -97,6 +98,7 @@ DaemonSetController::DaemonSetController(client::RestClient* client, SharedInfor
     : PodOwnerController("daemonset", "DaemonSet", informers->For(client::kDaemonSets),
                          informers->For(client::kPods)),
       nodes_(informers->For(client::kNodes)),
+      revisions_(informers->For(client::kControllerRevisions)),
       client_(client),
       clock_(clock),
       events_(events) {
@@ -131,7 +133,16 @@ Status DaemonSetController::Sync(const std::string& key) {
   if (!selector.ok() || selector->Empty()) return Status::Ok();
   const api::Value* tmpl = api::Find(ds, "spec.template");
   if (tmpl == nullptr) return Status::Ok();
+  // The template's ControllerRevision (what `kubectl rollout history|undo daemonset`
+  // read); its hash label is the pods' controller-revision-hash.
   std::string hash = TemplateHash(*tmpl);
+  std::vector<ObjectPtr> owned;
+  RevisionState revs;
+  if (!IsBeingDeleted(ds)) {
+    owned = OwnedRevisions(revisions_.List(), ds);
+    ASSIGN_OR_RETURN(revs, SyncRevisions(client_, ds, "apps/v1", "DaemonSet", *tmpl, owned, ""));
+    hash = api::GetStringMap(*revs.update, "metadata.labels")[kHashLabel];
+  }
   bool need_sync = expectations_.Satisfied(key) && !IsBeingDeleted(ds);
   std::vector<ObjectPtr> candidates;
   for (const auto& p : pods_.List()) {
@@ -300,9 +311,21 @@ Status DaemonSetController::Sync(const std::string& key) {
   api::SetInt(status, "numberUnavailable", desired - available, a);
   api::SetInt(status, "updatedNumberScheduled", updated, a);
   api::SetInt(status, "observedGeneration", api::GetInt(ds, "metadata.generation", 1), a);
+  if (revs.collision_count > 0) api::SetInt(status, "collisionCount", revs.collision_count, a);
   const api::Value* old_status = api::Find(ds, "status");
   if (old_status == nullptr || CanonicalJson(*old_status) != CanonicalJson(status)) {
     RETURN_IF_ERROR(client_->UpdateStatus(client::kDaemonSets, "", next).status());
+  }
+  if (revs.update) {
+    // cleanupHistory: revisions some pod still runs, and the template's, are kept.
+    std::set<std::string> pod_hashes, live = {api::GetString(*revs.update, "metadata.name")};
+    for (const auto& p : pods) pod_hashes.insert(api::GetStringMap(*p, "metadata.labels")[kHashLabel]);
+    for (const auto& r : owned) {
+      if (pod_hashes.count(api::GetStringMap(*r, "metadata.labels")[kHashLabel]))
+        live.insert(api::GetString(*r, "metadata.name"));
+    }
+    RETURN_IF_ERROR(TruncateHistory(client_, owned, live,
+                                    api::GetInt(ds, "spec.revisionHistoryLimit", 10)));
   }
   if (manage.ok() && min_ready > 0 && ready != available) {
     EnqueueAfter(key, std::chrono::seconds(min_ready));

@@ -11,7 +11,10 @@
 // one is available (no node without a ready daemon pod); OnDelete leaves them alone.
 // Status: desiredNumberScheduled, currentNumberScheduled, numberMisscheduled,
 // numberReady, numberAvailable, numberUnavailable, updatedNumberScheduled,
-// observedGeneration.
+// observedGeneration, collisionCount. Each template is snapshotted into a
+// ControllerRevision <name>-<hash> (framework/history.h) whose hash is the pods'
+// controller-revision-hash, so `kubectl rollout history|undo daemonset` work; revisions
+// no pod runs beyond spec.revisionHistoryLimit are deleted.
 // Thread safety: Sync runs on several workers at once, for different keys.
 #pragma once
 
@@ -34,6 +37,7 @@ class DaemonSetController : public PodOwnerController {
 
  private:
   informer::Informer& nodes_;
+  informer::Informer& revisions_;
   client::RestClient* client_;
   const Clock* clock_;
   EventRecorder* events_;

@@ -37,7 +37,7 @@ struct Fixture {
   Fixture()
       : dsc(env.Own(std::make_unique<DaemonSetController>(&env.fake, &env.informers, &env.clock,
                                                          &env.events))) {
-    for (auto ref : {kDaemonSets, kNodes, kPods}) env.Watch(ref);
+    for (auto ref : {kDaemonSets, kNodes, kPods, client::kControllerRevisions}) env.Watch(ref);
     env.Start();
   }
   Status Sync() {
@@ -148,6 +148,40 @@ TEST_CASE("daemonset: maxSurge starts the new pod beside the old one, which goes
   REQUIRE(f.Sync().ok());
   CHECK(f.Placement() == std::map<std::string, std::string>{{"a", "v2"}, {"b", "v2"}});
   CHECK(api::GetInt(f.env.Get(kDaemonSets, "ns", "ds"), "status.updatedNumberScheduled") == 2);
+}
+
+TEST_CASE("daemonset: a ControllerRevision per template, its hash on the pods") {
+  Fixture f;
+  f.AddNode("a");
+  f.env.Create(kDaemonSets, R"({"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"ds","namespace":"ns","generation":1},
+      "spec":{"selector":{"matchLabels":{"app":"d"}},"revisionHistoryLimit":0,"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}},
+              "template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"v1"}]}}}})");
+  REQUIRE(f.Sync().ok());
+  auto revs = f.env.List(client::kControllerRevisions, "ns");
+  REQUIRE(revs.size() == 1);
+  std::string hash = api::GetStringMap(revs[0], "metadata.labels")["controller-revision-hash"];
+  CHECK(api::GetString(revs[0], "metadata.name") == "ds-" + hash);
+  CHECK(api::GetInt(revs[0], "revision") == 1);
+  CHECK(api::GetString((*api::Find(revs[0], "metadata.ownerReferences"))[0], "kind") == "DaemonSet");
+  auto pods = f.env.List(kPods, "ns");
+  REQUIRE(pods.size() == 1);
+  CHECK(api::GetStringMap(pods[0], "metadata.labels")["controller-revision-hash"] == hash);
+  f.MarkAllReady();
+  auto ds = f.env.Get(kDaemonSets, "ns", "ds");
+  api::SetString((*api::FindMutable(ds, "spec.template.spec.containers"))[0], "image", "v2",
+                 ds.GetAllocator());
+  REQUIRE(f.env.fake.Update(kDaemonSets, "", ds).ok());
+  REQUIRE(f.Sync().ok());
+  // Both revisions live while the old pod runs; once replaced, the limit of 0 drops the old.
+  CHECK(f.env.List(client::kControllerRevisions, "ns").size() == 2);
+  for (int i = 0; i < 4; ++i) {
+    f.MarkAllReady();
+    REQUIRE(f.Sync().ok());
+  }
+  CHECK(f.Placement() == std::map<std::string, std::string>{{"a", "v2"}});
+  revs = f.env.List(client::kControllerRevisions, "ns");
+  REQUIRE(revs.size() == 1);
+  CHECK(api::GetInt(revs[0], "revision") == 2);
 }
 
 }  // namespace

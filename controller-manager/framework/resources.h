@@ -16,9 +16,9 @@ struct KnownResource {
   const char* kind;
 };
 
-// Every resource the apiserver serves, workload controllers first and pods last (the
-// order in which the namespace controller deletes, so that controllers stop making
-// pods before the pods go).
+// Every resource the apiserver serves, workload controllers first, then pods and their
+// claims (the order in which the namespace controller deletes, so that controllers stop
+// making pods before the pods go), then cluster-scoped ones.
 const std::vector<KnownResource>& KnownResources();
 // The resource of `api_version` ("apps/v1") and `kind` ("ReplicaSet"), or null.
 const KnownResource* ResourceForKind(std::string_view api_version, std::string_view kind);
