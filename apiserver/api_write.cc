@@ -106,24 +106,30 @@ int64_t PodGracePeriod(const api::Value& pod, const api::Value* options) {
 // declare are an error naming each, as upstream's strict decoding.
 bool IsStrict(const http::Request& req) { return req.Query("fieldValidation") == "Strict"; }
 
-// fieldValidation=Warn, upstream's default: unknown fields become response warnings.
-std::vector<std::string> FieldWarnings(const http::Request& req, const ResourceInfo& r,
-                                       const api::Value& obj) {
-  std::string mode = req.Query("fieldValidation", "Warn");
+// What strict decoding finds in a body: fields the kind does not declare, and fields
+// given more than once (of which the last is kept, as Go's decoder does).
+std::vector<std::string> FieldProblems(const ResourceInfo& r, const api::Value& obj,
+                                       const std::vector<std::string>& repeated) {
   std::vector<std::string> out;
-  if (mode != "Warn") return out;
   for (auto& f : UnknownFields(r.ApiVersion(), r.kind, obj)) out.push_back("unknown field \"" + f + "\"");
+  for (auto& f : repeated) out.push_back("duplicate field \"" + f + "\"");
   return out;
 }
 
-Status CheckKnownFields(const ResourceInfo& r, const api::Value& obj) {
-  std::vector<std::string> unknown = UnknownFields(r.ApiVersion(), r.kind, obj);
-  if (unknown.empty()) return Status::Ok();
+// fieldValidation=Warn, upstream's default: the problems become response warnings.
+std::vector<std::string> FieldWarnings(const http::Request& req, const ResourceInfo& r,
+                                       const api::Value& obj, const std::vector<std::string>& repeated) {
+  if (req.Query("fieldValidation", "Warn") != "Warn") return {};
+  return FieldProblems(r, obj, repeated);
+}
+
+Status CheckKnownFields(const ResourceInfo& r, const api::Value& obj,
+                        const std::vector<std::string>& repeated = {}) {
+  std::vector<std::string> problems = FieldProblems(r, obj, repeated);
+  if (problems.empty()) return Status::Ok();
   std::string msg = r.kind + " in version \"" + r.version + "\" cannot be handled as a " +
                     r.kind + ": strict decoding error: ";
-  for (size_t i = 0; i < unknown.size(); ++i) {
-    msg += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
-  }
+  for (size_t i = 0; i < problems.size(); ++i) msg += (i ? ", " : "") + problems[i];
   return BadRequest(msg);
 }
 
@@ -328,10 +334,12 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
   }
   api::SetString(doc, "apiVersion", api_version, a);
   api::SetString(doc, "kind", kind, a);
+  std::vector<std::string> repeated;
+  api::DropRepeatedMembers(doc, &repeated);
   if (IsStrict(req)) {
-    if (auto st = CheckKnownFields(r, doc); !st.ok()) return SendStatus(w, st);
+    if (auto st = CheckKnownFields(r, doc, repeated); !st.ok()) return SendStatus(w, st);
   }
-  std::vector<std::string> warnings = FieldWarnings(req, r, doc);
+  std::vector<std::string> warnings = FieldWarnings(req, r, doc, repeated);
   api::Ensure(doc, "metadata", a);
   std::string ns = info.ns;
   if (r.namespaced) {
@@ -665,12 +673,13 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
     return SendStatus(w, BadRequest("the name of the object (" + n +
                                     ") does not match the name on the URL (" + info.name + ")"));
   }
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings, repeated;
+  api::DropRepeatedMembers(*body, &repeated);
   if (info.subresource.empty()) {
     if (IsStrict(req)) {
-      if (auto st = CheckKnownFields(*info.resource, *body); !st.ok()) return SendStatus(w, st);
+      if (auto st = CheckKnownFields(*info.resource, *body, repeated); !st.ok()) return SendStatus(w, st);
     }
-    warnings = FieldWarnings(req, *info.resource, *body);
+    warnings = FieldWarnings(req, *info.resource, *body, repeated);
   }
   auto shared_body = std::make_shared<api::Document>(std::move(*body));
   const ResourceInfo& r = *info.resource;
@@ -726,6 +735,12 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
                                                  : api::ParseJson(req.body);
   if (req.body.empty()) parsed = BadRequest("the request body is empty");
   if (!parsed.ok()) return SendStatus(w, parsed.status());
+  // A field repeated in the patch: the last counts; Strict refuses it, as upstream.
+  std::vector<std::string> repeated;
+  api::DropRepeatedMembers(*parsed, &repeated);
+  if (!repeated.empty() && IsStrict(req)) {
+    return SendStatus(w, BadRequest("strict decoding error: duplicate field \"" + repeated[0] + "\""));
+  }
   auto patch = std::make_shared<api::Document>(std::move(*parsed));
   const ResourceInfo& r = *info.resource;
   std::string sub = info.subresource;

@@ -203,6 +203,23 @@ class ConfigMapCrudTest(ServerTestCase):
         # Without Strict the same body is accepted (upstream ignores or warns).
         self.assertEqual(self.server.post(self.base, bad).status, 201)
 
+    def test_repeated_fields_keep_the_last_warn_or_fail_strict(self):
+        body = ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup2"},'
+                '"data":{"k":"first","k":"last"}}')
+        r = self.server.post(self.base + "?fieldValidation=Strict", body, content_type="application/json")
+        self.assertStatus(r, 400, "BadRequest")
+        self.assertIn('duplicate field "metadata.name"', r.json()["message"])
+        self.assertIn('duplicate field "data.k"', r.json()["message"])
+        self.assertEqual(names(self.server.get(self.base)), [])
+        # The default (Warn): created with the last of each, a warning per repeated field.
+        r = self.server.post(self.base, body, content_type="application/json")
+        self.assertEqual(r.status, 201)
+        self.assertEqual(r.json()["metadata"]["name"], "dup2")
+        self.assertEqual(r.json()["data"], {"k": "last"})
+        warnings = " ".join(r.headers.get_all("Warning") or [])
+        self.assertIn('duplicate field \\"metadata.name\\"', warnings)
+        self.assertIn('duplicate field \\"data.k\\"', warnings)
+
     def test_namespace_or_name_not_matching_url_is_400(self):
         other = configmap("o", namespace="some-other-namespace")
         self.assertStatus(self.server.post(self.base, other), 400, "BadRequest")

@@ -1,5 +1,8 @@
 #include "common/api/json.h"
 
+#include <set>
+#include <unordered_map>
+
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -129,6 +132,46 @@ Result<Document> ParseJson(std::string_view text) {
   if (!DepthOk(d, 0)) return BadRequest("JSON nested deeper than 256 levels");
   return d;
 }
+
+namespace {
+
+void DropRepeated(Value& v, const std::string& path, std::vector<std::string>* repeated) {
+  if (v.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      DropRepeated(v[i], path + "[" + std::to_string(i) + "]", repeated);
+    }
+    return;
+  }
+  if (!v.IsObject()) return;
+  // Names are copied: erasing moves members, and short names live inside them.
+  std::unordered_map<std::string, rapidjson::SizeType> last;
+  rapidjson::SizeType i = 0;
+  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m, ++i) {
+    last[std::string(m->name.GetString(), m->name.GetStringLength())] = i;
+  }
+  if (last.size() < v.MemberCount()) {
+    std::set<std::string> reported;
+    i = 0;
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++i) {
+      std::string name(m->name.GetString(), m->name.GetStringLength());
+      // By original index: `i` counts erased members too.
+      if (last[name] != i) {
+        if (reported.insert(name).second) repeated->push_back(path.empty() ? name : path + "." + name);
+        m = v.EraseMember(m);
+      } else {
+        ++m;
+      }
+    }
+  }
+  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+    std::string name(m->name.GetString(), m->name.GetStringLength());
+    DropRepeated(m->value, path.empty() ? name : path + "." + name, repeated);
+  }
+}
+
+}  // namespace
+
+void DropRepeatedMembers(Value& v, std::vector<std::string>* repeated) { DropRepeated(v, "", repeated); }
 
 std::string ToJson(const Value& v) {
   rapidjson::StringBuffer buf;

@@ -35,6 +35,12 @@ Result<Document> ParseJson(std::string_view text);
 // Whether `v` nests no deeper than kMaxJsonDepth, what ParseJson accepts (a value built in
 // memory, e.g. by a patch, must pass this before it is stored).
 bool WithinMaxDepth(const Value& v);
+// Keeps, in every object of `v`, only the last of the members sharing a name (what Go's
+// decoder keeps; RapidJSON keeps them all and finds the first), and appends the path of
+// each repeated name to `repeated` in upstream's form: "metadata.name",
+// "spec.containers[0].image". For request bodies, whose repeated fields the apiserver
+// reports or refuses (fieldValidation).
+void DropRepeatedMembers(Value& v, std::vector<std::string>* repeated);
 
 // Compact serialization.
 std::string ToJson(const Value& v);

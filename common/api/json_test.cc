@@ -101,3 +101,22 @@ TEST_CASE("WithinMaxDepth: what ParseJson would accept") {
 
 }  // namespace
 }  // namespace kubepp::api
+
+namespace kubepp::api {
+
+TEST_CASE("DropRepeatedMembers keeps the last of repeated names and reports their paths") {
+  auto d = ParseJson(
+      R"({"metadata":{"name":"a","labels":{"x":"1"},"name":"b"},)"
+      R"("spec":{"containers":[{"image":"i1","name":"c","image":"i2","image":"i3"}]},"kind":"Pod","kind":"Pod"})");
+  REQUIRE(d.ok());
+  std::vector<std::string> repeated;
+  DropRepeatedMembers(*d, &repeated);
+  CHECK(repeated == std::vector<std::string>{"kind", "metadata.name", "spec.containers[0].image"});
+  CHECK(ToJson(*d) ==
+        R"({"metadata":{"labels":{"x":"1"},"name":"b"},"spec":{"containers":[{"name":"c","image":"i3"}]},"kind":"Pod"})");
+  std::vector<std::string> none;
+  DropRepeatedMembers(*d, &none);
+  CHECK(none.empty());
+}
+
+}  // namespace kubepp::api

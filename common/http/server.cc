@@ -343,7 +343,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
     res->set(bhttp::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
+    // Repeated names stay repeated (several Warning headers); a Content-Type replaces.
+    for (auto& [k, v] : r.headers) {
+      if (beast::iequals(k, "content-type")) res->set(k, v);
+      else res->insert(k, v);
+    }
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
