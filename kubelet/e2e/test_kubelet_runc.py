@@ -7,6 +7,7 @@ kill -9 of the kubelet that restarts no container.
 Skips when not root or when runc, the CNI plugins or busybox-static are missing. Everything
 it creates is named with a unique prefix and removed at the end (containers, mounts,
 network namespaces, the bridge, cgroups, files)."""
+import json
 import os
 import random
 import shutil
@@ -103,6 +104,59 @@ class RuncKubeletTest(harness.ServerTestCase):
         self.assertEqual(after["containerID"], before["containerID"])
         self.assertEqual(after["restartCount"], 0)
         self.assertIn("running", after["state"])
+
+    def sandbox_netns(self, name):
+        """The network namespace path of pod `name`'s newest ready sandbox."""
+        d = os.path.join(self.kubelet.root_dir, "runtime", "sandboxes")
+        found = []
+        for f in os.listdir(d):
+            if f.endswith(".json"):
+                with open(os.path.join(d, f)) as fh:
+                    s = json.load(fh)
+                if s.get("name") == name and s.get("ready"):
+                    found.append((s["createdAt"], s["netns"]))
+        return max(found)[1]
+
+    def test_3b_kubelet_losing_its_mounts_repins_the_pod_network(self):
+        # What a restarted kubelet container sees (docker-compose): the sandbox's pinned
+        # network namespace is an empty file, the pod still runs. It is pinned again from
+        # the pod's process; the pod keeps running and serving on its address.
+        st = self.wait_phase("server", "Running")
+        before = st["containerStatuses"][0]
+        netns = self.sandbox_netns("server")
+        self.kubelet.kill()
+        subprocess.run(["umount", netns], check=True)
+        self.assertNotEqual(subprocess.run(["mountpoint", "-q", netns]).returncode, 0)
+        self.kubelet.start()
+        wait_for(lambda: subprocess.run(["mountpoint", "-q", netns]).returncode == 0,
+                 what="the namespace pinned again\n" + self.kubelet.log_tail(10))
+        after = wait_for(lambda: self.status("server")["containerStatuses"][0], what="status")
+        self.assertEqual(after["containerID"], before["containerID"])
+        self.assertEqual(after["restartCount"], 0)
+        request = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 %s 80' % st["podIP"]
+        self.create(kh.pod("client-3b", command=["sh", "-c", request], restart_policy="Never"))
+        self.wait_phase("client-3b", "Succeeded")
+        self.delete("client-3b")
+
+    def test_3c_pod_whose_network_namespace_is_gone_gets_a_new_sandbox(self):
+        # As after a reboot: the pod's processes and its namespace are gone, the state files
+        # say ready. The kubelet gives the pod a new sandbox and runs it again.
+        self.create(kh.pod("phoenix", command=["sh", "-c", "exec httpd -f -p 80 -h /var/www"]))
+        st = self.wait_phase("phoenix", "Running")
+        netns = self.sandbox_netns("phoenix")
+        self.kubelet.kill()
+        cid = st["containerStatuses"][0]["containerID"].split("//")[1]
+        runc_root = os.path.join(self.kubelet.root_dir, "runtime", "runc")
+        subprocess.run(["runc", "--root", runc_root, "kill", cid, "KILL"], capture_output=True)
+        subprocess.run(["umount", netns], check=True)
+        self.kubelet.start()
+        again = wait_for(lambda: (lambda s: s.get("phase") == "Running" and
+                                  s["containerStatuses"][0].get("ready") and
+                                  s["containerStatuses"][0]["restartCount"] >= 1 and s)(self.status("phoenix")),
+                         timeout=60, what="phoenix running again\n" + self.kubelet.log_tail(10))
+        self.assertNotEqual(self.sandbox_netns("phoenix"), netns)
+        self.assertEqual(subprocess.run(["mountpoint", "-q", self.sandbox_netns("phoenix")]).returncode, 0)
+        self.delete("phoenix")
 
     def test_4_memory_limit_oom_killed(self):
         body = kh.pod("hog", command=["sh", "-c", "x=a; while true; do x=$x$x; done"], restart_policy="Never")

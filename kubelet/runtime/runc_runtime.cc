@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,14 @@ pid_t ReadPid(const std::string& path) {
   pid_t pid = 0;
   f >> pid;
   return pid;
+}
+
+// Whether `path` is a network namespace pinned by a bind mount (`ip netns add`), rather
+// than the empty file such a mount leaves when the mount namespace holding it ends.
+bool IsPinnedNamespace(const std::string& path) {
+  struct statfs st{};
+  constexpr decltype(st.f_type) kNsfsMagic = 0x6e736673;
+  return statfs(path.c_str(), &st) == 0 && st.f_type == kNsfsMagic;
 }
 
 }  // namespace
@@ -130,6 +139,7 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::Create(const RuncOptions& opti
   rt->cgroup_parent_ = !options.cgroup_parent.empty()
                            ? options.cgroup_parent
                            : (own == "/" ? "" : own) + "/kubepp-" + options.node_name;
+  rt->RecoverSandboxes();
   rt->CleanupLeaks();
   rt->ScanImagesDir();
   rt->scanner_ = std::thread([r = rt.get()] {
@@ -161,6 +171,40 @@ void RuncRuntime::ScanImagesDir() {
     for (auto& img : *r) {
       LOG(INFO) << "imported image " << img.id << (img.repo_tags.empty() ? "" : " " + img.repo_tags[0]);
     }
+  }
+}
+
+void RuncRuntime::RecoverSandboxes() {
+  std::error_code ec;
+  std::vector<ContainerStatus> containers;
+  if (auto listed = ListContainers(); listed.ok()) containers = std::move(listed).value();
+  for (auto& e : fs::directory_iterator(options_.root_dir + "/runtime/sandboxes", ec)) {
+    if (e.path().extension() != ".json") continue;
+    auto s = ReadSandbox(e.path().stem().string());
+    std::string netns = s.ok() ? NetnsOf(s->id) : "";
+    if (!s.ok() || !s->ready || netns.empty() || IsPinnedNamespace(netns)) continue;
+    pid_t holder = 0;
+    for (auto& c : containers) {
+      if (c.sandbox_id != s->id || c.state != ContainerState::kRunning) continue;
+      pid_t pid = ReadPid(BundlePath(c.id) + "/init.pid");
+      if (Alive(pid)) holder = pid;
+    }
+    if (holder > 0) {
+      fs::create_directories(fs::path(netns).parent_path(), ec);
+      if (!fs::exists(netns)) std::ofstream(netns).flush();
+      std::string source = "/proc/" + std::to_string(holder) + "/ns/net";
+      if (mount(source.c_str(), netns.c_str(), nullptr, MS_BIND, nullptr) == 0) {
+        LOG(INFO) << "sandbox " << s->id << " of pod " << s->pod.Key() << ": network namespace "
+                  << netns << " pinned again";
+        continue;
+      }
+      LOG(WARNING) << "sandbox " << s->id << ": cannot pin " << source << " at " << netns << ": "
+                   << std::strerror(errno);
+    }
+    LOG(WARNING) << "sandbox " << s->id << " of pod " << s->pod.Key()
+                 << ": its network namespace is gone; the pod gets a new sandbox";
+    s->ready = false;
+    (void)WriteSandbox(*s, netns);
   }
 }
 
@@ -276,9 +320,15 @@ Status RuncRuntime::StopPodSandbox(const std::string& sandbox_id) {
   }
   std::string netns = NetnsOf(sandbox_id);
   if (!netns.empty() && (s->ready || fs::exists(netns))) {
-    RETURN_IF_ERROR(cni_.Del(sandbox_id, netns));
-    if (fs::exists(netns)) {
+    // A namespace no longer pinned (see RecoverSandboxes) is gone: DEL releases the
+    // address without entering it, and the leftover file is just a file.
+    bool pinned = IsPinnedNamespace(netns);
+    RETURN_IF_ERROR(cni_.Del(sandbox_id, pinned ? netns : ""));
+    if (pinned) {
       RETURN_IF_ERROR(RunChecked({"ip", "netns", "delete", fs::path(netns).filename().string()}).status());
+    } else {
+      std::error_code ec;
+      fs::remove(netns, ec);
     }
   }
   if (s->ready) {

@@ -85,6 +85,11 @@ class RuncRuntime : public ContainerRuntime {
   std::string NetnsOf(const std::string& sandbox_id) const;
   std::string PodCgroup(const std::string& uid) const;
   void ScanImagesDir();
+  // At start: a ready sandbox whose network namespace is no longer pinned at its path
+  // (the kubelet's mount namespace was lost: its container restarted) is pinned again
+  // from a running container of the pod; with none running, the namespace is gone and
+  // the sandbox becomes not ready, so the pod gets a new one (as after a reboot).
+  void RecoverSandboxes();
   void CleanupLeaks();
 
   RuncOptions options_;
