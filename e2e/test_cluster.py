@@ -5,8 +5,8 @@ kubectl 1.33 drives an app the way a user would, through every component at once
   a Deployment of the test server spread over two nodes, a Service reached by ClusterIP,
   NodePort and cluster DNS from a pod, an Ingress routing by host and path, scaling, a rolling update to an image loaded with
   `./kubepp load-image` with zero failed requests through the Service, rollout undo, a
-  failing liveness probe restarting its container, a deleted pod replaced, kubectl logs;
-  then kill -9 and restart of every component in turn while the app serves (no pod
+  failing liveness probe restarting its container, a deleted pod replaced, kubectl logs,
+  the same app through kubectl 1.20 (when unpacked) and the Python client; then kill -9 and restart of every component in turn while the app serves (no pod
   restarted, no acknowledged write lost, no failed request); then node loss.
 
 Runs as root with runc (the nodes run real containers); skips, saying why, otherwise.
@@ -337,6 +337,41 @@ class ClusterTest(unittest.TestCase):
         self.k("delete", "pod", victim)
         pods = self.wait_ready_replicas(3)
         self.assertNotIn(victim, {p["metadata"]["name"] for p in pods})
+
+    def test_076_older_kubectl_and_the_python_client(self):
+        # The same cluster through other real clients over HTTPS with the admin kubeconfig:
+        # kubectl 1.20 (when setup could unpack it) and the official Python client.
+        if os.access(harness.KUBECTL_120, os.X_OK):
+            old = harness.Kubectl(harness.KUBECTL_120, "https://127.0.0.1:%d" % self.port)
+            old.kubeconfig = self.kubectl.kubeconfig
+            self.addCleanup(old.cleanup)
+            r = old.run("get", "nodes", "-o", "name")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(r.stdout.split()), 2, r.stdout)
+            r = old.run("scale", "deployment/web", "--replicas=4")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.wait_ready_replicas(4)
+            pod = self.web_pods()[0]["metadata"]["name"]
+            r = old.run("logs", pod)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("serving hostname " + pod, r.stdout)
+        else:
+            print("kubectl 1.20 not unpacked (scripts/setup.sh): its part skipped")
+        try:
+            import kubernetes
+        except ImportError:
+            self.skipTest("python3-kubernetes is not installed")
+        api = kubernetes.config.new_client_from_config(config_file=self.kubectl.kubeconfig)
+        self.addCleanup(api.close)
+        apps = kubernetes.client.AppsV1Api(api)
+        core = kubernetes.client.CoreV1Api(api)
+        apps.patch_namespaced_deployment_scale("web", "default", {"spec": {"replicas": 3}})
+        pods = self.wait_ready_replicas(3)
+        listed = core.list_namespaced_pod("default", label_selector="app=web").items
+        self.assertTrue({p["metadata"]["name"] for p in pods} <= {p.metadata.name for p in listed})
+        log = core.read_namespaced_pod_log(pods[0]["metadata"]["name"], "default")
+        self.assertIn("serving hostname", log)
+        self.assertEqual(apps.read_namespaced_deployment("web", "default").status.ready_replicas, 3)
 
     def test_075_certificates_rotate_while_the_app_serves(self):
         def fingerprint(path):
