@@ -14,6 +14,7 @@ The tests of this file run in order (their names are numbered) on one cluster.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -250,6 +251,40 @@ class ClusterTest(unittest.TestCase):
         self.assertIn(self.service()["spec"]["clusterIP"], logs, "nslookup answers the ClusterIP")
         self.assertIn("WGET-OK", logs, "the Service by its short name from a pod:\n" + logs)
         self.k("delete", "pod", "client", "--grace-period=0", "--force")
+
+    def test_037_service_account_token_from_a_pod(self):
+        # A pod's own credentials (the kube-api-access volume) against the `kubernetes`
+        # Service by its DNS name, over HTTPS checked with the mounted CA: curl from an
+        # image made here of the host's curl, its libraries and busybox's sh.
+        rootfs = os.path.join(self.tmp, "curl-rootfs")
+        os.makedirs(os.path.join(rootfs, "bin"))
+        shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
+        os.symlink("busybox", os.path.join(rootfs, "bin", "sh"))
+        curl = shutil.which("curl")
+        libs = subprocess.run(["ldd", curl], capture_output=True, text=True, check=True).stdout
+        for path in [curl] + re.findall(r"(/\S+\.so[.\d]*) ", libs + " "):
+            dest = rootfs + path
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy(path, dest)
+        tarball = os.path.join(self.tmp, "curl.tar")
+        subprocess.run([sys.executable, os.path.join(harness.REPO, "images", "mkimage.py"),
+                        "--rootfs", rootfs, "--tag", "kubepp-e2e/curl:1", "--entrypoint", "/bin/sh",
+                        "--out", tarball], check=True)
+        load = self.kubepp("load-image", tarball, timeout=120)
+        self.assertEqual(load.returncode, 0, load.stdout + load.stderr)
+        sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+        script = ('curl -sS --cacert %s/ca.crt -H "Authorization: Bearer $(cat %s/token)" '
+                  '-H "Content-Type: application/json" -d "{}" '
+                  'https://kubernetes.default.svc/apis/authentication.k8s.io/v1/selfsubjectreviews' % (sa, sa))
+        self.k("run", "whoami", "--image=kubepp-e2e/curl:1", "--restart=Never", "--command", "--",
+               "/bin/sh", "-c", script)
+        self.wait("whoami pod to finish", lambda: self.get(
+            "/api/v1/namespaces/default/pods/whoami")["status"].get("phase") in ("Succeeded", "Failed"))
+        out = self.k("logs", "whoami").stdout
+        review = json.loads(out)
+        self.assertEqual(review["status"]["userInfo"]["username"], "system:serviceaccount:default:default", out)
+        self.assertEqual(review["status"]["userInfo"]["extra"]["authentication.kubernetes.io/pod-name"], ["whoami"])
+        self.k("delete", "pod", "whoami", "--grace-period=0", "--force")
 
     def test_035_ingress_routes_by_host_and_path(self):
         self.k("create", "deployment", "api", "--image=kubepp/testserver:1.0", "--replicas=2",
