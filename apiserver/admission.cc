@@ -1,6 +1,7 @@
 #include "apiserver/admission.h"
 
 #include "common/api/quantity.h"
+#include "common/util/strings.h"
 
 #include <arpa/inet.h>
 
@@ -358,36 +359,11 @@ bool SemanticEqual(const Value* a, const Value* b) {
 // ---------------------------------------------------------------------------------------
 // Bad values, printed as field.Error prints them (Go's %q / %v / %#v).
 
-std::string Quote(std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\x";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
+using util::GoQuote;
 // A scalar as %v/%q would print it; composite values as JSON.
 std::string Repr(const Value* v) {
   if (v == nullptr) return "null";
-  if (v->IsString()) return Quote(api::View(*v));
+  if (v->IsString()) return GoQuote(api::View(*v));
   return api::ToJson(*v);
 }
 // map[string]string{"a":"b", ...}, or map[string]string(nil) when absent.
@@ -402,7 +378,7 @@ std::string GoStringMap(const Value* m) {
   for (const auto& [k, v] : sorted) {
     if (!first) out += ", ";
     first = false;
-    out += Quote(k) + ":" + Quote(v);
+    out += GoQuote(k) + ":" + GoQuote(v);
   }
   return out + "}";
 }
@@ -411,7 +387,7 @@ std::string GoStringSlice(const Value* a) {
   std::string out = "[]string{";
   for (rapidjson::SizeType i = 0; i < a->Size(); ++i) {
     if (i) out += ", ";
-    out += Quote(api::View((*a)[i]));
+    out += GoQuote(api::View((*a)[i]));
   }
   return out + "}";
 }
@@ -424,15 +400,15 @@ std::string GoLabelSelector(const Value* sel) {
   for (rapidjson::SizeType i = 0; i < exprs->Size(); ++i) {
     const Value* e = &(*exprs)[i];
     if (i) out += ", ";
-    out += "v1.LabelSelectorRequirement{Key:" + Quote(GetStr(e, "key")) +
-           ", Operator:" + Quote(GetStr(e, "operator")) +
+    out += "v1.LabelSelectorRequirement{Key:" + GoQuote(GetStr(e, "key")) +
+           ", Operator:" + GoQuote(GetStr(e, "operator")) +
            ", Values:" + GoStringSlice(Get(e, "values")) + "}";
   }
   return out + "}}";
 }
 std::string GoIntOrString(const Value* v) {
   if (v != nullptr && v->IsString()) {
-    return "intstr.IntOrString{Type:1, IntVal:0, StrVal:" + Quote(api::View(*v)) + "}";
+    return "intstr.IntOrString{Type:1, IntVal:0, StrVal:" + GoQuote(api::View(*v)) + "}";
   }
   int64_t n = (v != nullptr && v->IsInt64()) ? v->GetInt64() : 0;
   return "intstr.IntOrString{Type:0, IntVal:" + std::to_string(n) + ", StrVal:\"\"}";
@@ -482,7 +458,7 @@ class Errors {
     for (std::string_view v : valid) {
       if (!first) detail += ", ";
       first = false;
-      detail += Quote(v);
+      detail += GoQuote(v);
     }
     Add("FieldValueNotSupported", "Unsupported value", path, bad, detail);
   }
@@ -521,7 +497,7 @@ Status ToStatus(const ResourceInfo& info, const Value& obj, const Errors& errs) 
   std::string agg;
   for (size_t i = 0; i < messages.size(); ++i) agg += (i ? ", " : "") + messages[i];
   if (messages.size() > 1) agg = "[" + agg + "]";
-  Status st = Invalid(qualified_kind + " " + Quote(name) + " is invalid: " + agg);
+  Status st = Invalid(qualified_kind + " " + GoQuote(name) + " is invalid: " + agg);
   auto& details = st.mutable_details();
   details.name = name;
   details.group = info.group;
@@ -663,6 +639,8 @@ class Validator {
   // Storage.
   void AccessModes(const Value* spec, const std::string& path, std::string_view required_detail);
   std::optional<double> PositiveQuantity(const Value* v, const std::string& path);
+  // storageClassName and volumeMode, which PV and PVC specs validate alike.
+  void ClassAndVolumeMode(const Value* spec, const std::string& path);
   void PersistentVolume(const Value& obj);
   void PersistentVolumeClaimSpec(const Value* spec, const std::string& path);
   void StorageClass(const Value& obj);
@@ -686,7 +664,7 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
   std::string_view name = Str(meta, "name", path);
   std::string_view generate_name = Str(meta, "generateName", path);
   if (!generate_name.empty()) {
-    errs.InvalidEach(Child(path, "generateName"), Quote(generate_name),
+    errs.InvalidEach(Child(path, "generateName"), GoQuote(generate_name),
                      name_fn(generate_name, true));
   }
   // With generateName the name is generated after validation.
@@ -694,14 +672,14 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
     if (generate_name.empty())
       errs.Required(Child(path, "name"), "name or generateName is required");
   } else {
-    errs.InvalidEach(Child(path, "name"), Quote(name), name_fn(name, false));
+    errs.InvalidEach(Child(path, "name"), GoQuote(name), name_fn(name, false));
   }
   std::string_view ns = Str(meta, "namespace", path);
   if (info_.namespaced) {
     if (ns.empty()) {
       errs.Required(Child(path, "namespace"));
     } else {
-      errs.InvalidEach(Child(path, "namespace"), Quote(ns), Dns1123LabelErrors(ns));
+      errs.InvalidEach(Child(path, "namespace"), GoQuote(ns), Dns1123LabelErrors(ns));
     }
   } else if (!ns.empty()) {
     errs.Forbidden(Child(path, "namespace"), "not allowed on this type");
@@ -720,12 +698,12 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
                                  : slashes == 1 ? api_version.substr(api_version.find('/') + 1)
                                                 : "";
       if (version.empty()) {
-        errs.Invalid(Child(owners_path, "apiVersion"), Quote(api_version),
+        errs.Invalid(Child(owners_path, "apiVersion"), GoQuote(api_version),
                      "version must not be empty");
       }
       for (std::string_view f : {"kind", "name", "uid"}) {
         if (GetStr(&ref, f).empty()) {
-          errs.Invalid(Child(owners_path, f), Quote(GetStr(&ref, f)),
+          errs.Invalid(Child(owners_path, f), GoQuote(GetStr(&ref, f)),
                        std::string(f) + " must not be empty");
         }
       }
@@ -753,9 +731,9 @@ void Validator::Labels(const Value* labels, const std::string& path) {
   if (labels == nullptr) return;
   for (const auto& kv : labels->GetObject()) {
     std::string_view k = api::View(kv.name);
-    errs.InvalidEach(path, Quote(k), QualifiedNameErrors(k));
+    errs.InvalidEach(path, GoQuote(k), QualifiedNameErrors(k));
     if (kv.value.IsString()) {
-      errs.InvalidEach(path, Quote(api::View(kv.value)), LabelValueErrors(api::View(kv.value)));
+      errs.InvalidEach(path, GoQuote(api::View(kv.value)), LabelValueErrors(api::View(kv.value)));
     }
   }
 }
@@ -768,7 +746,7 @@ void Validator::Annotations(const Value* annotations, const std::string& path) {
     std::string lower = k;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    errs.InvalidEach(path, Quote(k), QualifiedNameErrors(lower));
+    errs.InvalidEach(path, GoQuote(k), QualifiedNameErrors(lower));
     total += k.size() + api::View(kv.value).size();
   }
   if (total > kTotalAnnotationSizeLimit) errs.TooLong(path, kTotalAnnotationSizeLimit);
@@ -794,13 +772,13 @@ void Validator::LabelSelector(const Value* sel, const std::string& path) {
                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
       }
     } else {
-      errs.Invalid(Child(p, "operator"), Quote(op), "not a valid selector operator");
+      errs.Invalid(Child(p, "operator"), GoQuote(op), "not a valid selector operator");
     }
     std::string_view key = Str(e, "key", p);
-    errs.InvalidEach(Child(p, "key"), Quote(key), QualifiedNameErrors(key));
+    errs.InvalidEach(Child(p, "key"), GoQuote(key), QualifiedNameErrors(key));
     for (size_t j = 0; j < Size(values); ++j) {
       std::string_view v = StrOf(&(*values)[static_cast<rapidjson::SizeType>(j)]);
-      errs.InvalidEach(Index(Child(p, "values"), j), Quote(v), LabelValueErrors(v));
+      errs.InvalidEach(Index(Child(p, "values"), j), GoQuote(v), LabelValueErrors(v));
     }
   }
 }
@@ -827,8 +805,8 @@ void Validator::PodSpec(const Value* spec, const std::string& path, bool is_pod,
     if (name.empty()) {
       errs.Required(Child(p, "name"));
     } else {
-      errs.InvalidEach(Child(p, "name"), Quote(name), Dns1123LabelErrors(name));
-      if (!volumes.insert(std::string(name)).second) errs.Duplicate(Child(p, "name"), Quote(name));
+      errs.InvalidEach(Child(p, "name"), GoQuote(name), Dns1123LabelErrors(name));
+      if (!volumes.insert(std::string(name)).second) errs.Duplicate(Child(p, "name"), GoQuote(name));
     }
     size_t sources = 0;
     for (const auto& m : vol->GetObject()) {
@@ -849,7 +827,7 @@ void Validator::PodSpec(const Value* spec, const std::string& path, bool is_pod,
     std::string p = Index(Child(path, "containers"), i);
     Container(c, p, volumes, is_pod);
     std::string name(GetStr(c, "name"));
-    if (!names.insert(name).second) errs.Duplicate(Child(p, "name"), Quote(name));
+    if (!names.insert(name).second) errs.Duplicate(Child(p, "name"), GoQuote(name));
   }
   const Value* init = Arr(spec, "initContainers", path);
   for (size_t i = 0; i < Size(init); ++i) {
@@ -858,14 +836,14 @@ void Validator::PodSpec(const Value* spec, const std::string& path, bool is_pod,
     std::string p = Index(Child(path, "initContainers"), i);
     Container(c, p, volumes, is_pod);
     std::string name(GetStr(c, "name"));
-    if (!names.insert(name).second) errs.Duplicate(Child(p, "name"), Quote(name));
+    if (!names.insert(name).second) errs.Duplicate(Child(p, "name"), GoQuote(name));
   }
 
   std::string_view restart = Str(spec, "restartPolicy", path);
   if (restart.empty()) {
     errs.Required(Child(path, "restartPolicy"));
   } else if (restart != "Always" && restart != "OnFailure" && restart != "Never") {
-    errs.NotSupported(Child(path, "restartPolicy"), Quote(restart),
+    errs.NotSupported(Child(path, "restartPolicy"), GoQuote(restart),
                       {"Always", "OnFailure", "Never"});
   }
   std::string_view dns = Str(spec, "dnsPolicy", path);
@@ -876,13 +854,13 @@ void Validator::PodSpec(const Value* spec, const std::string& path, bool is_pod,
       errs.Required(Child(path, "dnsConfig"), "must provide `dnsConfig` when `dnsPolicy` is None");
     }
   } else if (dns != "ClusterFirstWithHostNet" && dns != "ClusterFirst" && dns != "Default") {
-    errs.NotSupported(Child(path, "dnsPolicy"), Quote(dns),
+    errs.NotSupported(Child(path, "dnsPolicy"), GoQuote(dns),
                       {"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"});
   }
   Labels(StrMap(spec, "nodeSelector", path), Child(path, "nodeSelector"));
   for (std::string_view f : {"serviceAccountName", "nodeName"}) {
     std::string_view v = Str(spec, f, path);
-    if (!v.empty()) errs.InvalidEach(Child(path, f), Quote(v), Dns1123SubdomainErrors(v));
+    if (!v.empty()) errs.InvalidEach(Child(path, f), GoQuote(v), Dns1123SubdomainErrors(v));
   }
   if (auto deadline = Int(spec, "activeDeadlineSeconds", path);
       deadline && (*deadline < 1 || *deadline > kMaxInt32)) {
@@ -891,12 +869,12 @@ void Validator::PodSpec(const Value* spec, const std::string& path, bool is_pod,
   }
   for (std::string_view f : {"hostname", "subdomain"}) {
     std::string_view v = Str(spec, f, path);
-    if (!v.empty()) errs.InvalidEach(Child(path, f), Quote(v), Dns1123LabelErrors(v));
+    if (!v.empty()) errs.InvalidEach(Child(path, f), GoQuote(v), Dns1123LabelErrors(v));
   }
   Tolerations(spec, path);
   std::string_view priority_class = Str(spec, "priorityClassName", path);
   if (!priority_class.empty()) {
-    errs.InvalidEach(Child(path, "priorityClassName"), Quote(priority_class),
+    errs.InvalidEach(Child(path, "priorityClassName"), GoQuote(priority_class),
                      Dns1123SubdomainErrors(priority_class));
   }
 }
@@ -907,21 +885,21 @@ void Validator::Container(const Value* c, const std::string& path,
   if (name.empty()) {
     errs.Required(Child(path, "name"));
   } else {
-    errs.InvalidEach(Child(path, "name"), Quote(name), Dns1123LabelErrors(name));
+    errs.InvalidEach(Child(path, "name"), GoQuote(name), Dns1123LabelErrors(name));
   }
   std::string_view image = Str(c, "image", path);
   if (image.empty()) {
     errs.Required(Child(path, "image"));
   } else if (is_pod && (std::isspace(static_cast<unsigned char>(image.front())) ||
                         std::isspace(static_cast<unsigned char>(image.back())))) {
-    errs.Invalid(Child(path, "image"), Quote(image),
+    errs.Invalid(Child(path, "image"), GoQuote(image),
                  "must not have leading or trailing whitespace");
   }
   std::string_view tmp = Str(c, "terminationMessagePolicy", path);
   if (tmp.empty()) {
     errs.Required(Child(path, "terminationMessagePolicy"));
   } else if (tmp != "File" && tmp != "FallbackToLogsOnError") {
-    errs.NotSupported(Child(path, "terminationMessagePolicy"), Quote(tmp),
+    errs.NotSupported(Child(path, "terminationMessagePolicy"), GoQuote(tmp),
                       {"File", "FallbackToLogsOnError"});
   }
   ContainerPorts(c, path);
@@ -937,13 +915,13 @@ void Validator::Container(const Value* c, const std::string& path,
     if (vol.empty()) {
       errs.Required(Child(p, "name"));
     } else if (!volumes.count(std::string(vol))) {
-      errs.NotFound(Child(p, "name"), Quote(vol));
+      errs.NotFound(Child(p, "name"), GoQuote(vol));
     }
     std::string_view mount_path = Str(m, "mountPath", p);
     if (mount_path.empty()) {
       errs.Required(Child(p, "mountPath"));
     } else if (!mount_paths.insert(std::string(mount_path)).second) {
-      errs.Invalid(Child(p, "mountPath"), Quote(mount_path), "must be unique");
+      errs.Invalid(Child(p, "mountPath"), GoQuote(mount_path), "must be unique");
     }
   }
 
@@ -951,7 +929,7 @@ void Validator::Container(const Value* c, const std::string& path,
   if (pull.empty()) {
     errs.Required(Child(path, "imagePullPolicy"));
   } else if (pull != "Always" && pull != "IfNotPresent" && pull != "Never") {
-    errs.NotSupported(Child(path, "imagePullPolicy"), Quote(pull),
+    errs.NotSupported(Child(path, "imagePullPolicy"), GoQuote(pull),
                       {"Always", "IfNotPresent", "Never"});
   }
   Resources(Obj(c, "resources", path), Child(path, "resources"));
@@ -971,9 +949,9 @@ void Validator::ContainerPorts(const Value* c, const std::string& path) {
     if (!name.empty()) {
       Msgs msgs = PortNameErrors(name);
       if (!msgs.empty()) {
-        errs.InvalidEach(Child(p, "name"), Quote(name), msgs);
+        errs.InvalidEach(Child(p, "name"), GoQuote(name), msgs);
       } else if (!names.insert(std::string(name)).second) {
-        errs.Duplicate(Child(p, "name"), Quote(name));
+        errs.Duplicate(Child(p, "name"), GoQuote(name));
       }
     }
     auto container_port = Int(port, "containerPort", p);
@@ -990,7 +968,7 @@ void Validator::ContainerPorts(const Value* c, const std::string& path) {
     if (protocol.empty()) {
       errs.Required(Child(p, "protocol"));
     } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-      errs.NotSupported(Child(p, "protocol"), Quote(protocol), {"SCTP", "TCP", "UDP"});
+      errs.NotSupported(Child(p, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
     }
   }
 }
@@ -1006,7 +984,7 @@ void Validator::Env(const Value* c, const std::string& path) {
       errs.Required(Child(p, "name"));
     } else if (std::any_of(name.begin(), name.end(),
                            [](char ch) { return ch < ' ' || ch > '~' || ch == '='; })) {
-      errs.Invalid(Child(p, "name"), Quote(name),
+      errs.Invalid(Child(p, "name"), GoQuote(name),
                    "a valid environment variable name must consist only of printable ASCII "
                    "characters other than '='");
     }
@@ -1040,10 +1018,10 @@ void Validator::Resources(const Value* res, const std::string& path) {
     return is_native(n) && n.substr(0, 10) != "hugepages-";
   };
   auto name_errors = [&](std::string_view n, const std::string& p) {
-    errs.InvalidEach(p, Quote(n), QualifiedNameErrors(n));
+    errs.InvalidEach(p, GoQuote(n), QualifiedNameErrors(n));
     if (n.find('/') == std::string_view::npos && n != "cpu" && n != "memory" &&
         n != "ephemeral-storage" && n.substr(0, 10) != "hugepages-") {
-      errs.Invalid(p, Quote(n), "must be a standard resource for containers");
+      errs.Invalid(p, GoQuote(n), "must be a standard resource for containers");
     }
   };
   // Parses and checks one quantity; nullopt when it is unusable.
@@ -1055,10 +1033,10 @@ void Validator::Resources(const Value* res, const std::string& path) {
     }
     Result<double> q = api::ParseQuantity(*text);
     if (!q.ok()) {
-      errs.Invalid(p, Quote(*text), kQuantityMsg);
+      errs.Invalid(p, GoQuote(*text), kQuantityMsg);
       return std::nullopt;
     }
-    if (*q < 0) errs.Invalid(p, Quote(*text), kNegativeMsg);
+    if (*q < 0) errs.Invalid(p, GoQuote(*text), kNegativeMsg);
     return *q;
   };
   std::string lim_path = Child(path, "limits");
@@ -1083,10 +1061,10 @@ void Validator::Resources(const Value* res, const std::string& path) {
       auto it = limits.find(name);
       if (it != limits.end()) {
         if (*q != it->second.first && !overcommit_allowed(name)) {
-          errs.Invalid(req_path, Quote(text),
+          errs.Invalid(req_path, GoQuote(text),
                        "must be equal to " + name + " limit of " + it->second.second);
         } else if (*q > it->second.first) {
-          errs.Invalid(req_path, Quote(text),
+          errs.Invalid(req_path, GoQuote(text),
                        "must be less than or equal to " + name + " limit of " + it->second.second);
         }
       } else if (!overcommit_allowed(name)) {
@@ -1102,7 +1080,7 @@ void Validator::PortNumOrName(const Value* port, const std::string& path) {
   } else if (port->IsInt64()) {
     errs.InvalidEach(path, std::to_string(port->GetInt64()), PortNumErrors(port->GetInt64()));
   } else if (port->IsString()) {
-    errs.InvalidEach(path, Quote(api::View(*port)), PortNameErrors(api::View(*port)));
+    errs.InvalidEach(path, GoQuote(api::View(*port)), PortNameErrors(api::View(*port)));
   } else {
     errs.TypeInvalid(path, Repr(port), "must be of type int-or-string");
   }
@@ -1137,7 +1115,7 @@ void Validator::TaintEffect(std::string_view effect, bool allow_empty, const std
   if (effect.empty()) {
     errs.Required(path);
   } else if (effect != "NoSchedule" && effect != "PreferNoSchedule" && effect != "NoExecute") {
-    errs.NotSupported(path, Quote(effect), {"NoSchedule", "PreferNoSchedule", "NoExecute"});
+    errs.NotSupported(path, GoQuote(effect), {"NoSchedule", "PreferNoSchedule", "NoExecute"});
   }
 }
 
@@ -1151,14 +1129,14 @@ void Validator::Tolerations(const Value* spec, const std::string& spec_path) {
     std::string_view op = Str(t, "operator", p);
     std::string_view value = Str(t, "value", p);
     std::string_view effect = Str(t, "effect", p);
-    if (!key.empty()) errs.InvalidEach(Child(p, "key"), Quote(key), QualifiedNameErrors(key));
+    if (!key.empty()) errs.InvalidEach(Child(p, "key"), GoQuote(key), QualifiedNameErrors(key));
     if (key.empty() && op != "Exists") {
-      errs.Invalid(Child(p, "operator"), Quote(op),
+      errs.Invalid(Child(p, "operator"), GoQuote(op),
                    "operator must be Exists when `key` is empty, which means \"match all values "
                    "and all keys\"");
     }
     if (Int(t, "tolerationSeconds", p) && effect != "NoExecute") {
-      errs.Invalid(Child(p, "effect"), Quote(effect),
+      errs.Invalid(Child(p, "effect"), GoQuote(effect),
                    "effect must be 'NoExecute' when `tolerationSeconds` is set");
     }
     if (op.empty() || op == "Equal") {
@@ -1166,7 +1144,7 @@ void Validator::Tolerations(const Value* spec, const std::string& spec_path) {
       if (!msgs.empty()) {
         std::string joined;
         for (const std::string& m : msgs) joined += (joined.empty() ? "" : ";") + m;
-        errs.Invalid(Child(p, "operator"), Quote(value), joined);
+        errs.Invalid(Child(p, "operator"), GoQuote(value), joined);
       }
     } else if (op == "Exists") {
       if (!value.empty()) {
@@ -1174,7 +1152,7 @@ void Validator::Tolerations(const Value* spec, const std::string& spec_path) {
                      "value must be empty when `operator` is 'Exists'");
       }
     } else {
-      errs.NotSupported(Child(p, "operator"), Quote(op), {"Equal", "Exists"});
+      errs.NotSupported(Child(p, "operator"), GoQuote(op), {"Equal", "Exists"});
     }
     TaintEffect(effect, true, Child(p, "effect"));
   }
@@ -1197,7 +1175,7 @@ void Validator::RestartAlways(const Value* tpl, const std::string& tpl_path, std
   std::string spec_path = Child(tpl_path, "spec");
   std::string_view restart = GetStr(spec, "restartPolicy");
   if (restart != "Always") {
-    errs.NotSupported(Child(spec_path, "restartPolicy"), Quote(restart), {"Always"});
+    errs.NotSupported(Child(spec_path, "restartPolicy"), GoQuote(restart), {"Always"});
   }
   if (auto deadline = GetInt(spec, "activeDeadlineSeconds")) {
     std::string msg = "activeDeadlineSeconds in " + std::string(kind) + " is not Supported";
@@ -1375,7 +1353,7 @@ void Validator::StatefulSet(const Value& obj) {
   if (pmp.empty()) {
     errs.Required(Child(path, "podManagementPolicy"));
   } else if (pmp != "OrderedReady" && pmp != "Parallel") {
-    errs.Invalid(Child(path, "podManagementPolicy"), Quote(pmp),
+    errs.Invalid(Child(path, "podManagementPolicy"), GoQuote(pmp),
                  "must be 'OrderedReady' or 'Parallel'");
   }
   const Value* strategy = Obj(spec, "updateStrategy", path);
@@ -1399,7 +1377,7 @@ void Validator::StatefulSet(const Value& obj) {
     for (std::string_view f : {"whenDeleted", "whenScaled"}) {
       std::string_view v = Str(policy, f, pp);
       if (v != "Retain" && v != "Delete")
-        errs.NotSupported(Child(pp, f), Quote(v), {"Retain", "Delete"});
+        errs.NotSupported(Child(pp, f), GoQuote(v), {"Retain", "Delete"});
     }
   }
   NonNegative(spec, "replicas", path);
@@ -1454,9 +1432,9 @@ void Validator::JobSpec(const Value* spec, const std::string& path, bool top_lev
   if (restart.empty() || restart == "Always") {
     errs.Required(rp_path, "valid values: \"OnFailure\", \"Never\"");
   } else if (restart != "OnFailure" && restart != "Never") {
-    errs.NotSupported(rp_path, Quote(restart), {"OnFailure", "Never"});
+    errs.NotSupported(rp_path, GoQuote(restart), {"OnFailure", "Never"});
   } else if (Get(spec, "podFailurePolicy") != nullptr && restart != "Never") {
-    errs.Invalid(rp_path, Quote(restart),
+    errs.Invalid(rp_path, GoQuote(restart),
                  "only \"Never\" is supported when podFailurePolicy is specified");
   }
   if (!top_level) return;
@@ -1489,7 +1467,7 @@ void Validator::Job(const Value& obj) {
     std::string hostname =
         std::string(GetStr(meta, "name")) + "-" + std::to_string(*completions - 1);
     if (!GetStr(meta, "name").empty() && !Dns1123LabelErrors(hostname).empty()) {
-      errs.Invalid("metadata.name", Quote(GetStr(meta, "name")),
+      errs.Invalid("metadata.name", GoQuote(GetStr(meta, "name")),
                    "will not able to create pod with invalid DNS label: " + hostname);
     }
   }
@@ -1533,7 +1511,7 @@ std::string CronScheduleError(std::string_view schedule) {
         std::string_view step = expr.substr(slash + 1);
         if (step.empty() || !std::all_of(step.begin(), step.end(), IsDigit)) {
           return "failed to parse int from " + std::string(step) + ": strconv.Atoi: parsing " +
-                 Quote(step) + ": invalid syntax";
+                 GoQuote(step) + ": invalid syntax";
         }
       }
       if (range == "*" || range == "?") continue;
@@ -1555,7 +1533,7 @@ std::string CronScheduleError(std::string_view schedule) {
         if (value < 0) {
           if (bound.empty() || !std::all_of(bound.begin(), bound.end(), IsDigit)) {
             return "failed to parse int from " + std::string(bound) + ": strconv.Atoi: parsing " +
-                   Quote(bound) + ": invalid syntax";
+                   GoQuote(bound) + ": invalid syntax";
           }
           value = std::atoi(std::string(bound).c_str());
         }
@@ -1581,9 +1559,9 @@ void Validator::CronJob(const Value& obj) {
     errs.Required(Child(path, "schedule"));
   } else {
     std::string err = CronScheduleError(schedule);
-    if (!err.empty()) errs.Invalid(Child(path, "schedule"), Quote(schedule), err);
+    if (!err.empty()) errs.Invalid(Child(path, "schedule"), GoQuote(schedule), err);
     if (schedule.find("TZ") != std::string_view::npos) {
-      errs.Invalid(Child(path, "schedule"), Quote(schedule),
+      errs.Invalid(Child(path, "schedule"), GoQuote(schedule),
                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
     }
   }
@@ -1592,7 +1570,7 @@ void Validator::CronJob(const Value& obj) {
   if (cp.empty()) {
     errs.Required(Child(path, "concurrencyPolicy"));
   } else if (cp != "Allow" && cp != "Forbid" && cp != "Replace") {
-    errs.NotSupported(Child(path, "concurrencyPolicy"), Quote(cp), {"Allow", "Forbid", "Replace"});
+    errs.NotSupported(Child(path, "concurrencyPolicy"), GoQuote(cp), {"Allow", "Forbid", "Replace"});
   }
   const Value* jt = Obj(spec, "jobTemplate", path);
   std::string jt_path = Child(path, "jobTemplate");
@@ -1611,7 +1589,7 @@ void Validator::CronJob(const Value& obj) {
   NonNegative(spec, "failedJobsHistoryLimit", path);
   std::string_view name = GetStr(Get(&obj, "metadata"), "name");
   if (!update_ && name.size() > 52) {
-    errs.Invalid("metadata.name", Quote(name), "must be no more than 52 characters");
+    errs.Invalid("metadata.name", GoQuote(name), "must be no more than 52 characters");
   }
 }
 
@@ -1629,7 +1607,7 @@ void Validator::Service(const Value& obj) {
   if (Size(ports) == 0 && !headless && type != "ExternalName") errs.Required(ports_path);
   if (type != "ClusterIP" && type != "NodePort" && type != "LoadBalancer" &&
       type != "ExternalName") {
-    errs.NotSupported(Child(path, "type"), Quote(type),
+    errs.NotSupported(Child(path, "type"), GoQuote(type),
                       {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"});
   }
   if (type == "ExternalName") {
@@ -1647,7 +1625,7 @@ void Validator::Service(const Value& obj) {
     if (cname.empty()) {
       errs.Required(Child(path, "externalName"));
     } else {
-      errs.InvalidEach(Child(path, "externalName"), Quote(cname), Dns1123SubdomainErrors(cname));
+      errs.InvalidEach(Child(path, "externalName"), GoQuote(cname), Dns1123SubdomainErrors(cname));
     }
   } else {
     // clusterIPs[0] mirrors clusterIP; the allocator fills both when absent.
@@ -1668,12 +1646,12 @@ void Validator::Service(const Value& obj) {
           errs.Invalid(ips_path, GoStringSlice(ips), "'None' must be the first and only value");
         }
       } else if (!IsIp(all_ips[i])) {
-        errs.Invalid(Index(ips_path, i), Quote(all_ips[i]),
+        errs.Invalid(Index(ips_path, i), GoQuote(all_ips[i]),
                      "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
       }
     }
     if (headless && (type == "NodePort" || type == "LoadBalancer")) {
-      errs.Invalid(Index(ips_path, 0), Quote("None"),
+      errs.Invalid(Index(ips_path, 0), GoQuote("None"),
                    "may not be set to 'None' for " + std::string(type) + " services");
     }
   }
@@ -1688,8 +1666,8 @@ void Validator::Service(const Value& obj) {
     if (Size(ports) > 1 && name.empty()) {
       errs.Required(Child(p, "name"));
     } else if (!name.empty()) {
-      errs.InvalidEach(Child(p, "name"), Quote(name), Dns1123LabelErrors(name));
-      if (!names.insert(std::string(name)).second) errs.Duplicate(Child(p, "name"), Quote(name));
+      errs.InvalidEach(Child(p, "name"), GoQuote(name), Dns1123LabelErrors(name));
+      if (!names.insert(std::string(name)).second) errs.Duplicate(Child(p, "name"), GoQuote(name));
     }
     int64_t number = Int(port, "port", p).value_or(0);
     errs.InvalidEach(Child(p, "port"), std::to_string(number), PortNumErrors(number));
@@ -1697,7 +1675,7 @@ void Validator::Service(const Value& obj) {
     if (protocol.empty()) {
       errs.Required(Child(p, "protocol"));
     } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-      errs.NotSupported(Child(p, "protocol"), Quote(protocol), {"SCTP", "TCP", "UDP"});
+      errs.NotSupported(Child(p, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
     }
     PortNumOrName(Get(port, "targetPort"), Child(p, "targetPort"));
     auto node_port = Int(port, "nodePort", p);
@@ -1708,7 +1686,7 @@ void Validator::Service(const Value& obj) {
       }
     }
     if (!seen.insert({std::string(protocol), number}).second) {
-      errs.Duplicate(p, "core.ServicePort{Name:\"\", Protocol:" + Quote(protocol) +
+      errs.Duplicate(p, "core.ServicePort{Name:\"\", Protocol:" + GoQuote(protocol) +
                             ", AppProtocol:(*string)(nil), Port:" + std::to_string(number) +
                             ", TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}, "
                             "NodePort:0}");
@@ -1718,18 +1696,18 @@ void Validator::Service(const Value& obj) {
   Labels(StrMap(spec, "selector", path), Child(path, "selector"));
   std::string_view affinity = Str(spec, "sessionAffinity", path);
   if (affinity != "None" && affinity != "ClientIP") {
-    errs.NotSupported(Child(path, "sessionAffinity"), Quote(affinity), {"ClientIP", "None"});
+    errs.NotSupported(Child(path, "sessionAffinity"), GoQuote(affinity), {"ClientIP", "None"});
   }
   bool external = type == "NodePort" || type == "LoadBalancer" ||
                   (type == "ClusterIP" && Size(Get(spec, "externalIPs")) > 0);
   std::string_view etp = Str(spec, "externalTrafficPolicy", path);
   if (!external && !etp.empty()) {
-    errs.Invalid(Child(path, "externalTrafficPolicy"), Quote(etp),
+    errs.Invalid(Child(path, "externalTrafficPolicy"), GoQuote(etp),
                  "may only be set for externally-accessible services");
   } else if (external && etp.empty()) {
     errs.Required(Child(path, "externalTrafficPolicy"));
   } else if (external && etp != "Cluster" && etp != "Local") {
-    errs.NotSupported(Child(path, "externalTrafficPolicy"), Quote(etp), {"Cluster", "Local"});
+    errs.NotSupported(Child(path, "externalTrafficPolicy"), GoQuote(etp), {"Cluster", "Local"});
   }
   if (const Value* itp = Get(spec, "internalTrafficPolicy");
       itp != nullptr && StrOf(itp) != "Cluster" && StrOf(itp) != "Local") {
@@ -1746,7 +1724,7 @@ void Validator::Service(const Value& obj) {
   for (size_t i = 0; i < Size(families); ++i) {
     std::string_view f = StrOf(&(*families)[static_cast<rapidjson::SizeType>(i)]);
     if (f != "IPv4" && f != "IPv6") {
-      errs.NotSupported(Index(Child(path, "ipFamilies"), i), Quote(f), {"IPv4", "IPv6"});
+      errs.NotSupported(Index(Child(path, "ipFamilies"), i), GoQuote(f), {"IPv4", "IPv6"});
     }
   }
 }
@@ -1762,10 +1740,10 @@ void Validator::ConfigData(const Value& obj, bool secret) {
     const Value* other = bag == data ? binary : data;
     for (const auto& kv : bag->GetObject()) {
       std::string_view k = api::View(kv.name);
-      errs.InvalidEach(Key(bag_name, k), Quote(k), ConfigKeyErrors(k));
+      errs.InvalidEach(Key(bag_name, k), GoQuote(k), ConfigKeyErrors(k));
       if (Get(other, k) != nullptr) {
         errs.Invalid(
-            Key(bag_name, k), Quote(k),
+            Key(bag_name, k), GoQuote(k),
             "duplicate of key present in " + std::string(bag == data ? "binaryData" : "data"));
       }
       std::string_view v = api::View(kv.value);
@@ -1816,12 +1794,12 @@ void Validator::Node(const Value& obj) {
     if (t == nullptr) continue;
     std::string p = Index("spec.taints", i);
     std::string_view key = Str(t, "key", p);
-    errs.InvalidEach(Child(p, "key"), Quote(key), QualifiedNameErrors(key));
+    errs.InvalidEach(Child(p, "key"), GoQuote(key), QualifiedNameErrors(key));
     Msgs value_errs = LabelValueErrors(Str(t, "value", p));
     if (!value_errs.empty()) {
       std::string joined;
       for (const std::string& m : value_errs) joined += (joined.empty() ? "" : ";") + m;
-      errs.Invalid(Child(p, "value"), Quote(GetStr(t, "value")), joined);
+      errs.Invalid(Child(p, "value"), GoQuote(GetStr(t, "value")), joined);
     }
     std::string_view effect = Str(t, "effect", p);
     TaintEffect(effect, false, Child(p, "effect"));
@@ -1843,24 +1821,24 @@ void Validator::Event(const Value& obj) {
   if (Get(&obj, "eventTime") == nullptr) {
     bool mismatch = involved_ns.empty() ? (!ns.empty() && ns != "default") : ns != involved_ns;
     if (mismatch) {
-      errs.Invalid("involvedObject.namespace", Quote(involved_ns),
+      errs.Invalid("involvedObject.namespace", GoQuote(involved_ns),
                    "does not match event.namespace");
     }
   } else {
     if (involved_ns.empty() && ns != "default" && ns != "kube-system") {
-      errs.Invalid("involvedObject.namespace", Quote(involved_ns),
+      errs.Invalid("involvedObject.namespace", GoQuote(involved_ns),
                    "does not match event.namespace");
     }
     std::string_view component = Str(&obj, "reportingComponent", "");
     if (component.empty()) errs.Required("reportingComponent");
-    errs.InvalidEach("reportingComponent", Quote(component), QualifiedNameErrors(component));
+    errs.InvalidEach("reportingComponent", GoQuote(component), QualifiedNameErrors(component));
     for (std::string_view f : {"reportingInstance", "action", "reason"}) {
       if (GetStr(&obj, f).empty()) errs.Required(std::string(f));
       too_long(f, 128);
     }
     too_long("message", 1024);
   }
-  errs.InvalidEach("namespace", Quote(ns), Dns1123SubdomainErrors(ns));
+  errs.InvalidEach("namespace", GoQuote(ns), Dns1123SubdomainErrors(ns));
 }
 
 void Validator::Lease(const Value& obj) {
@@ -1885,10 +1863,10 @@ void Validator::Ingress(const Value& obj) {
     std::string_view host = Str(rule, "host", p);
     if (!host.empty()) {
       if (IsIp(host)) {
-        errs.Invalid(Child(p, "host"), Quote(host), "must be a DNS name, not an IP address");
+        errs.Invalid(Child(p, "host"), GoQuote(host), "must be a DNS name, not an IP address");
       }
       std::string_view check = host.substr(0, 2) == "*." ? host.substr(2) : host;
-      errs.InvalidEach(Child(p, "host"), Quote(host), Dns1123SubdomainErrors(check));
+      errs.InvalidEach(Child(p, "host"), GoQuote(host), Dns1123SubdomainErrors(check));
     }
     const Value* http = Obj(rule, "http", p);
     std::string paths_path = Child(Child(p, "http"), "paths");
@@ -1902,10 +1880,10 @@ void Validator::Ingress(const Value& obj) {
       if (type.empty()) {
         errs.Required(Child(pp, "pathType"), "pathType must be specified");
       } else if (type != "Exact" && type != "Prefix" && type != "ImplementationSpecific") {
-        errs.NotSupported(Child(pp, "pathType"), Quote(type),
+        errs.NotSupported(Child(pp, "pathType"), GoQuote(type),
                           {"Exact", "ImplementationSpecific", "Prefix"});
       } else if (type != "ImplementationSpecific" && (path.empty() || path.front() != '/')) {
-        errs.Invalid(Child(pp, "path"), Quote(path), "must be an absolute path");
+        errs.Invalid(Child(pp, "path"), GoQuote(path), "must be an absolute path");
       }
     }
   }
@@ -1928,7 +1906,7 @@ void Validator::Endpoints(const Value& obj) {
       if (protocol.empty()) {
         errs.Required(Child(pp, "protocol"));
       } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-        errs.NotSupported(Child(pp, "protocol"), Quote(protocol), {"SCTP", "TCP", "UDP"});
+        errs.NotSupported(Child(pp, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
       }
     }
   }
@@ -1939,7 +1917,7 @@ void Validator::EndpointSlice(const Value& obj) {
   if (type.empty()) {
     errs.Required("addressType");
   } else if (type != "IPv4" && type != "IPv6" && type != "FQDN") {
-    errs.NotSupported("addressType", Quote(type), {"FQDN", "IPv4", "IPv6"});
+    errs.NotSupported("addressType", GoQuote(type), {"FQDN", "IPv4", "IPv6"});
   }
 }
 
@@ -1996,19 +1974,19 @@ void Validator::RoleBinding(const Value& obj, bool namespaced) {
   const Value* ref = Obj(&obj, "roleRef", "");
   std::string_view group = Str(ref, "apiGroup", "roleRef");
   if (group != "rbac.authorization.k8s.io") {
-    errs.NotSupported("roleRef.apiGroup", Quote(group), {"rbac.authorization.k8s.io"});
+    errs.NotSupported("roleRef.apiGroup", GoQuote(group), {"rbac.authorization.k8s.io"});
   }
   std::string_view kind = Str(ref, "kind", "roleRef");
   if (namespaced && kind != "Role" && kind != "ClusterRole") {
-    errs.NotSupported("roleRef.kind", Quote(kind), {"Role", "ClusterRole"});
+    errs.NotSupported("roleRef.kind", GoQuote(kind), {"Role", "ClusterRole"});
   } else if (!namespaced && kind != "ClusterRole") {
-    errs.NotSupported("roleRef.kind", Quote(kind), {"ClusterRole"});
+    errs.NotSupported("roleRef.kind", GoQuote(kind), {"ClusterRole"});
   }
   std::string_view name = Str(ref, "name", "roleRef");
   if (name.empty()) {
     errs.Required("roleRef.name");
   } else {
-    errs.InvalidEach("roleRef.name", Quote(name), PathSegmentErrors(name));
+    errs.InvalidEach("roleRef.name", GoQuote(name), PathSegmentErrors(name));
   }
   const Value* subjects = Arr(&obj, "subjects", "");
   for (size_t i = 0; i < Size(subjects); ++i) {
@@ -2021,16 +1999,16 @@ void Validator::RoleBinding(const Value& obj, bool namespaced) {
     if (sname.empty()) errs.Required(Child(p, "name"));
     if (skind == "ServiceAccount") {
       if (!sname.empty()) {
-        errs.InvalidEach(Child(p, "name"), Quote(sname), Dns1123SubdomainErrors(sname));
+        errs.InvalidEach(Child(p, "name"), GoQuote(sname), Dns1123SubdomainErrors(sname));
       }
-      if (!sgroup.empty()) errs.NotSupported(Child(p, "apiGroup"), Quote(sgroup), {""});
+      if (!sgroup.empty()) errs.NotSupported(Child(p, "apiGroup"), GoQuote(sgroup), {""});
       if (!namespaced && Str(subject, "namespace", p).empty()) errs.Required(Child(p, "namespace"));
     } else if (skind == "User" || skind == "Group") {
       if (sgroup != "rbac.authorization.k8s.io") {
-        errs.NotSupported(Child(p, "apiGroup"), Quote(sgroup), {"rbac.authorization.k8s.io"});
+        errs.NotSupported(Child(p, "apiGroup"), GoQuote(sgroup), {"rbac.authorization.k8s.io"});
       }
     } else {
-      errs.NotSupported(Child(p, "kind"), Quote(skind), {"ServiceAccount", "User", "Group"});
+      errs.NotSupported(Child(p, "kind"), GoQuote(skind), {"ServiceAccount", "User", "Group"});
     }
   }
 }
@@ -2062,7 +2040,7 @@ void Validator::AccessModes(const Value* spec, const std::string& path,
   for (const Value* m : Elems(modes)) {
     std::string_view mode = StrOf(m);
     if (!OneOf(mode, {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"})) {
-      errs.NotSupported(p, Quote(mode),
+      errs.NotSupported(p, GoQuote(mode),
                         {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"});
     }
   }
@@ -2077,11 +2055,22 @@ std::optional<double> Validator::PositiveQuantity(const Value* v, const std::str
   }
   Result<double> q = api::ParseQuantity(*text);
   if (!q.ok()) {
-    errs.Invalid(path, Quote(*text), kQuantityMsg);
+    errs.Invalid(path, GoQuote(*text), kQuantityMsg);
     return std::nullopt;
   }
-  if (*q <= 0) errs.Invalid(path, Quote(*text), "must be greater than zero");
+  if (*q <= 0) errs.Invalid(path, GoQuote(*text), "must be greater than zero");
   return *q;
+}
+
+void Validator::ClassAndVolumeMode(const Value* spec, const std::string& path) {
+  std::string_view cls = Str(spec, "storageClassName", path);
+  if (!cls.empty()) {
+    errs.InvalidEach(Child(path, "storageClassName"), GoQuote(cls), Dns1123SubdomainErrors(cls));
+  }
+  std::string_view mode = Str(spec, "volumeMode", path);
+  if (!mode.empty() && mode != "Block" && mode != "Filesystem") {
+    errs.NotSupported(Child(path, "volumeMode"), GoQuote(mode), {"Block", "Filesystem"});
+  }
 }
 
 void Validator::PersistentVolume(const Value& obj) {
@@ -2102,17 +2091,10 @@ void Validator::PersistentVolume(const Value& obj) {
   }
   std::string_view policy = Str(spec, "persistentVolumeReclaimPolicy", path);
   if (!policy.empty() && policy != "Delete" && policy != "Recycle" && policy != "Retain") {
-    errs.NotSupported(Child(path, "persistentVolumeReclaimPolicy"), Quote(policy),
+    errs.NotSupported(Child(path, "persistentVolumeReclaimPolicy"), GoQuote(policy),
                       {"Delete", "Recycle", "Retain"});
   }
-  std::string_view cls = Str(spec, "storageClassName", path);
-  if (!cls.empty()) {
-    errs.InvalidEach(Child(path, "storageClassName"), Quote(cls), Dns1123SubdomainErrors(cls));
-  }
-  std::string_view mode = Str(spec, "volumeMode", path);
-  if (!mode.empty() && mode != "Block" && mode != "Filesystem") {
-    errs.NotSupported(Child(path, "volumeMode"), Quote(mode), {"Block", "Filesystem"});
-  }
+  ClassAndVolumeMode(spec, path);
   size_t sources = 0;
   for (std::string_view src : kPvSources) {
     const Value* v = Get(spec, src);
@@ -2127,14 +2109,14 @@ void Validator::PersistentVolume(const Value& obj) {
       if (dir.empty()) {
         errs.Required(Child(src_path, "path"));
       } else if (src == "local" && dir[0] != '/') {
-        errs.Invalid(Child(src_path, "path"), Quote(dir), "must be an absolute path");
+        errs.Invalid(Child(src_path, "path"), GoQuote(dir), "must be an absolute path");
       }
       // validatePathNoBacksteps: no ".." path element.
       for (size_t b = 0; b <= dir.size();) {
         size_t e = dir.find('/', b);
         if (e == std::string_view::npos) e = dir.size();
         if (dir.substr(b, e - b) == "..") {
-          errs.Invalid(Child(src_path, "path"), Quote(dir), "must not contain '..'");
+          errs.Invalid(Child(src_path, "path"), GoQuote(dir), "must not contain '..'");
           break;
         }
         b = e + 1;
@@ -2143,7 +2125,7 @@ void Validator::PersistentVolume(const Value& obj) {
         std::string_view type = Str(v, "type", src_path);
         if (!OneOf(type, {"", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File",
                           "FileOrCreate", "Socket"})) {
-          errs.NotSupported(Child(src_path, "type"), Quote(type),
+          errs.NotSupported(Child(src_path, "type"), GoQuote(type),
                             {"", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate",
                              "File", "FileOrCreate", "Socket"});
         }
@@ -2164,14 +2146,7 @@ void Validator::PersistentVolumeClaimSpec(const Value* spec, const std::string& 
   } else {
     PositiveQuantity(storage, Child(Child(res_path, "requests"), "storage"));
   }
-  std::string_view cls = Str(spec, "storageClassName", path);
-  if (!cls.empty()) {
-    errs.InvalidEach(Child(path, "storageClassName"), Quote(cls), Dns1123SubdomainErrors(cls));
-  }
-  std::string_view mode = Str(spec, "volumeMode", path);
-  if (!mode.empty() && mode != "Block" && mode != "Filesystem") {
-    errs.NotSupported(Child(path, "volumeMode"), Quote(mode), {"Block", "Filesystem"});
-  }
+  ClassAndVolumeMode(spec, path);
   if (const Value* sel = Obj(spec, "selector", path)) LabelSelector(sel, Child(path, "selector"));
 }
 
@@ -2180,15 +2155,15 @@ void Validator::StorageClass(const Value& obj) {
   if (provisioner.empty()) {
     errs.Required("provisioner");
   } else {
-    errs.InvalidEach("provisioner", Quote(provisioner), QualifiedNameErrors(provisioner));
+    errs.InvalidEach("provisioner", GoQuote(provisioner), QualifiedNameErrors(provisioner));
   }
   std::string_view policy = Str(&obj, "reclaimPolicy", "");
   if (!policy.empty() && policy != "Delete" && policy != "Retain") {
-    errs.NotSupported("reclaimPolicy", Quote(policy), {"Delete", "Retain"});
+    errs.NotSupported("reclaimPolicy", GoQuote(policy), {"Delete", "Retain"});
   }
   std::string_view mode = Str(&obj, "volumeBindingMode", "");
   if (!mode.empty() && mode != "Immediate" && mode != "WaitForFirstConsumer") {
-    errs.NotSupported("volumeBindingMode", Quote(mode), {"Immediate", "WaitForFirstConsumer"});
+    errs.NotSupported("volumeBindingMode", GoQuote(mode), {"Immediate", "WaitForFirstConsumer"});
   }
   StrMap(&obj, "parameters", "");
 }
@@ -2407,7 +2382,7 @@ void Validator::ServiceUpdate(const Value& obj, const Value& old) {
   };
   if (headless(now) && headless(before)) return;
   std::string bad = "[]string{";
-  for (size_t i = 0; i < now.size(); ++i) bad += (i ? ", " : "") + Quote(now[i]);
+  for (size_t i = 0; i < now.size(); ++i) bad += (i ? ", " : "") + GoQuote(now[i]);
   bad = now.empty() ? "[]string(nil)" : bad + "}";
   if (now.size() == before.size()) {
     for (size_t i = 0; i < now.size(); ++i) {
@@ -2432,12 +2407,12 @@ void Validator::Update(const Value& obj, const Value& old) {
   const Value* old_meta = Get(&old, "metadata");
   for (std::string_view f : {"name", "namespace"}) {
     if (GetStr(meta, f) != GetStr(old_meta, f)) {
-      errs.Invalid(Child("metadata", f), Quote(GetStr(meta, f)), kImmutableMsg);
+      errs.Invalid(Child("metadata", f), GoQuote(GetStr(meta, f)), kImmutableMsg);
     }
   }
   std::string_view uid = GetStr(meta, "uid");
   if (!uid.empty() && uid != GetStr(old_meta, "uid")) {
-    errs.Invalid("metadata.uid", Quote(uid), kImmutableMsg);
+    errs.Invalid("metadata.uid", GoQuote(uid), kImmutableMsg);
   }
 
   const std::string& kind = info_.kind;
@@ -2550,8 +2525,8 @@ void Validator::Update(const Value& obj, const Value& old) {
     }
     if (!same) {
       errs.Invalid("roleRef",
-                   "rbac.RoleRef{APIGroup:" + Quote(GetStr(ref, "apiGroup")) + ", Kind:" +
-                       Quote(GetStr(ref, "kind")) + ", Name:" + Quote(GetStr(ref, "name")) + "}",
+                   "rbac.RoleRef{APIGroup:" + GoQuote(GetStr(ref, "apiGroup")) + ", Kind:" +
+                       GoQuote(GetStr(ref, "kind")) + ", Name:" + GoQuote(GetStr(ref, "name")) + "}",
                    "cannot change roleRef");
     }
   }

@@ -9,6 +9,7 @@
 #include "common/api/yaml.h"
 #include "common/log.h"
 #include "common/util/random.h"
+#include "common/util/strings.h"
 #include "common/util/time.h"
 
 namespace kubepp::apiserver {
@@ -18,10 +19,10 @@ namespace {
 // Kubernetes: 1.5 MiB per stored object.
 constexpr size_t kMaxObjectBytes = 1536 * 1024;
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using util::GoQuote;  // as Go's %q in upstream's messages
 
 Status NotFoundStatus(const ResourceInfo& r, const std::string& name) {
-  return NotFound(r.QualifiedName() + " " + Quote(name) + " not found")
+  return NotFound(r.QualifiedName() + " " + GoQuote(name) + " not found")
       .WithDetails(name, r.group, r.plural);
 }
 
@@ -160,8 +161,8 @@ Status Api::AllocateServiceAddresses(api::Document& svc, const api::Value* old_s
     } else {
       Status st = ips_.Allocate(ip);
       if (!st.ok()) {
-        Status inv = Invalid("Service " + Quote(api::GetString(svc, "metadata.name")) +
-                             " is invalid: spec.clusterIPs: Invalid value: [" + Quote(ip) +
+        Status inv = Invalid("Service " + GoQuote(api::GetString(svc, "metadata.name")) +
+                             " is invalid: spec.clusterIPs: Invalid value: [" + GoQuote(ip) +
                              "]: " + st.message());
         inv.mutable_details().causes.push_back({"FieldValueInvalid", st.message(), "spec.clusterIPs"});
         return inv;
@@ -207,7 +208,7 @@ Status Api::AllocateServiceAddresses(api::Document& svc, const api::Value* old_s
         if (!st.ok()) {
           rollback();
           std::string field = "spec.ports[" + std::to_string(i) + "].nodePort";
-          Status inv = Invalid("Service " + Quote(api::GetString(svc, "metadata.name")) +
+          Status inv = Invalid("Service " + GoQuote(api::GetString(svc, "metadata.name")) +
                                " is invalid: " + field + ": Invalid value: " +
                                std::to_string(np) + ": " + st.message());
           inv.mutable_details().causes.push_back({"FieldValueInvalid", st.message(), field});
@@ -290,9 +291,9 @@ Status Api::AdmitRbacEscalation(const std::string& user, const std::vector<std::
   if (binding) {
     auto rules = rbac_.RoleRules(role_kind, ns, role_name);
     if (rules == nullptr) {
-      return Status(Code::kForbidden, r.plural + "." + kRbacGroup + " " + Quote(name) + " is forbidden: " +
+      return Status(Code::kForbidden, r.plural + "." + kRbacGroup + " " + GoQuote(name) + " is forbidden: " +
                        (role_kind == "ClusterRole" ? "clusterroles" : "roles") + "." + kRbacGroup +
-                       " " + Quote(role_name) + " not found");
+                       " " + GoQuote(role_name) + " not found");
     }
     granted = *rules;
   } else {
@@ -303,8 +304,8 @@ Status Api::AdmitRbacEscalation(const std::string& user, const std::vector<std::
   if (missing.empty()) return Status::Ok();
   std::string group_list;
   for (const auto& g : groups) group_list += (group_list.empty() ? "\"" : " \"") + g + "\"";
-  return Status(Code::kForbidden, r.plural + "." + kRbacGroup + " " + Quote(name) + " is forbidden: user " +
-                   Quote(user) + " (groups=[" + group_list + "]) is attempting to grant RBAC "
+  return Status(Code::kForbidden, r.plural + "." + kRbacGroup + " " + GoQuote(name) + " is forbidden: user " +
+                   GoQuote(user) + " (groups=[" + group_list + "]) is attempting to grant RBAC "
                    "permissions not currently held:\n" + missing);
 }
 
@@ -417,7 +418,7 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
     if (!res.ok() && is_service) ReleaseServiceAddresses(*keep, nullptr);
     if (!res.ok() && res.status().code() == Code::kAlreadyExists) {
       return respond(Status(Code::kAlreadyExists,
-                            r.QualifiedName() + " " + Quote(name) + " already exists")
+                            r.QualifiedName() + " " + GoQuote(name) + " already exists")
                          .WithDetails(name, r.group, r.plural));
     }
     respond(std::move(res));
@@ -442,7 +443,7 @@ Status Api::ResolvePriority(api::Document& pod) {
   }
   std::string pod_name = api::GetString(pod, "metadata.name");
   if (cls == nullptr) {
-    return Status(Code::kForbidden, "pods " + Quote(pod_name) +
+    return Status(Code::kForbidden, "pods " + GoQuote(pod_name) +
                                         " is forbidden: no PriorityClass with name " + name +
                                         " was found");
   }
@@ -451,7 +452,7 @@ Status Api::ResolvePriority(api::Document& pod) {
   int64_t value = api::GetInt(*c, "value", 0);
   if (api::Has(pod, "spec.priority") && api::GetInt(pod, "spec.priority", value) != value) {
     return Status(Code::kForbidden,
-                  "pods " + Quote(pod_name) + " is forbidden: the integer value of priority (" +
+                  "pods " + GoQuote(pod_name) + " is forbidden: the integer value of priority (" +
                       std::to_string(api::GetInt(pod, "spec.priority", 0)) +
                       ") must not be provided in pod spec; priority admission controller "
                       "computed " + std::to_string(value) + " from the given PriorityClass name");
@@ -600,7 +601,7 @@ static Status CheckUserPrecondition(const api::Value& doc, const StoredObject& c
   std::string rv = api::GetString(doc, "metadata.resourceVersion");
   if (!rv.empty() && rv != std::to_string(cur.rv)) {
     return Conflict("Operation cannot be fulfilled on " + r.QualifiedName() + " " +
-                    Quote(cur.name) +
+                    GoQuote(cur.name) +
                     ": the object has been modified; please apply your changes to the latest "
                     "version and try again")
         .WithDetails(cur.name, r.group, r.plural);
@@ -644,7 +645,7 @@ Result<api::Document> Api::Rescale(const ResourceInfo& r, const StoredObject& cu
   RETURN_IF_ERROR(CheckUserPrecondition(scale, cur, r));
   int64_t replicas = api::GetInt(scale, "spec.replicas", -1);
   if (replicas < 0) {
-    return Invalid("Scale.autoscaling " + Quote(cur.name) +
+    return Invalid("Scale.autoscaling " + GoQuote(cur.name) +
                    " is invalid: spec.replicas: Invalid value: " + std::to_string(replicas) +
                    ": must be greater than or equal to 0");
   }
@@ -690,7 +691,7 @@ void Api::Update(const http::Request& req, const RequestInfo& info, const Writer
         info, info.ns, info.name, IsDryRun(req),
         [this, shared_body, &r](const StoredObject& cur, api::Document doc) -> Result<api::Document> {
           if (!api::Has(*shared_body, "spec.replicas")) {
-            return Invalid("Scale.autoscaling " + Quote(cur.name) +
+            return Invalid("Scale.autoscaling " + GoQuote(cur.name) +
                            " is invalid: spec.replicas: Required value");
           }
           return Rescale(r, cur, std::move(doc), *shared_body);
@@ -825,7 +826,7 @@ void Api::DeleteObject(const RequestInfo& info, const std::string& ns, const std
   }
   if (!policy.empty() && policy != "Orphan" && policy != "Background" && policy != "Foreground") {
     return done(BadRequest("propagationPolicy must be Orphan, Background or Foreground, not " +
-                           Quote(policy)));
+                           GoQuote(policy)));
   }
   bool is_pod = r.plural == "pods" && r.group.empty();
   bool is_namespace = r.plural == "namespaces";
@@ -977,7 +978,7 @@ void Api::Binding(const http::Request& req, const RequestInfo& info, const Write
   std::string node = api::GetString(*body, "target.name");
   std::string target_kind = api::GetString(*body, "target.kind", "Node");
   if (node.empty() || target_kind != "Node") {
-    Status st = Invalid("Binding " + Quote(info.name) + " is invalid: target.name: Required value");
+    Status st = Invalid("Binding " + GoQuote(info.name) + " is invalid: target.name: Required value");
     st.mutable_details().causes.push_back({"FieldValueRequired", "Required value", "target.name"});
     return SendStatus(w, st);
   }
@@ -991,17 +992,17 @@ void Api::Binding(const http::Request& req, const RequestInfo& info, const Write
       info, info.ns, info.name, IsDryRun(req),
       [node, want_uid](const StoredObject& cur, api::Document d) -> Result<api::Document> {
         if (!want_uid.empty() && want_uid != api::GetString(d, "metadata.uid")) {
-          return Conflict("Operation cannot be fulfilled on pods/binding " + Quote(cur.name) +
+          return Conflict("Operation cannot be fulfilled on pods/binding " + GoQuote(cur.name) +
                           ": the UID in the binding does not match the pod's");
         }
         if (api::Has(d, "metadata.deletionTimestamp")) {
-          return Conflict("Operation cannot be fulfilled on pods/binding " + Quote(cur.name) +
+          return Conflict("Operation cannot be fulfilled on pods/binding " + GoQuote(cur.name) +
                           ": pod " + cur.name + " is being deleted, cannot be assigned to a host");
         }
         std::string bound = api::GetString(d, "spec.nodeName");
         if (!bound.empty()) {
-          return Conflict("Operation cannot be fulfilled on pods/binding " + Quote(cur.name) +
-                          ": pod " + cur.name + " is already assigned to node " + Quote(bound))
+          return Conflict("Operation cannot be fulfilled on pods/binding " + GoQuote(cur.name) +
+                          ": pod " + cur.name + " is already assigned to node " + GoQuote(bound))
               .WithDetails(cur.name, "", "pods/binding");
         }
         auto& a = d.GetAllocator();

@@ -17,6 +17,7 @@
 #include "apiserver/serviceaccount_token.h"
 #include "apiserver/resources.h"
 #include "apiserver/storage/encryption.h"
+#include "apiserver/storage/expiry.h"
 #include "apiserver/user_limits.h"
 #include "common/client/kubeconfig.h"
 #include "common/log.h"
@@ -40,10 +41,12 @@ class ApiServerImpl : public ApiServer {
   void Stop() override {
     if (secure_server_) secure_server_->Stop();
     if (server_) server_->Stop();
+    sweeper_.reset();  // before the storage (in api_) goes
     api_.reset();
   }
 
   std::unique_ptr<Api> api_;
+  std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Server> secure_server_;
 };
@@ -438,7 +441,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   so.path = (std::filesystem::path(options.data_dir) / "kubepp.db").string();
   so.history = static_cast<size_t>(options.watch_history);
   so.encryption = std::move(encryption);
+  if (options.event_ttl.count() < 0) return BadRequest("--event-ttl must not be negative");
+  // Upstream's events.k8s.io/v1 Events are these same objects, should that API be served.
+  if (options.event_ttl.count() > 0) so.ttl["events"] = options.event_ttl;
   ASSIGN_OR_RETURN(auto storage, OpenSqliteStorage(so));
+  Storage* raw_storage = storage.get();
   std::shared_ptr<const Authenticator> authenticator;
   std::shared_ptr<const ServiceAccountTokens> sa_tokens;
   if (options.secure_port != 0) {
@@ -459,6 +466,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   }
   auto impl = std::make_unique<ApiServerImpl>();
   impl->api_ = std::make_unique<Api>(options, std::move(storage), std::move(ips), std::move(ports));
+  if (options.event_ttl.count() > 0) {
+    impl->sweeper_ = std::make_unique<ExpirySweeper>(raw_storage,
+                                                     ExpirySweeper::PeriodFor(options.event_ttl));
+  }
   if (sa_tokens != nullptr) impl->api_->EnableServiceAccountTokens(sa_tokens, authenticator);
   ASSIGN_OR_RETURN(auto kubelet_client, KubeletClientOptions(options, tls));
   impl->api_->SetKubeletClient(std::move(kubelet_client));

@@ -20,6 +20,7 @@
 // Thread safety: Start/Stop from one thread; serving happens on the server's threads.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -79,6 +80,9 @@ struct ApiServerOptions {
   double user_qps = 0;
   int user_burst = 0;
   int64_t watch_history = 10000;
+  // Upstream's --event-ttl: an Event is deleted (watchers see DELETED) this long after
+  // its last write, within a tenth of it more (ExpirySweeper); 0: events are kept.
+  std::chrono::milliseconds event_ttl = std::chrono::hours(1);
   int min_request_timeout_seconds = 1800;  // watches without timeoutSeconds end by then
   int bookmark_interval_seconds = 60;
 };

@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   flags.Int("max-requests-inflight", &o.max_requests_inflight,
             "non-watch requests served at once; more get 429");
   flags.Int("watch-history", &o.watch_history, "revisions kept for watch resumption");
+  flags.Duration("event-ttl", &o.event_ttl,
+                 "how long Events are kept after their last write (0: forever)");
   flags.String("to", &to, "backup: destination file");
   flags.String("from", &from, "restore: backup file to restore");
   return RunComponent(argc, argv, flags, [&](const std::atomic<bool>* stop) -> Status {

@@ -6,12 +6,13 @@
 #include "apiserver/api.h"
 #include "common/http/client.h"
 #include "common/log.h"
+#include "common/util/strings.h"
 
 namespace kubepp::apiserver {
 
 namespace {
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using util::GoQuote;  // as Go's %q in upstream's messages
 
 // The container the request names, or the pod's only one.
 Result<std::string> ContainerOf(const http::Request& req, const api::Value& pod,
@@ -73,7 +74,7 @@ http::Response KubeletError(int http_status, const std::string& content_type, st
 void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w) {
   auto obj = storage_->Get("pods", info.ns, info.name);
   if (obj == nullptr) {
-    return SendStatus(w, NotFound("pods " + Quote(info.name) + " not found")
+    return SendStatus(w, NotFound("pods " + GoQuote(info.name) + " not found")
                              .WithDetails(info.name, "", "pods"));
   }
   auto pod = api::ParseJson(obj->json);
@@ -82,7 +83,7 @@ void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w
   if (!container.ok()) return SendStatus(w, container.status());
   std::string node_name = api::GetString(*pod, "spec.nodeName");
   if (node_name.empty()) {
-    return SendStatus(w, BadRequest("pod " + Quote(info.name) +
+    return SendStatus(w, BadRequest("pod " + GoQuote(info.name) +
                                     " is not scheduled to a node yet: no logs to show"));
   }
   auto node_obj = storage_->Get("nodes", "", node_name);
@@ -98,7 +99,7 @@ void Api::Log(const http::Request& req, const RequestInfo& info, const Writer& w
     }
   }
   if (address.empty() || port <= 0) {
-    return SendStatus(w, Status(Code::kUnavailable, "the kubelet of node " + Quote(node_name) +
+    return SendStatus(w, Status(Code::kUnavailable, "the kubelet of node " + GoQuote(node_name) +
                                                         " does not advertise an address and port"));
   }
   std::string target = "/containerLogs/" + info.ns + "/" + info.name + "/" + *container;

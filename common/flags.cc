@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "common/log.h"
+#include "common/util/time.h"
 
 namespace kubepp {
 namespace {
@@ -57,6 +58,19 @@ void FlagSet::Double(const std::string& name, double* value, const std::string& 
            return BadRequest("invalid value \"" + s + "\" for flag --" + name);
          }
          *value = d;
+         return Status::Ok();
+       }});
+}
+
+void FlagSet::Duration(const std::string& name, std::chrono::milliseconds* value,
+                       const std::string& help) {
+  Add({name, help, util::FormatDuration(*value), false, [name, value](const std::string& s) {
+         auto d = util::ParseDuration(s);
+         if (!d.ok()) {
+           return BadRequest("invalid value \"" + s + "\" for flag --" + name + ": " +
+                             d.status().message());
+         }
+         *value = *d;
          return Status::Ok();
        }});
 }

@@ -7,6 +7,7 @@
 // Thread safety: single-threaded use during startup.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,6 +27,8 @@ class FlagSet {
   void Int(const std::string& name, int* value, const std::string& help);
   void Bool(const std::string& name, bool* value, const std::string& help);
   void Double(const std::string& name, double* value, const std::string& help);
+  // A Go-style duration ("1h", "30s", "1m30s"; util::ParseDuration), shown as Go prints it.
+  void Duration(const std::string& name, std::chrono::milliseconds* value, const std::string& help);
 
   // Parses argv. Unknown flags and bad values are BadRequest naming the flag.
   // `--help` sets help_requested() and returns OK. Non-flag words go to args().

@@ -7,7 +7,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import TABLE_ACCEPT, ServerTestCase, configmap, deployment, pod
+from harness import TABLE_ACCEPT, ApiServer, ServerTestCase, configmap, deployment, pod
 
 
 def q(selector):
@@ -488,6 +488,44 @@ class WatchExpiredTest(ServerTestCase):
             s.post(base, configmap("after"))
             ev = w.next_event()
         self.assertEqual((ev["type"], ev["object"]["metadata"]["name"]), ("ADDED", "after"))
+
+
+class EventTtlTest(ServerTestCase):
+    """--event-ttl: Events are deleted that long after their last write, as upstream."""
+    server_args = ("--event-ttl", "2s")
+
+    def test_event_is_deleted_after_its_ttl_and_watchers_see_it(self):
+        s = self.server
+        ns = s.create_namespace()
+        events = "/api/v1/namespaces/%s/events" % ns
+        rv = s.get(events).json()["metadata"]["resourceVersion"]
+        with s.watch(events + "?watch=1&resourceVersion=" + rv, timeout=60) as w:
+            r = s.post(events, {
+                "apiVersion": "v1", "kind": "Event", "metadata": {"name": "short-lived"},
+                "involvedObject": {"kind": "Pod", "name": "p", "namespace": ns},
+                "reason": "Testing", "message": "goes away", "type": "Normal"})
+            self.assertStatus(r, 201)
+            # Other resources have no TTL.
+            self.assertStatus(s.post("/api/v1/namespaces/%s/configmaps" % ns,
+                                     configmap("stays")), 201)
+            seen = []
+            deadline = time.monotonic() + 45  # generous: the TTL is 2 s
+            while time.monotonic() < deadline:
+                ev = w.next_event()
+                self.assertIsNotNone(ev, "the watch ended before the DELETED event")
+                seen.append((ev["type"], ev["object"]["metadata"]["name"]))
+                if ev["type"] == "DELETED":
+                    break
+        self.assertEqual(seen, [("ADDED", "short-lived"), ("DELETED", "short-lived")])
+        self.assertStatus(s.get(events + "/short-lived"), 404, "NotFound")
+        self.assertStatus(s.get("/api/v1/namespaces/%s/configmaps/stays" % ns), 200)
+
+    def test_bad_event_ttl_is_refused(self):
+        bad = ApiServer(("--event-ttl", "2x"))
+        self.addCleanup(bad.stop)
+        with self.assertRaises(RuntimeError) as cm:
+            bad.start(timeout=20)
+        self.assertIn('unknown unit "x" in duration "2x"', str(cm.exception))
 
 
 class MetadataAndSubresourceTest(ServerTestCase):

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "common/util/strings.h"
+
 namespace kubepp::kubelet {
 
 namespace {
@@ -111,65 +113,6 @@ Status ProjectDownward(const api::Value& pod, const api::Value& source, uint32_t
   return Status::Ok();
 }
 
-// Go's strconv.Quote, for printable UTF-8 text and escapes of everything else.
-void AppendGoQuoted(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    char buf[16];
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-            out += buf;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    // A multi-byte sequence: kept when valid UTF-8 (C1 controls escaped), else \xNN.
-    size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    if (c >= 0xf5) len = 0;
-    bool valid = len > 0 && i + len <= s.size();
-    uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-    for (size_t k = 1; valid && k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) valid = false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (valid && ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
-                  (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))) {
-      valid = false;
-    }
-    if (!valid) {
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
-      ++i;
-      continue;
-    }
-    if (cp < 0xa0) {
-      std::snprintf(buf, sizeof(buf), "\\u%04x", cp);
-      out += buf;
-    } else {
-      out.append(s.substr(i, len));
-    }
-    i += len;
-  }
-  out += '"';
-}
-
 // "metadata.labels['app']" -> {"metadata.labels", "app"}; false for a plain path.
 bool SplitSubscript(const std::string& path, std::string* base, std::string* key) {
   if (path.size() < 4 || path.compare(path.size() - 2, 2, "']") != 0) return false;
@@ -201,7 +144,7 @@ std::string FormatMap(const std::map<std::string, std::string>& m) {
   for (auto& [k, v] : m) {  // std::map: sorted keys, as upstream
     if (!out.empty()) out += '\n';
     out += k + "=";
-    AppendGoQuoted(out, v);
+    util::AppendGoQuoted(&out, v);  // as upstream's %q
   }
   return out;
 }

@@ -46,9 +46,6 @@ struct ProxyOptions {
 
 void AddFlags(FlagSet& flags, ProxyOptions* options);
 
-// Go-style durations: "1h", "30s", "250ms", "1m30s".
-Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
-
 // Runs until *stop (OK; the rules stay in place), or does the --cleanup and returns.
 Status Run(const ProxyOptions& options, const std::atomic<bool>* stop);
 

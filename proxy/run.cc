@@ -136,34 +136,13 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("service-bridge", &o->bridge, "name of the port-less bridge holding service routes");
 }
 
-Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  double total_ms = 0;
-  size_t i = 0;
-  if (text.empty()) return BadRequest("empty duration");
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-    if (start == i) return BadRequest("bad duration: " + text);
-    double n = std::stod(text.substr(start, i - start));
-    size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    std::string unit = text.substr(unit_start, i - unit_start);
-    if (unit == "ms") total_ms += n;
-    else if (unit == "s") total_ms += n * 1000;
-    else if (unit == "m") total_ms += n * 60000;
-    else if (unit == "h") total_ms += n * 3600000;
-    else return BadRequest("bad duration unit in " + text + " (ms, s, m, h)");
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
-}
-
 Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   if (o.mode == "iptables") {
     return BadRequest("--proxy-mode=iptables is not implemented; use nftables");
   }
   if (o.mode != "nftables") return BadRequest("unknown --proxy-mode " + o.mode);
-  ASSIGN_OR_RETURN(auto min_sync, ParseDuration(o.min_sync_period));
-  ASSIGN_OR_RETURN(auto full_sync, ParseDuration(o.sync_period));
+  ASSIGN_OR_RETURN(auto min_sync, util::ParseDuration(o.min_sync_period));
+  ASSIGN_OR_RETURN(auto full_sync, util::ParseDuration(o.sync_period));
 
   HostNetworkConfig host;
   host.bridge = o.bridge;

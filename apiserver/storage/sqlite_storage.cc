@@ -1,22 +1,27 @@
 // SQLite storage: WAL mode, synchronous=FULL, one writer thread that group-commits.
 //
 // Schema (native, not an etcd emulation):
-//   objects(resource, namespace, name, rv, value)  -- current state
+//   objects(resource, namespace, name, rv, value, expires)  -- current state; expires:
+//     Unix ms, set for resources with a TTL (SqliteOptions::ttl), else NULL
 //   log(rv PRIMARY KEY, resource, namespace, name, type, value)  -- recent changes
 //   meta(key PRIMARY KEY, value)  -- "compacted": highest revision dropped from the log
 // The in-memory cache mirrors `objects` and the tail of `log`; the writer updates both
 // after each commit, so readers never touch SQLite. `value` columns hold what
 // Encryption::Encode() makes of the object JSON (encrypted at rest when configured); the
-// cache holds plain JSON.
+// cache holds plain JSON. Objects with an expiry are also indexed by it in memory (loaded
+// with the rest at open), so finding expired ones never scans.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "apiserver/storage/encryption.h"
@@ -32,6 +37,10 @@ std::string StoredObject::Field(std::string_view field) const {
     if (k == field) return v;
   }
   return "";
+}
+
+bool IsExpired(const StoredObject& o, int64_t now_ms) {
+  return o.expires_ms != 0 && o.expires_ms <= now_ms;
 }
 
 std::string_view EventTypeName(EventType t) {
@@ -124,13 +133,14 @@ void BindBlob(sqlite3_stmt* s, int i, std::string_view v) {
 }
 
 ObjectPtr MakeObject(std::string resource, std::string ns, std::string name, int64_t rv,
-                     std::string json, const api::Value* parsed) {
+                     std::string json, const api::Value* parsed, int64_t expires_ms = 0) {
   auto obj = std::make_shared<StoredObject>();
   obj->resource = std::move(resource);
   obj->ns = std::move(ns);
   obj->name = std::move(name);
   obj->rv = rv;
   obj->json = std::move(json);
+  obj->expires_ms = expires_ms;
   if (parsed != nullptr) {
     ExtractSelectable(obj->resource, *parsed, &obj->labels, &obj->fields);
   } else {
@@ -148,7 +158,15 @@ std::string Stamp(api::Document& doc, int64_t rv) {
 
 class SqliteStorage : public Storage {
  public:
-  explicit SqliteStorage(SqliteOptions o) : options_(std::move(o)) {}
+  explicit SqliteStorage(SqliteOptions o) : options_(std::move(o)) {
+    if (!options_.clock) {
+      options_.clock = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      };
+    }
+  }
   ~SqliteStorage() override {
     {
       std::lock_guard<std::mutex> l(queue_mu_);
@@ -241,6 +259,21 @@ class SqliteStorage : public Storage {
     return revision_;
   }
 
+  std::vector<ObjectPtr> Expired(size_t limit) const override {
+    std::vector<ObjectPtr> out;
+    int64_t now = options_.clock();
+    std::shared_lock<std::shared_mutex> l(cache_mu_);
+    for (auto it = expiry_.begin(); it != expiry_.end() && out.size() < limit; ++it) {
+      const auto& [expires, resource, key] = *it;
+      if (expires > now) break;
+      auto r = cache_.find(resource);
+      if (r == cache_.end()) continue;
+      auto o = r->second.find(key);
+      if (o != r->second.end()) out.push_back(o->second);
+    }
+    return out;
+  }
+
   void Submit(Write write, WriteCallback done) override {
     {
       std::lock_guard<std::mutex> l(queue_mu_);
@@ -279,8 +312,25 @@ class SqliteStorage : public Storage {
   };
 
   void WriterLoop();
+  // The expiry of an object of `resource` written at `now_ms`: 0 when it has no TTL.
+  int64_t ExpiryFor(const std::string& resource, int64_t now_ms) const {
+    auto it = options_.ttl.find(resource);
+    return it == options_.ttl.end() ? 0 : now_ms + it->second.count();
+  }
+  // Keeps expiry_ in step with the cache as `o` replaces `prev` (either may be null).
+  // Called with cache_mu_ held exclusively.
+  void IndexExpiry(const ObjectPtr& prev, const ObjectPtr& o) {
+    if (prev && prev->expires_ms != 0) {
+      expiry_.erase(ExpiryKey{prev->expires_ms, prev->resource, Key(prev->ns, prev->name)});
+    }
+    if (o && o->expires_ms != 0) {
+      expiry_.insert(ExpiryKey{o->expires_ms, o->resource, Key(o->ns, o->name)});
+    }
+  }
   void CommitBatch(std::vector<Pending>& batch);
   Status LoadState();
+  // Databases from before object expiry lack objects.expires: adds it (NULL everywhere).
+  Status AddExpiresColumn();
   // A stored value as JSON, parsed into *doc. Internal naming the object when it cannot
   // be decrypted or is not JSON. *stale: the current configuration would store it
   // differently.
@@ -312,6 +362,9 @@ class SqliteStorage : public Storage {
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, std::map<Key, ObjectPtr>> cache_;
   int64_t revision_ = 0;
+  // The cached objects that have an expiry, ordered by it.
+  using ExpiryKey = std::tuple<int64_t, std::string, Key>;  // (expires_ms, resource, key)
+  std::set<ExpiryKey> expiry_;
 
   // History and subscribers: guarded by publish_mu_. Lock order: publish_mu_ before
   // cache_mu_ (Watch reads the cache under both).
@@ -341,13 +394,15 @@ Status SqliteStorage::Init() {
       // A rowid table: objects are kilobytes, too wide for WITHOUT ROWID's clustered
       // b-tree (which bloats the file with overflow pages).
       "CREATE TABLE IF NOT EXISTS objects(resource TEXT NOT NULL, namespace TEXT NOT NULL, "
-      "name TEXT NOT NULL, rv INTEGER NOT NULL, value BLOB NOT NULL, "
+      "name TEXT NOT NULL, rv INTEGER NOT NULL, value BLOB NOT NULL, expires INTEGER, "
       "UNIQUE(resource, namespace, name));"
       "CREATE TABLE IF NOT EXISTS log(rv INTEGER PRIMARY KEY, resource TEXT NOT NULL, "
       "namespace TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, value BLOB NOT NULL);"
       "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"));
+  RETURN_IF_ERROR(AddExpiresColumn());
   upsert_ = db_.Prepare(
-      "INSERT OR REPLACE INTO objects(resource, namespace, name, rv, value) VALUES(?,?,?,?,?)");
+      "INSERT OR REPLACE INTO objects(resource, namespace, name, rv, value, expires) "
+      "VALUES(?,?,?,?,?,?)");
   delete_ = db_.Prepare("DELETE FROM objects WHERE resource=? AND namespace=? AND name=?");
   log_insert_ = db_.Prepare(
       "INSERT INTO log(rv, resource, namespace, name, type, value) VALUES(?,?,?,?,?,?)");
@@ -358,10 +413,22 @@ Status SqliteStorage::Init() {
   return Status::Ok();
 }
 
+Status SqliteStorage::AddExpiresColumn() {
+  sqlite3_stmt* s = db_.Prepare("SELECT name FROM pragma_table_info('objects')");
+  bool found = false;
+  while (sqlite3_step(s) == SQLITE_ROW) found = found || ColumnText(s, 0) == "expires";
+  sqlite3_reset(s);
+  if (found) return Status::Ok();
+  LOG(INFO) << "storage: adding the expires column to the objects table";
+  return db_.Exec("ALTER TABLE objects ADD COLUMN expires INTEGER");
+}
+
 Status SqliteStorage::LoadState() {
   std::vector<Rewrite> rewrites;
   size_t unreadable = 0;
-  sqlite3_stmt* s = db_.Prepare("SELECT resource, namespace, name, rv, value FROM objects");
+  int64_t now = options_.clock();
+  sqlite3_stmt* s =
+      db_.Prepare("SELECT resource, namespace, name, rv, value, expires FROM objects");
   size_t n = 0;
   while (sqlite3_step(s) == SQLITE_ROW) {
     std::string resource(ColumnText(s, 0)), ns(ColumnText(s, 1)), name(ColumnText(s, 2));
@@ -377,9 +444,13 @@ Status SqliteStorage::LoadState() {
       continue;
     }
     if (stale) rewrites.push_back({false, resource, ns, name, rv, *json});
+    // A TTL resource's object stored without an expiry gets a full TTL from now.
+    int64_t expires = sqlite3_column_type(s, 5) == SQLITE_NULL ? ExpiryFor(resource, now)
+                                                                : sqlite3_column_int64(s, 5);
     auto obj = MakeObject(std::move(resource), std::move(ns), std::move(name), rv,
-                          std::move(json).value(), &doc);
+                          std::move(json).value(), &doc, expires);
     cache_[obj->resource][Key(obj->ns, obj->name)] = obj;
+    IndexExpiry(nullptr, obj);
     ++n;
   }
   sqlite3_stmt* m = db_.Prepare("SELECT value FROM meta WHERE key='compacted'");
@@ -538,6 +609,7 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
     return Get(w.resource, w.ns, w.name);
   };
   int64_t rv = revision_;
+  int64_t now = options_.clock();  // the batch's writes' time, for expiries
   Status tx = db_.Exec("BEGIN IMMEDIATE");
   for (size_t i = 0; i < batch.size() && tx.ok(); ++i) {
     Write& w = batch[i].write;
@@ -585,7 +657,8 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
     } else {
       ev->type = w.kind == Write::Kind::kCreate ? EventType::kAdded : EventType::kModified;
       std::string json = Stamp(w.object, rv);
-      ev->object = MakeObject(w.resource, w.ns, w.name, rv, std::move(json), &w.object);
+      ev->object = MakeObject(w.resource, w.ns, w.name, rv, std::move(json), &w.object,
+                              ExpiryFor(w.resource, now));
       stored = enc_->Encode(w.resource, key, ev->object->json);
       if (!stored.ok()) {
         tx = stored.status();
@@ -597,6 +670,11 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
       BindText(s, 3, w.name);
       sqlite3_bind_int64(s, 4, rv);
       BindBlob(s, 5, *stored);
+      if (ev->object->expires_ms != 0) {
+        sqlite3_bind_int64(s, 6, ev->object->expires_ms);
+      } else {
+        sqlite3_bind_null(s, 6);
+      }
       if (sqlite3_step(s) != SQLITE_DONE) tx = Internal("sqlite upsert: " + db_.Error());
       sqlite3_reset(s);
     }
@@ -648,8 +726,10 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
         auto& m = cache_[o->resource];
         if (a.event->type == EventType::kDeleted) {
           m.erase(Key(o->ns, o->name));
+          IndexExpiry(a.event->prev, nullptr);
         } else {
           m[Key(o->ns, o->name)] = o;
+          IndexExpiry(a.event->prev, o);
         }
       }
       revision_ = rv;

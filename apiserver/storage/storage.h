@@ -9,6 +9,7 @@
 // the storage's writer thread and must not block.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,11 +33,18 @@ struct StoredObject {
   std::map<std::string, std::string> labels;
   // Values of the fields field selectors may name (see SelectableFields()).
   std::vector<std::pair<std::string, std::string>> fields;
+  // Unix milliseconds from which the object counts as expired (its resource has a TTL,
+  // SqliteOptions::ttl: its last write + the TTL); 0: never.
+  int64_t expires_ms = 0;
 
   // The value of a selectable field, "" when absent.
   std::string Field(std::string_view field) const;
 };
 using ObjectPtr = std::shared_ptr<const StoredObject>;
+
+// Whether `o` has expired at `now_ms` (Unix milliseconds): it has an expiry and that is
+// not after now.
+bool IsExpired(const StoredObject& o, int64_t now_ms);
 
 enum class EventType { kAdded, kModified, kDeleted };
 std::string_view EventTypeName(EventType t);
@@ -111,6 +119,11 @@ class Storage {
   virtual Status Unreadable(const std::string& resource, const std::string& ns,
                             const std::string& name) const = 0;
   virtual int64_t CurrentRevision() const = 0;
+  // Objects that have expired by now (IsExpired at the storage's clock), earliest expiry
+  // first, at most `limit`. Expired objects stay readable until deleted: the storage
+  // does not delete them itself; ExpirySweeper (expiry.h) does, through Submit, so that
+  // watchers see DELETED events. Costs O(log n + returned) (an in-memory index by expiry).
+  virtual std::vector<ObjectPtr> Expired(size_t limit) const = 0;
 
   virtual void Submit(Write write, WriteCallback done) = 0;
   // Blocking convenience for startup code and tests.
@@ -135,6 +148,13 @@ struct SqliteOptions {
   size_t history = 10000;        // revisions kept for watch resumption
   size_t compact_step = 1000;    // most log rows deleted per transaction
   size_t max_batch = 2048;       // most writes per transaction
+  // Resources whose objects expire this long after their last write (create or update),
+  // as upstream's --event-ttl on events (an etcd lease per write). The expiry is stored
+  // with the object. Objects of these resources stored without one (written before the
+  // TTL was configured) expire this long after the storage opens.
+  std::map<std::string, std::chrono::milliseconds> ttl;
+  // The time in Unix milliseconds, for expiries; null: the system clock (tests set one).
+  std::function<int64_t()> clock;
 };
 
 // The SQLite implementation (WAL, group commit).

@@ -91,4 +91,121 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
   return micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
 }
 
+namespace {
+
+// The nanoseconds in one of a duration's units, 0 when `unit` is none.
+uint64_t UnitNanos(std::string_view unit) {
+  if (unit == "ns") return 1;
+  if (unit == "us" || unit == "\xc2\xb5s" || unit == "\xce\xbcs") return 1000;  // µ (U+00B5, U+03BC)
+  if (unit == "ms") return 1000000;
+  if (unit == "s") return 1000000000;
+  if (unit == "m") return 60ull * 1000000000;
+  if (unit == "h") return 3600ull * 1000000000;
+  return 0;
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
+  const std::string orig(s);
+  auto invalid = [&] { return BadRequest("time: invalid duration \"" + orig + "\""); };
+  if (!s.empty() && s[0] == '-') {
+    return BadRequest("time: negative duration \"" + orig + "\" where only positive ones make sense");
+  }
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s == "0") return std::chrono::milliseconds(0);
+  if (s.empty()) return invalid();
+  // Sums in uint64 with Go's bound (int64 nanoseconds).
+  constexpr uint64_t kLimit = uint64_t{1} << 63;
+  uint64_t total = 0;
+  while (!s.empty()) {
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!is_digit(s[0]) && s[0] != '.') return invalid();
+    uint64_t whole = 0;
+    size_t i = 0;
+    bool overflow = false;
+    for (; i < s.size() && is_digit(s[i]); ++i) {
+      auto digit = static_cast<uint64_t>(s[i] - '0');
+      if (overflow || whole > (kLimit - digit) / 10) {
+        overflow = true;
+        continue;
+      }
+      whole = whole * 10 + digit;
+    }
+    bool had_whole = i > 0;
+    // The fraction, kept to as many digits as fit (Go drops the rest too).
+    uint64_t frac = 0, scale = 1;
+    bool had_frac = false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      for (; i < s.size() && is_digit(s[i]); ++i) {
+        had_frac = true;
+        if (scale <= (kLimit - 9) / 10) {
+          frac = frac * 10 + static_cast<uint64_t>(s[i] - '0');
+          scale *= 10;
+        }
+      }
+    }
+    if (overflow) return invalid();
+    if (!had_whole && !had_frac) return invalid();  // "." or ".s"
+    size_t u = i;
+    while (u < s.size() && s[u] != '.' && !is_digit(s[u])) ++u;
+    std::string_view unit = s.substr(i, u - i);
+    if (unit.empty()) return BadRequest("time: missing unit in duration \"" + orig + "\"");
+    uint64_t unit_ns = UnitNanos(unit);
+    if (unit_ns == 0) {
+      return BadRequest("time: unknown unit \"" + std::string(unit) + "\" in duration \"" +
+                        orig + "\"");
+    }
+    if (whole > kLimit / unit_ns) return invalid();
+    uint64_t v = whole * unit_ns;
+    if (frac > 0) {
+      // frac/scale of a unit, in long double to keep up to 18 digits exact enough.
+      v += static_cast<uint64_t>(static_cast<long double>(frac) *
+                                 (static_cast<long double>(unit_ns) / scale));
+      if (v > kLimit) return invalid();
+    }
+    total += v;
+    if (total > kLimit) return invalid();
+    s.remove_prefix(u);
+  }
+  if (total > kLimit - 1) return invalid();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(static_cast<int64_t>(total)));
+}
+
+std::string FormatDuration(std::chrono::nanoseconds d) {
+  int64_t n = d.count();
+  if (n == 0) return "0s";
+  bool negative = n < 0;
+  uint64_t u = negative ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+  // `value` in units of 10^-digits, without trailing zeros in the fraction.
+  auto fixed = [](uint64_t value, int digits) {
+    uint64_t one = 1;
+    for (int i = 0; i < digits; ++i) one *= 10;
+    std::string whole = std::to_string(value / one);
+    std::string frac = std::to_string(value % one);
+    frac.insert(0, static_cast<size_t>(digits) - frac.size(), '0');
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    return frac.empty() ? whole : whole + "." + frac;
+  };
+  std::string out;
+  if (u < 1000000000) {
+    // Under a second: the largest of ns, µs, ms that keeps a whole part.
+    if (u < 1000) out = std::to_string(u) + "ns";
+    else if (u < 1000000) out = fixed(u, 3) + "\xc2\xb5s";
+    else out = fixed(u, 6) + "ms";
+  } else {
+    uint64_t hours = u / 3600000000000ull;
+    u %= 3600000000000ull;
+    uint64_t minutes = u / 60000000000ull;
+    u %= 60000000000ull;
+    std::string secs = fixed(u, 9) + "s";
+    if (hours > 0) out = std::to_string(hours) + "h" + std::to_string(minutes) + "m" + secs;
+    else if (minutes > 0) out = std::to_string(minutes) + "m" + secs;
+    else out = secs;
+  }
+  return negative ? "-" + out : out;
+}
+
 }  // namespace kubepp::util

@@ -2,6 +2,7 @@
 // Thread safety: stateless.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,5 +24,15 @@ std::string NowRfc3339Micro();
 Result<int64_t> ParseRfc3339Micros(std::string_view s);
 // The same, in whole Unix seconds (the fraction dropped).
 Result<int64_t> ParseRfc3339(std::string_view s);
+
+// Go-style durations as flags take them, Go's time.ParseDuration: one or more decimal
+// numbers (with an optional fraction) each followed by a unit, ns, us (or µs), ms, s, m,
+// h: "1h", "30s", "1.5h", "1m30s", "250ms"; "0" alone needs no unit. Rounded down to the
+// millisecond. Unlike Go, no negative durations (no flag wants one). BadRequest with Go's
+// message (`time: invalid duration "x"`, `time: missing unit ...`, `time: unknown unit
+// ...`) when malformed or beyond int64 nanoseconds.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view s);
+// Go's Duration.String: "1h0m0s", "1m30s", "1.5s", "250ms", "1.5µs", "0s".
+std::string FormatDuration(std::chrono::nanoseconds d);
 
 }  // namespace kubepp::util
