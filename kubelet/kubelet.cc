@@ -11,7 +11,9 @@
 #include "common/informer/workqueue.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/util/time.h"
 #include "kubelet/auth.h"
+#include "kubelet/image_gc.h"
 #include "kubelet/node_agent.h"
 #include "kubelet/runtime/fake_runtime.h"
 #include "kubelet/runtime/runc_runtime.h"
@@ -108,9 +110,34 @@ void AddFlags(FlagSet& f, KubeletOptions* o) {
            "PEM CA bundle registries' certificates are verified against (default: the system CAs)");
   f.String("insecure-registries", &o->insecure_registries,
            "comma-separated host:port registries that may be reached over plain http (port * = any)");
+  f.Int("image-gc-high-threshold", &o->image_gc_high_threshold,
+        "percent of the image file system's space in use at or above which unused images are "
+        "removed (every 5 minutes; 100 = never for space)");
+  f.Int("image-gc-low-threshold", &o->image_gc_low_threshold,
+        "percent of space in use that image garbage collection frees down to");
+  f.String("image-minimum-gc-age", &o->image_minimum_gc_age,
+           "minimum age of an unused image before it may be garbage collected (Go duration)");
+  f.String("image-maximum-gc-age", &o->image_maximum_gc_age,
+           "unused images not used for this long are removed regardless of disk usage (0s = off)");
+  f.String("image-gc-period", &o->image_gc_period,
+           "how often image garbage collection runs (upstream: always 5m; for tests)");
 }
 
 namespace {
+
+Result<ImageGCPolicy> ImageGCPolicyOf(const KubeletOptions& o) {
+  ImageGCPolicy p;
+  p.high_threshold_percent = o.image_gc_high_threshold;
+  p.low_threshold_percent = o.image_gc_low_threshold;
+  auto min_age = util::ParseDuration(o.image_minimum_gc_age);
+  if (!min_age.ok()) return BadRequest("--image-minimum-gc-age: " + min_age.status().message());
+  auto max_age = util::ParseDuration(o.image_maximum_gc_age);
+  if (!max_age.ok()) return BadRequest("--image-maximum-gc-age: " + max_age.status().message());
+  p.min_age = *min_age;
+  p.max_age = *max_age;
+  RETURN_IF_ERROR(ValidateImageGCPolicy(p));
+  return p;
+}
 
 RuncOptions RuncOptionsOf(const KubeletOptions& o) {
   RuncOptions ro;
@@ -225,6 +252,11 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
   if (o.address.empty()) o.address = o.node_ip;
   if (o.hollow_nodes > 0 && o.runtime != "fake") {
     return BadRequest("--hollow-nodes needs --runtime=fake");
+  }
+  ASSIGN_OR_RETURN(ImageGCPolicy gc_policy, ImageGCPolicyOf(o));
+  auto gc_period = util::ParseDuration(o.image_gc_period);
+  if (!gc_period.ok() || gc_period->count() <= 0) {
+    return BadRequest("--image-gc-period: want a positive duration, got \"" + o.image_gc_period + "\"");
   }
   ASSIGN_OR_RETURN(auto http_options, client::ClientOptionsFromFlags(o.client));
   http_options.user_agent = "kubelet/kubepp";
@@ -420,6 +452,16 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
     });
   }
 
+  // Image garbage collection, for a real node's image store.
+  std::unique_ptr<ImageGCManager> image_gc;
+  std::thread image_gc_thread;
+  if (o.runtime == "runc") {
+    std::string store = o.root_dir + "/images";
+    image_gc = std::make_unique<ImageGCManager>(
+        runtimes[0].get(), [store] { return StatFs(store); }, gc_policy, o.node_name, events.get());
+    image_gc_thread = std::thread([&] { image_gc->Run(stop, *gc_period); });
+  }
+
   LOG(INFO) << "kubelet running: " << count << " node(s), runtime " << o.runtime
             << (server ? ", serving HTTPS on " + o.address + ":" + std::to_string(server->port()) : "")
             << (healthz ? ", /healthz on " + o.healthz_bind_address + ":" +
@@ -429,6 +471,7 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
 
   LOG(INFO) << "kubelet stopping (containers keep running)";
   for (auto& t : heartbeats) t.join();
+  if (image_gc_thread.joinable()) image_gc_thread.join();
   queue.ShutDown();
   for (auto& t : workers) t.join();
   if (server) server->Stop();

@@ -59,6 +59,12 @@ struct KubeletOptions {
   // Image pulls.
   std::string registry_ca_file;  // default: the system CAs
   std::string insecure_registries = "localhost:*,127.0.0.1:*,[::1]:*";
+  // Image garbage collection (image_gc.h), upstream's flags; ages are Go durations.
+  int image_gc_high_threshold = 85;
+  int image_gc_low_threshold = 80;
+  std::string image_minimum_gc_age = "2m";
+  std::string image_maximum_gc_age = "0s";
+  std::string image_gc_period = "5m";  // upstream's is fixed; tests shorten it
 };
 
 void AddFlags(FlagSet& flags, KubeletOptions* options);

@@ -186,8 +186,9 @@ def cleanup_node(root_dir, node_name, bridge):
 
 # busybox:1.36, not busybox: an untagged image defaults to imagePullPolicy Always, which
 # would pull from Docker Hub instead of using the imported test image.
-def start_runc_node(cls, node_prefix, bridge_prefix, import_busybox=True, pod_grace=0):
-    """Starts a runc kubelet for test class `cls` (an apiserver in cls.server): node
+def start_runc_node(cls, node_prefix, bridge_prefix, import_busybox=True, pod_grace=0, extra_args=()):
+    """Starts a runc kubelet for test class `cls` (an apiserver in cls.server), with
+    `extra_args` as more flags: node
     <node_prefix><id> with its own bridge <bridge_prefix><id> and a random 10.244.x.0/24,
     the busybox image imported unless told otherwise, and a fresh namespace in cls.ns.
     Sets cls.node, cls.bridge, cls.cidr_prefix, cls.kubelet, cls.ns; registers every
@@ -198,7 +199,7 @@ def start_runc_node(cls, node_prefix, bridge_prefix, import_busybox=True, pod_gr
     cls.cidr_prefix = "10.244.%d" % random.randint(100, 249)
     cls.kubelet = Kubelet(cls.server.url, cls.node, [
         "--runtime", "runc", "--pod-cidr", cls.cidr_prefix + ".0/24", "--cni-bridge", cls.bridge,
-        "--cni-conf-dir", "/nonexistent-kubepp-e2e"])
+        "--cni-conf-dir", "/nonexistent-kubepp-e2e"] + list(extra_args))
     cls.addClassCleanup(cls.kubelet.remove_files)
     cls.addClassCleanup(cleanup_node, cls.kubelet.root_dir, cls.node, cls.bridge)
     cls.addClassCleanup(cls.kubelet.kill)

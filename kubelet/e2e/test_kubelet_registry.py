@@ -144,12 +144,17 @@ class Registry:
         assert status == 201, status
         return "sha256:" + hashlib.sha256(body).hexdigest()
 
-    def push_docker_save(self, repo, tag, tarball):
+    def push_docker_save(self, repo, tag, tarball, labels=None):
         """Pushes the first image of a `docker save` tarball as an OCI manifest with gzip
-        layers; returns the manifest's descriptor."""
+        layers; returns the manifest's descriptor. `labels` go into its config (another
+        image id, the same layers)."""
         with tarfile.open(tarball) as t:
             m = json.load(t.extractfile("manifest.json"))[0]
             config = t.extractfile(m["Config"]).read()
+            if labels:
+                c = json.loads(config)
+                c.setdefault("config", {}).setdefault("Labels", {}).update(labels)
+                config = json.dumps(c).encode()
             layers = [gzip.compress(t.extractfile(layer).read(), mtime=0) for layer in m["Layers"]]
         cfg = self.push_blob(repo, config)
         cfg["mediaType"] = "application/vnd.oci.image.config.v1+json"
@@ -359,6 +364,97 @@ class RegistryPullTest(harness.ServerTestCase):
         self.assertTrue(cs["imageID"].startswith(secured.host + "/private/busybox@sha256:"), cs)
         self.assertTrue(any(path == "/token" and q.get("scope") == ["repository:private/busybox:pull"] and auth in a
                             for path, q, a in tokens.requests), tokens.requests)
+
+
+class ImageGCTest(harness.ServerTestCase):
+    """Image garbage collection on a runc node: thresholds 0% (always over, never reached)
+    and a 1 s period, so every run removes whatever is unused and at least 5 s old and
+    reports FreeDiskSpaceFailed. Two pulled images share their layer; busybox is bundled
+    (--images-dir) and pinned."""
+
+    MIN_AGE = 5
+
+    @classmethod
+    def setUpClass(cls):
+        reason = missing_prerequisite()
+        if reason:
+            raise unittest.SkipTest(reason)
+        super().setUpClass()
+        cls.work = tempfile.mkdtemp(prefix="kubepp-imagegc-e2e-")
+        cls.addClassCleanup(shutil.rmtree, cls.work, True)
+        busybox = os.path.join(cls.work, "busybox.tar")
+        subprocess.run([kh.BUILD_BUSYBOX, busybox], check=True, capture_output=True)
+        cls.registry = Registry()
+        cls.addClassCleanup(cls.registry.stop)
+        cls.registry.start()
+        cls.keep = cls.registry.host + "/test/keep:1.0"
+        cls.drop = cls.registry.host + "/test/drop:1.0"
+        # Labels make both images other than the bundled busybox (same config: same id).
+        cls.keep_digest = cls.registry.push_docker_save("test/keep", "1.0", busybox, {"variant": "keep"})["digest"]
+        cls.drop_digest = cls.registry.push_docker_save("test/drop", "1.0", busybox, {"variant": "drop"})["digest"]
+        kh.start_runc_node(cls, "kpgc-", "kpg", pod_grace=1, extra_args=[
+            "--image-gc-high-threshold", "0", "--image-gc-low-threshold", "0",
+            "--image-minimum-gc-age", "%ds" % cls.MIN_AGE, "--image-gc-period", "1s",
+            "--node-status-update-frequency", "1"])
+
+    def create(self, name, image, command, restart_policy=None):
+        body = kh.pod(name, command=command, image=image, node=self.node, restart_policy=restart_policy)
+        self.assertStatus(self.server.post("/api/v1/namespaces/%s/pods" % self.ns, body), 201)
+
+    def pod_status(self, name):
+        return self.server.get("/api/v1/namespaces/%s/pods/%s" % (self.ns, name)).json().get("status", {})
+
+    def node_image_names(self):
+        images = self.server.get("/api/v1/nodes/" + self.node).json().get("status", {}).get("images", [])
+        return {n for i in images for n in i["names"]}
+
+    def gc_failures(self):
+        events = self.server.get("/api/v1/namespaces/default/events").json().get("items", [])
+        return [e for e in events if e["involvedObject"].get("name") == self.node
+                and e["reason"] == "FreeDiskSpaceFailed"]
+
+    def test_unused_images_go_used_and_pinned_ones_stay(self):
+        keep_ref = self.registry.host + "/test/keep@" + self.keep_digest
+        drop_ref = self.registry.host + "/test/drop@" + self.drop_digest
+        self.create("keep", self.keep, ["sh", "-c", "sleep 3600"])
+        self.create("drop", self.drop, ["true"], restart_policy="Never")
+        wait_for(lambda: self.pod_status("keep").get("phase") == "Running", timeout=90,
+                 what=lambda: "keep running: %s\n%s" % (self.pod_status("keep"), self.kubelet.log_tail(15)))
+        wait_for(lambda: self.pod_status("drop").get("phase") == "Succeeded", timeout=90,
+                 what=lambda: "drop done: %s" % self.pod_status("drop"))
+
+        # Runs past the minimum age: the exited container still holds its image.
+        time.sleep(self.MIN_AGE + 1)
+        seen = len(self.gc_failures())
+        wait_for(lambda: len(self.gc_failures()) >= seen + 2, what="two more image GC runs")
+        failure = self.gc_failures()[-1]
+        self.assertEqual(failure["type"], "Warning")
+        self.assertRegex(failure["message"], r"^Failed to garbage collect required amount of images\. "
+                         r"Attempted to free \d+ bytes, but only found \d+ bytes eligible to free\.$")
+        names = self.node_image_names()
+        self.assertIn(drop_ref, names)
+        self.assertIn(keep_ref, names)
+        self.assertIn("docker.io/library/busybox:1.36", names)
+
+        # Without its pod, the image goes at the next run; its layer stays (keep's too).
+        self.assertStatus(self.server.delete("/api/v1/namespaces/%s/pods/drop?gracePeriodSeconds=0" % self.ns), 200)
+        wait_for(lambda: drop_ref not in self.node_image_names(), timeout=60,
+                 what=lambda: "drop image gone from status.images: %s\n%s" % (
+                     self.node_image_names(), self.kubelet.log_tail(15)))
+        names = self.node_image_names()
+        self.assertIn(keep_ref, names)
+        self.assertIn("docker.io/library/busybox:1.36", names)
+        log = self.kubelet.log_tail(400)
+        self.assertRegex(log, r"image GC: removed image sha256:[0-9a-f]+ \(%s\), \d+ bytes \(least recently used\)"
+                         % self.drop.replace(".", "\\."))
+        self.assertIn("0 layer(s) no other image uses", log)
+        self.assertEqual(self.pod_status("keep").get("phase"), "Running")
+
+        # Needed again: pulled again (the layer is still there) and run.
+        self.create("again", self.drop, ["true"], restart_policy="Never")
+        wait_for(lambda: self.pod_status("again").get("phase") == "Succeeded", timeout=90,
+                 what=lambda: "again done: %s\n%s" % (self.pod_status("again"), self.kubelet.log_tail(15)))
+        self.assertIn("0 of 1 layers downloaded", self.kubelet.log_tail(200))
 
 
 if __name__ == "__main__":

@@ -126,6 +126,7 @@ Result<ImageInfo> FakeRuntime::EnsureImage(const std::string& image, PullPolicy 
     info.id = "sha256:fake" + std::to_string(std::hash<std::string>{}(image));
     info.repo_tags = {image};
     info.size_bytes = 1 << 20;
+    info.stored_at = clock_();
   }
   return info;
 }
@@ -135,6 +136,17 @@ std::vector<ImageInfo> FakeRuntime::ListImages() {
   std::vector<ImageInfo> out;
   for (auto& [name, info] : images_) out.push_back(info);
   return out;
+}
+
+Status FakeRuntime::RemoveImage(const std::string& image_id) {
+  std::lock_guard lock(mu_);
+  for (auto& [id, c] : containers_) {
+    if (c.status.image_id == image_id) {
+      return Conflict("fake: image " + image_id + " is used by container " + id);
+    }
+  }
+  std::erase_if(images_, [&](auto& entry) { return entry.second.id == image_id; });
+  return Status::Ok();
 }
 
 Result<std::string> FakeRuntime::CreateContainer(const std::string& sandbox_id,
@@ -155,6 +167,8 @@ Result<std::string> FakeRuntime::CreateContainer(const std::string& sandbox_id,
   c.status.image = config.image;
   auto img = images_.find(config.image);
   c.status.image_ref = img != images_.end() ? img->second.id : "";
+  c.status.image_id = c.status.image_ref;
+  if (img != images_.end()) img->second.last_used_at = c.status.created_at;
   c.status.log_path = config.log_path;
   std::vector<std::string> argv = config.command;
   argv.insert(argv.end(), config.args.begin(), config.args.end());

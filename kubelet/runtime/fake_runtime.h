@@ -41,6 +41,7 @@ class FakeRuntime : public ContainerRuntime {
   Result<ImageInfo> EnsureImage(const std::string& image, PullPolicy policy,
                                 const std::vector<PullCredential>& credentials) override;
   std::vector<ImageInfo> ListImages() override;
+  Status RemoveImage(const std::string& image_id) override;
 
   Result<std::string> CreateContainer(const std::string& sandbox_id,
                                       const ContainerConfig& config) override;

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/util/file.h"
 #include "common/util/random.h"
+#include "common/util/time.h"
 #include "kubelet/runtime/image_reference.h"
 
 namespace kubepp::kubelet {
@@ -164,6 +165,13 @@ std::string NormalizeImageName(const std::string& name) {
   return ref.ok() ? ref->String() : name;
 }
 
+ImageInfo InfoOf(const Image& image) {
+  ImageInfo info{image.id, image.repo_tags, image.size_bytes, image.repo_digests};
+  info.stored_at = image.stored_at;
+  info.last_used_at = image.last_used_at;
+  return info;
+}
+
 Status UnpackLayer(const std::string& tarball, const std::string& dest) {
   std::error_code ec;
   fs::create_directories(dest, ec);
@@ -182,6 +190,11 @@ Result<std::unique_ptr<ImageStore>> ImageStore::Open(const std::string& root) {
 
 Status ImageStore::Load() {
   std::lock_guard lock(mu_);
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(root_ + "/tmp", ec)) {
+    // Layers a removal had moved out of the way when the process ended.
+    if (e.path().filename().string().rfind("removing-", 0) == 0) fs::remove_all(e.path(), ec);
+  }
   for (auto& e : fs::directory_iterator(root_ + "/images")) {
     if (e.path().extension() != ".json") continue;
     ASSIGN_OR_RETURN(auto text, util::ReadFile(e.path().string()));
@@ -195,12 +208,21 @@ Status ImageStore::Load() {
     img.repo_tags = StringArray(api::Find(*doc, "repoTags"));
     img.repo_digests = StringArray(api::Find(*doc, "repoDigests"));
     for (auto& l : StringArray(api::Find(*doc, "layers"))) img.layer_dirs.push_back(root_ + "/layers/" + l);
+    img.former_layers = StringArray(api::Find(*doc, "formerLayers"));
     img.config.entrypoint = StringArray(api::Find(*doc, "config.Entrypoint"));
     img.config.cmd = StringArray(api::Find(*doc, "config.Cmd"));
     img.config.env = StringArray(api::Find(*doc, "config.Env"));
     img.config.working_dir = api::GetString(*doc, "config.WorkingDir");
     img.config.user = api::GetString(*doc, "config.User");
     img.size_bytes = api::GetInt(*doc, "size");
+    img.stored_at = api::GetInt(*doc, "storedAt");
+    if (img.stored_at == 0) {  // a record from before storedAt: its file's age
+      struct stat st{};
+      if (stat(e.path().c_str(), &st) == 0) {
+        img.stored_at = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+      }
+    }
+    img.last_used_at = api::GetInt(*doc, "lastUsed");
     images_[img.id] = std::move(img);
   }
   return Status::Ok();
@@ -236,6 +258,20 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std
   ASSIGN_OR_RETURN(auto config, api::ParseJson(config_text));
   ASSIGN_OR_RETURN(std::string config_digest, Sha256File(config_path));
   std::vector<std::string> layer_keys;
+  // The layers stay pending (safe from Remove) until the record naming them is in place.
+  struct Pending {
+    ImageStore* store;
+    std::vector<std::string> keys;
+    void Add(const std::string& k) {
+      std::lock_guard lock(store->mu_);
+      store->pending_layers_.insert(k);
+      keys.push_back(k);
+    }
+    ~Pending() {
+      std::lock_guard lock(store->mu_);
+      for (auto& k : keys) store->pending_layers_.erase(store->pending_layers_.find(k));
+    }
+  } pending{this, {}};
   int64_t size = 0;
   for (auto& layer : layers) {
     std::string key;
@@ -244,6 +280,7 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std
     } else {
       ASSIGN_OR_RETURN(key, Sha256File(layer.path));
     }
+    pending.Add(key);
     std::error_code ec;
     if (layer.size >= 0) {
       size += layer.size;
@@ -277,7 +314,18 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std
     std::erase_if(other.repo_tags, [&](auto& t) { return std::find(tags.begin(), tags.end(), t) != tags.end(); });
   }
   auto existing = images_.find(id);
+  int64_t stored_at = util::NowUnixMicros();
+  int64_t last_used_at = 0;
+  std::vector<std::string> former_layers;
   if (existing != images_.end()) {
+    stored_at = existing->second.stored_at;
+    last_used_at = existing->second.last_used_at;
+    // Layers it had and has no more: containers made from it before may still use them.
+    former_layers = existing->second.former_layers;
+    for (auto& d : existing->second.layer_dirs) former_layers.push_back(fs::path(d).filename().string());
+    std::erase_if(former_layers, [&](auto& k) { return std::find(layer_keys.begin(), layer_keys.end(), k) != layer_keys.end(); });
+    std::sort(former_layers.begin(), former_layers.end());
+    former_layers.erase(std::unique(former_layers.begin(), former_layers.end()), former_layers.end());
     for (auto& t : existing->second.repo_tags) {
       if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
     }
@@ -290,10 +338,13 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std
   PutStrings(rec, "repoTags", tags);
   PutStrings(rec, "repoDigests", repo_digests);
   PutStrings(rec, "layers", layer_keys);
+  if (!former_layers.empty()) PutStrings(rec, "formerLayers", former_layers);
   api::Value cfg(rapidjson::kObjectType);
   if (const api::Value* c = api::Find(config, "config"); c && c->IsObject()) cfg.CopyFrom(*c, a);
   rec.AddMember("config", cfg, a);
   rec.AddMember("size", size, a);
+  rec.AddMember("storedAt", stored_at, a);
+  rec.AddMember("lastUsed", last_used_at, a);
   RETURN_IF_ERROR(util::WriteFileAtomic(root_ + "/images/" + config_digest + ".json", api::ToJson(rec)));
 
   Image img;
@@ -301,12 +352,15 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std
   img.repo_tags = tags;
   img.repo_digests = repo_digests;
   for (auto& k : layer_keys) img.layer_dirs.push_back(root_ + "/layers/" + k);
+  img.former_layers = former_layers;
   img.config.entrypoint = StringArray(api::Find(rec, "config.Entrypoint"));
   img.config.cmd = StringArray(api::Find(rec, "config.Cmd"));
   img.config.env = StringArray(api::Find(rec, "config.Env"));
   img.config.working_dir = api::GetString(rec, "config.WorkingDir");
   img.config.user = api::GetString(rec, "config.User");
   img.size_bytes = size;
+  img.stored_at = stored_at;
+  img.last_used_at = last_used_at;
   images_[id] = img;
   // Rewrite records whose tags moved away.
   for (auto& [other_id, other] : images_) {
@@ -320,7 +374,7 @@ Result<ImageInfo> ImageStore::AddImage(const std::string& config_path, const std
     PutStrings(*doc, "repoTags", other.repo_tags);
     (void)util::WriteFileAtomic(p, api::ToJson(*doc));
   }
-  return ImageInfo{id, tags, size, repo_digests};
+  return InfoOf(img);
 }
 
 Result<std::vector<ImageInfo>> ImageStore::Import(const std::string& tarball) {
@@ -408,7 +462,86 @@ Result<Image> ImageStore::Resolve(const std::string& name) const {
 std::vector<ImageInfo> ImageStore::List() const {
   std::lock_guard lock(mu_);
   std::vector<ImageInfo> out;
-  for (auto& [id, img] : images_) out.push_back(ImageInfo{id, img.repo_tags, img.size_bytes, img.repo_digests});
+  for (auto& [id, img] : images_) out.push_back(InfoOf(img));
+  return out;
+}
+
+namespace {
+
+std::string RecordPath(const std::string& root, const std::string& id) {
+  return root + "/images/" + id.substr(std::string("sha256:").size()) + ".json";
+}
+
+// Bytes a directory tree takes on disk (allocated blocks, hard links counted once).
+int64_t DiskUsage(const std::string& dir) {
+  int64_t total = 0;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    struct stat st{};
+    if (lstat(it->path().c_str(), &st) != 0) continue;
+    if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) && !seen.insert({st.st_dev, st.st_ino}).second) continue;
+    total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+}  // namespace
+
+Status ImageStore::MarkUsed(const std::string& id, int64_t when) {
+  std::lock_guard lock(mu_);
+  auto it = images_.find(id);
+  if (it == images_.end()) return NotFound("no image " + id + " in the node's image store");
+  it->second.last_used_at = when;
+  std::string p = RecordPath(root_, id);
+  ASSIGN_OR_RETURN(auto text, util::ReadFile(p));
+  ASSIGN_OR_RETURN(auto doc, api::ParseJson(text));
+  if (!doc.IsObject()) return Internal("image record " + p + " is not an object");
+  if (doc.HasMember("lastUsed")) {
+    doc["lastUsed"].SetInt64(when);
+  } else {
+    doc.AddMember("lastUsed", when, doc.GetAllocator());
+  }
+  return util::WriteFileAtomic(p, api::ToJson(doc));
+}
+
+Result<ImageStore::Removed> ImageStore::Remove(const std::string& id) {
+  Removed out;
+  std::vector<std::string> doomed;  // layer directories
+  {
+    std::lock_guard lock(mu_);
+    auto it = images_.find(id);
+    if (it == images_.end() || id.rfind("sha256:", 0) != 0) return out;
+    std::error_code ec;
+    fs::remove(RecordPath(root_, id), ec);
+    if (ec) return Internal("removing the record of image " + id + ": " + ec.message());
+    std::set<std::string> candidates(it->second.former_layers.begin(), it->second.former_layers.end());
+    for (auto& d : it->second.layer_dirs) candidates.insert(fs::path(d).filename().string());
+    images_.erase(it);
+    out.found = true;
+    std::set<std::string> referenced(pending_layers_.begin(), pending_layers_.end());
+    for (auto& [other_id, other] : images_) {
+      for (auto& d : other.layer_dirs) referenced.insert(fs::path(d).filename().string());
+      referenced.insert(other.former_layers.begin(), other.former_layers.end());
+    }
+    for (auto& key : candidates) {
+      if (referenced.count(key)) continue;
+      // Out of layers/ while still under the lock: a concurrent AddImage of this layer
+      // then unpacks it again instead of finding a half-removed directory.
+      std::string tmp = root_ + "/tmp/removing-" + key + "-" + util::RandomSuffix(6);
+      std::error_code rec;
+      fs::rename(root_ + "/layers/" + key, tmp, rec);
+      if (!rec) doomed.push_back(tmp);
+    }
+  }
+  for (auto& d : doomed) {
+    out.disk_bytes += DiskUsage(d);
+    std::error_code ec;
+    fs::remove_all(d, ec);
+    if (ec) return Internal("removing layer " + d + ": " + ec.message());
+    ++out.layers;
+  }
   return out;
 }
 

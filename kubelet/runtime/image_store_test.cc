@@ -190,6 +190,95 @@ TEST_CASE("image store: bad tarballs are rejected cleanly") {
   CHECK(fs::is_empty(dir.path() + "/store/tmp"));
 }
 
+TEST_CASE("image store: removing an image removes the layers no other image shares") {
+  testing::TempDir dir;
+  std::string base = Tar({{"etc", 'd'}, {"etc/base", 'f', std::string(100000, 'b')}});
+  std::string top_a = Tar({{"a", 'f', "only in a"}});
+  std::string top_b = Tar({{"b", 'f', "only in b"}});
+  std::string cfg_b = R"({"config":{"Cmd":["b"]}})";
+  auto save = [&](const std::string& name, const std::string& cfg, const std::string& tag,
+                  const std::string& top) {
+    std::string manifest = R"([{"Config":"cfg.json","RepoTags":[")" + tag +
+                           R"("],"Layers":["base/layer.tar","top/layer.tar"]}])";
+    std::string path = dir.path() + "/" + name;
+    Write(path, Tar({{"base", 'd'}, {"base/layer.tar", 'f', base}, {"top", 'd'}, {"top/layer.tar", 'f', top},
+                     {"cfg.json", 'f', cfg}, {"manifest.json", 'f', manifest}}));
+    return path;
+  };
+  auto store = ImageStore::Open(dir.path() + "/store");
+  REQUIRE(store.ok());
+  auto a = (*store)->Import(save("a.tar", kConfig, "a:1", top_a));
+  auto b = (*store)->Import(save("b.tar", cfg_b, "b:1", top_b));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::string id_a = (*a)[0].id, id_b = (*b)[0].id;
+  std::string layers = dir.path() + "/store/layers/";
+  REQUIRE(fs::is_directory(layers + Sha256(base)));
+  CHECK((*a)[0].stored_at > 0);
+  CHECK((*a)[0].last_used_at == 0);
+
+  // Use is recorded and survives a reopen.
+  REQUIRE((*store)->MarkUsed(id_a, 1234).ok());
+  CHECK((*store)->MarkUsed("sha256:nothere", 1).code() == Code::kNotFound);
+  int64_t stored_a = (*a)[0].stored_at;
+  store = ImageStore::Open(dir.path() + "/store");
+  REQUIRE(store.ok());
+  auto resolved = (*store)->Resolve("a:1");
+  REQUIRE(resolved.ok());
+  CHECK(resolved->last_used_at == 1234);
+  CHECK(resolved->stored_at == stored_a);
+  // Importing it again keeps both times.
+  REQUIRE((*store)->Import(dir.path() + "/a.tar").ok());
+  CHECK((*store)->Resolve("a:1")->last_used_at == 1234);
+  CHECK((*store)->Resolve("a:1")->stored_at == stored_a);
+
+  auto removed = (*store)->Remove(id_a);
+  REQUIRE(removed.ok());
+  CHECK(removed->found);
+  CHECK(removed->layers == 1);  // a's top layer; the base is b's too
+  CHECK(removed->disk_bytes > 0);
+  CHECK_FALSE(fs::exists(layers + Sha256(top_a)));
+  CHECK(fs::is_directory(layers + Sha256(base)));
+  CHECK((*store)->Resolve("a:1").status().code() == Code::kNotFound);
+  CHECK((*store)->List().size() == 1);
+  // Idempotent.
+  auto again = (*store)->Remove(id_a);
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->found);
+
+  // b added again with its top layer as another blob (gzip, as from a registry): the
+  // new layer is b's, the old one stays b's too (containers may stack it) until b goes.
+  // A directory no record names is never touched.
+  fs::create_directories(layers + "0123unknown");
+  std::string top_b_gz = Tar({{"b", 'f', "only in b"}}, true);
+  std::string manifest = R"([{"Config":"cfg.json","RepoTags":["b:1"],"Layers":["base/layer.tar","top/layer.tar.gz"]}])";
+  Write(dir.path() + "/b2.tar", Tar({{"base", 'd'}, {"base/layer.tar", 'f', base}, {"top", 'd'},
+                                     {"top/layer.tar.gz", 'f', top_b_gz}, {"cfg.json", 'f', cfg_b},
+                                     {"manifest.json", 'f', manifest}}));
+  auto b2 = (*store)->Import(dir.path() + "/b2.tar");
+  REQUIRE(b2.ok());
+  CHECK((*b2)[0].id == id_b);
+  CHECK(fs::path((*store)->Resolve("b:1")->layer_dirs[1]).filename() == Sha256(top_b_gz));
+  CHECK((*store)->Resolve("b:1")->former_layers == std::vector<std::string>{Sha256(top_b)});
+  REQUIRE(fs::is_directory(layers + Sha256(top_b)));
+  removed = (*store)->Remove(id_b);
+  REQUIRE(removed.ok());
+  CHECK(removed->layers == 3);
+  CHECK(removed->disk_bytes >= 100000);
+  CHECK_FALSE(fs::exists(layers + Sha256(top_b)));
+  CHECK_FALSE(fs::exists(layers + Sha256(top_b_gz)));
+  CHECK_FALSE(fs::exists(layers + Sha256(base)));
+  CHECK(fs::is_directory(layers + "0123unknown"));
+  CHECK(fs::is_empty(dir.path() + "/store/images"));
+  CHECK(fs::is_empty(dir.path() + "/store/tmp"));
+  store = ImageStore::Open(dir.path() + "/store");
+  REQUIRE(store.ok());
+  CHECK((*store)->List().empty());
+  // And it can come back.
+  REQUIRE((*store)->Import(dir.path() + "/b.tar").ok());
+  CHECK(fs::exists((*store)->Resolve("b:1")->layer_dirs[1] + "/b"));
+}
+
 TEST_CASE("image names normalize as docker's") {
   CHECK(NormalizeImageName("busybox") == "docker.io/library/busybox:latest");
   CHECK(NormalizeImageName("busybox:1.36") == "docker.io/library/busybox:1.36");

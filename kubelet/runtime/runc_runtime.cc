@@ -152,26 +152,37 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::Create(const RuncOptions& opti
   return rt;
 }
 
-void RuncRuntime::ScanImagesDir() {
+void RuncRuntime::ScanImagesDir(bool reimport_removed) {
   if (options_.images_dir.empty()) return;
   std::lock_guard lock(scan_mu_);
   std::error_code ec;
+  std::set<std::string> present;
   for (auto& e : fs::directory_iterator(options_.images_dir, ec)) {
     if (!e.is_regular_file()) continue;
     std::string path = e.path().string();
     if (path.find(".tar") == std::string::npos) continue;
+    present.insert(path);
     int64_t mtime = e.last_write_time().time_since_epoch().count();
-    if (imported_[path] == mtime) continue;
-    imported_[path] = mtime;
+    auto& rec = imported_[path];
+    if (rec.mtime == mtime && !(rec.removed && reimport_removed)) continue;
+    rec = Imported{mtime, {}, false};
     auto r = images_->Import(path);
     if (!r.ok()) {
       LOG(WARNING) << "importing " << path << ": " << r.status().message();
       continue;
     }
     for (auto& img : *r) {
+      rec.ids.push_back(img.id);
       LOG(INFO) << "imported image " << img.id << (img.repo_tags.empty() ? "" : " " + img.repo_tags[0]);
     }
   }
+  std::erase_if(imported_, [&](auto& entry) { return !present.count(entry.first); });
+  std::set<std::string> pinned;
+  for (auto& [path, rec] : imported_) {
+    if (!rec.removed) pinned.insert(rec.ids.begin(), rec.ids.end());
+  }
+  std::lock_guard plock(pinned_mu_);
+  pinned_ = std::move(pinned);
 }
 
 void RuncRuntime::RecoverSandboxes() {
@@ -372,22 +383,56 @@ Result<ImageInfo> RuncRuntime::EnsureImage(const std::string& image, PullPolicy 
                                            const std::vector<PullCredential>& credentials) {
   auto img = images_->Resolve(image);
   if (!img.ok() && policy != PullPolicy::kAlways) {
-    ScanImagesDir();  // a tarball may have just been dropped in
+    ScanImagesDir(true);  // a tarball may have just been dropped in, or its image removed
     img = images_->Resolve(image);
   }
   if (policy == PullPolicy::kAlways || (!img.ok() && policy == PullPolicy::kIfNotPresent)) {
     return puller_.Pull(image, credentials, &stop_);
   }
   if (!img.ok()) return NotFound("image \"" + image + "\" is not present in the node's image store");
-  return ImageInfo{img->id, img->repo_tags, img->size_bytes, img->repo_digests};
+  return InfoOf(*img);
 }
 
-std::vector<ImageInfo> RuncRuntime::ListImages() { return images_->List(); }
+std::vector<ImageInfo> RuncRuntime::ListImages() {
+  auto images = images_->List();
+  std::lock_guard lock(pinned_mu_);
+  for (auto& img : images) img.pinned = pinned_.count(img.id) > 0;
+  return images;
+}
+
+Status RuncRuntime::RemoveImage(const std::string& image_id) {
+  std::unique_lock use(image_use_mu_);
+  ASSIGN_OR_RETURN(auto containers, ListContainers());
+  for (auto& c : containers) {
+    if (c.image_id == image_id) {
+      return Conflict("image " + image_id + " is in use by container " + c.id + " (" + c.name +
+                      " of pod " + c.pod.Key() + ")");
+    }
+  }
+  ASSIGN_OR_RETURN(auto removed, images_->Remove(image_id));
+  if (!removed.found) return Status::Ok();
+  LOG(INFO) << "removed image " << image_id << ": " << removed.layers << " layer(s) no other image uses, "
+            << removed.disk_bytes << " bytes on disk";
+  std::lock_guard scan(scan_mu_);
+  bool pinned = false;
+  for (auto& [path, rec] : imported_) {
+    if (std::find(rec.ids.begin(), rec.ids.end(), image_id) != rec.ids.end()) {
+      rec.removed = true;
+      pinned = true;
+    }
+  }
+  if (pinned) {
+    std::lock_guard plock(pinned_mu_);
+    pinned_.erase(image_id);
+  }
+  return Status::Ok();
+}
 
 Result<std::string> RuncRuntime::CreateContainer(const std::string& sandbox_id,
                                                  const ContainerConfig& config) {
   ASSIGN_OR_RETURN(auto sandbox, ReadSandbox(sandbox_id));
   if (!sandbox.ready) return BadRequest("sandbox " + sandbox_id + " is not ready");
+  std::shared_lock use(image_use_mu_);
   ASSIGN_OR_RETURN(auto image, images_->Resolve(config.image));
   std::string id = RandomHex(32);
   std::string bundle = BundlePath(id);
@@ -429,9 +474,13 @@ Result<std::string> RuncRuntime::CreateContainer(const std::string& sandbox_id,
   d.AddMember("createdAt", util::NowUnixMicros(), a);
   d.AddMember("image", api::Str(config.image, a), a);
   d.AddMember("imageRef", api::Str(ImageRefOf(image, config.image), a), a);
+  d.AddMember("imageId", api::Str(image.id, a), a);
   d.AddMember("logPath", api::Str(config.log_path, a), a);
   d.AddMember("memoryCgroup", api::Str(std::string(kCgroupRoot) + "/memory" + ctx.cgroups_path, a), a);
   if (Status st = util::WriteFileAtomic(bundle + "/container.json", api::ToJson(d)); !st.ok()) return fail(st);
+  if (Status st = images_->MarkUsed(image.id, util::NowUnixMicros()); !st.ok()) {
+    LOG(WARNING) << "recording the use of image " << image.id << ": " << st.message();
+  }
   return id;
 }
 
@@ -547,6 +596,10 @@ Result<std::vector<ContainerStatus>> RuncRuntime::ListContainers() {
     c.created_at = api::GetInt(*d, "createdAt");
     c.image = api::GetString(*d, "image");
     c.image_ref = api::GetString(*d, "imageRef");
+    c.image_id = api::GetString(*d, "imageId");
+    if (c.image_id.empty()) {  // recorded before imageId: its imageRef names the image
+      if (auto img = images_->Resolve(c.image_ref.empty() ? c.image : c.image_ref); img.ok()) c.image_id = img->id;
+    }
     c.log_path = api::GetString(*d, "logPath");
     c.state = ContainerState::kCreated;
     if (auto started = util::ReadFile(bundle + "/started"); started.ok()) {

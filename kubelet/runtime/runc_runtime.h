@@ -10,7 +10,11 @@
 //   runc/                               runc's own --root
 // Images come from the ImageStore (<root-dir>/images): tarballs dropped into
 // --images-dir are imported at start and when they appear; EnsureImage pulls from
-// registries (image_puller.h) as the pull policy says.
+// registries (image_puller.h) as the pull policy says. Images from tarballs still in
+// --images-dir are pinned (the node's bundled images, never garbage collected); when one
+// is removed all the same, its tarball is imported again the next time an image is
+// missing, not before. Creating a container records the image as used (image_gc.h), and
+// an image is never removed while a container created from it exists.
 //
 // Thread safety: methods are safe from any thread; one pod's calls are serialized by
 // its worker.
@@ -19,6 +23,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -63,6 +69,7 @@ class RuncRuntime : public ContainerRuntime {
   Result<ImageInfo> EnsureImage(const std::string& image, PullPolicy policy,
                                 const std::vector<PullCredential>& credentials) override;
   std::vector<ImageInfo> ListImages() override;
+  Status RemoveImage(const std::string& image_id) override;
 
   Result<std::string> CreateContainer(const std::string& sandbox_id,
                                       const ContainerConfig& config) override;
@@ -84,7 +91,9 @@ class RuncRuntime : public ContainerRuntime {
   Status WriteSandbox(const SandboxStatus& s, const std::string& netns);
   std::string NetnsOf(const std::string& sandbox_id) const;
   std::string PodCgroup(const std::string& uid) const;
-  void ScanImagesDir();
+  // Imports new or changed tarballs; with `reimport_removed`, also those whose images
+  // were removed since.
+  void ScanImagesDir(bool reimport_removed = false);
   // At start: a ready sandbox whose network namespace is no longer pinned at its path
   // (the kubelet's mount namespace was lost: its container restarted) is pinned again
   // from a running container of the pod; with none running, the namespace is gone and
@@ -100,7 +109,17 @@ class RuncRuntime : public ContainerRuntime {
   std::string version_;
   std::string cgroup_parent_;
   std::mutex scan_mu_;
-  std::map<std::string, int64_t> imported_;  // images-dir file -> mtime imported
+  struct Imported {
+    int64_t mtime = 0;
+    std::vector<std::string> ids;  // the images it held
+    bool removed = false;          // one of them was removed since
+  };
+  std::map<std::string, Imported> imported_;  // images-dir file -> what was imported
+  std::mutex pinned_mu_;
+  std::set<std::string> pinned_;  // ids from tarballs in images-dir (not removed)
+  // CreateContainer holds it shared from resolving the image until the container's
+  // record names it; RemoveImage exclusively, so no container starts from a removed image.
+  std::shared_mutex image_use_mu_;
   std::atomic<bool> stop_{false};
   std::thread scanner_;
 };

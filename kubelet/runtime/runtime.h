@@ -103,6 +103,7 @@ struct ContainerStatus {
   std::string message;
   std::string image;      // as the pod asked
   std::string image_ref;  // resolved: "docker-pullable" digest or image id
+  std::string image_id;   // the image's id ("sha256:..."); "" when not recorded
   std::string log_path;
 };
 
@@ -111,6 +112,13 @@ struct ImageInfo {
   std::vector<std::string> repo_tags;
   int64_t size_bytes = 0;
   std::vector<std::string> repo_digests;  // "<repository>@sha256:<manifest digest>"
+  // For image garbage collection (image_gc.h): when the node got the image (import or
+  // pull) and when a container was last created from it, unix micros (0: unknown, never).
+  int64_t stored_at = 0;
+  int64_t last_used_at = 0;
+  // Never garbage collected (CRI's Image.pinned): the node's bundled images, whose
+  // tarballs are in --images-dir.
+  bool pinned = false;
 };
 
 // imagePullPolicy, already defaulted (Always for :latest or no tag, else IfNotPresent).
@@ -158,6 +166,10 @@ class ContainerRuntime {
   virtual Result<ImageInfo> EnsureImage(const std::string& image, PullPolicy policy,
                                         const std::vector<PullCredential>& credentials) = 0;
   virtual std::vector<ImageInfo> ListImages() = 0;
+  // Removes the image with this id ("sha256:...") and whatever of it no other image
+  // shares. OK when there is no such image (idempotent); Conflict while any container
+  // the runtime knows (running or not) was created from it.
+  virtual Status RemoveImage(const std::string& image_id) = 0;
 
   virtual Result<std::string> CreateContainer(const std::string& sandbox_id,
                                               const ContainerConfig& config) = 0;
