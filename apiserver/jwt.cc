@@ -11,30 +11,19 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "common/pki/openssl_ptr.h"
+
 namespace kubepp::apiserver::jwt {
 
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using SigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using openssl::BioPtr;
+using openssl::BnPtr;
+using openssl::EcdsaSigPtr;
+using openssl::MdCtxPtr;
+using openssl::X509Ptr;
 
 constexpr size_t kEcCoordinateBytes = 32;  // P-256
-
-std::string OpenSslError(const std::string& what) {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return what;
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return what + ": " + buf;
-}
 
 Status Unauthorized(const std::string& why) { return Status(Code::kUnauthorized, why); }
 
@@ -63,8 +52,8 @@ std::string BnParam(EVP_PKEY* key, const char* name, size_t pad) {
 // ES256 signatures: JWS carries r||s, OpenSSL speaks DER.
 Result<std::string> DerToRaw(const std::string& der) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  SigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
-  if (!sig) return Internal(OpenSslError("decoding an ECDSA signature"));
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return Internal(openssl::Error("decoding an ECDSA signature"));
   const BIGNUM *r = nullptr, *s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);
   return BnBytes(r, kEcCoordinateBytes) + BnBytes(s, kEcCoordinateBytes);
@@ -75,15 +64,15 @@ Result<std::string> RawToDer(std::string_view raw) {
   auto bytes = reinterpret_cast<const unsigned char*>(raw.data());
   BnPtr r(BN_bin2bn(bytes, kEcCoordinateBytes, nullptr));
   BnPtr s(BN_bin2bn(bytes + kEcCoordinateBytes, kEcCoordinateBytes, nullptr));
-  SigPtr sig(ECDSA_SIG_new());
+  EcdsaSigPtr sig(ECDSA_SIG_new());
   if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
-    return Internal(OpenSslError("ECDSA_SIG_set0"));
+    return Internal(openssl::Error("ECDSA_SIG_set0"));
   }
   r.release();
   s.release();
   unsigned char* der = nullptr;
   int n = i2d_ECDSA_SIG(sig.get(), &der);
-  if (n <= 0) return Internal(OpenSslError("i2d_ECDSA_SIG"));
+  if (n <= 0) return Internal(openssl::Error("i2d_ECDSA_SIG"));
   std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
   OPENSSL_free(der);
   return out;
@@ -185,7 +174,7 @@ Result<Key> Key::Wrap(EVP_PKEY* pkey, bool is_private) {
   }
   unsigned char* der = nullptr;
   int n = i2d_PUBKEY(pkey, &der);
-  if (n <= 0) return Internal(OpenSslError("i2d_PUBKEY"));
+  if (n <= 0) return Internal(openssl::Error("i2d_PUBKEY"));
   std::string spki(reinterpret_cast<char*>(der), static_cast<size_t>(n));
   OPENSSL_free(der);
   k.kid_ = Base64UrlEncode(Sha256(spki));
@@ -194,13 +183,13 @@ Result<Key> Key::Wrap(EVP_PKEY* pkey, bool is_private) {
 
 Result<Key> Key::GenerateRsa() {
   EVP_PKEY* pkey = EVP_RSA_gen(2048);
-  if (pkey == nullptr) return Internal(OpenSslError("generating an RSA key"));
+  if (pkey == nullptr) return Internal(openssl::Error("generating an RSA key"));
   return Wrap(pkey, true);
 }
 
 Result<Key> Key::GenerateEc() {
   EVP_PKEY* pkey = EVP_EC_gen("P-256");
-  if (pkey == nullptr) return Internal(OpenSslError("generating an EC key"));
+  if (pkey == nullptr) return Internal(openssl::Error("generating an EC key"));
   return Wrap(pkey, true);
 }
 
@@ -236,7 +225,7 @@ Result<std::vector<Key>> Key::ParsePem(const std::string& pem) {
     OPENSSL_free(data);
     if (type == "EC PARAMETERS") continue;  // what `openssl ecparam -genkey` puts first
     if (pkey == nullptr) {
-      return BadRequest(OpenSslError("cannot read the PEM block \"" + type + "\""));
+      return BadRequest(openssl::Error("cannot read the PEM block \"" + type + "\""));
     }
     ASSIGN_OR_RETURN(Key k, Wrap(pkey, is_private));
     out.push_back(std::move(k));
@@ -249,7 +238,7 @@ Result<std::string> Key::PrivatePem() const {
   if (!private_) return BadRequest("not a private key");
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return Internal(OpenSslError("PEM_write_bio_PrivateKey"));
+    return Internal(openssl::Error("PEM_write_bio_PrivateKey"));
   }
   char* text = nullptr;
   long n = BIO_get_mem_data(bio.get(), &text);
@@ -292,12 +281,12 @@ Result<std::string> Sign(const Key& key, const api::Value& claims) {
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
                      input.size()) != 1) {
-    return Internal(OpenSslError("signing a token"));
+    return Internal(openssl::Error("signing a token"));
   }
   std::string sig(len, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
                      reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
-    return Internal(OpenSslError("signing a token"));
+    return Internal(openssl::Error("signing a token"));
   }
   sig.resize(len);
   if (key.alg() == "ES256") {

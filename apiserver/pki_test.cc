@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "common/testing/temp_dir.h"
 #include "common/util/file.h"
 
 namespace kubepp::apiserver::pki {
@@ -13,14 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/kubepp-pki-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using ::kubepp::testing::TempDir;
 
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -29,7 +23,7 @@ bool Has(const std::vector<std::string>& v, const std::string& s) {
 TEST_CASE("pki: EnsurePki generates once, keeps what is valid, reissues what is not") {
   TempDir dir;
   PkiOptions o;
-  o.dir = (dir.path / "pki").string();
+  o.dir = dir.Join("pki");
   o.serving_dns_names = {"localhost", "kubernetes"};
   o.serving_ip_addresses = {"127.0.0.1", "10.96.0.1"};
   auto files = EnsurePki(o);

@@ -10,6 +10,7 @@
 
 #include "common/api/json.h"
 #include "common/api/yaml.h"
+#include "common/pki/openssl_ptr.h"
 #include "common/util/file.h"
 
 namespace kubepp::apiserver {
@@ -108,7 +109,7 @@ const EVP_CIPHER* Cipher(Encryption::Kind kind, size_t key_size) {
   return nullptr;
 }
 
-using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+using openssl::CipherCtxPtr;
 
 const unsigned char* U(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -118,7 +119,7 @@ unsigned char* U(std::string& s, size_t at) { return reinterpret_cast<unsigned c
 // Appends nonce, ciphertext and tag to `out`.
 Status SealGcm(const std::string& key, std::string_view aad, std::string_view plain,
                std::string* out) {
-  CtxPtr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   size_t at = out->size();
   out->resize(at + kGcmNonce + plain.size() + kGcmTag);
   unsigned char* nonce = U(*out, at);
@@ -146,7 +147,7 @@ Result<std::string> OpenGcm(const std::string& key, std::string_view aad, std::s
   std::string_view ct = data.substr(kGcmNonce, data.size() - kGcmNonce - kGcmTag);
   std::string tag(data.substr(data.size() - kGcmTag));
   std::string out(ct.size(), '\0');
-  CtxPtr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0, fin = 0;
   if (!ctx ||
       EVP_DecryptInit_ex(ctx.get(), Cipher(Encryption::Kind::kAesGcm, key.size()), nullptr,
@@ -167,7 +168,7 @@ Result<std::string> OpenGcm(const std::string& key, std::string_view aad, std::s
 
 // Appends IV and ciphertext (PKCS#7 padded) to `out`.
 Status SealCbc(const std::string& key, std::string_view plain, std::string* out) {
-  CtxPtr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   size_t at = out->size();
   size_t padded = (plain.size() / kCbcBlock + 1) * kCbcBlock;
   out->resize(at + kCbcBlock + padded);
@@ -191,7 +192,7 @@ Result<std::string> OpenCbc(const std::string& key, std::string_view data) {
   }
   std::string_view ct = data.substr(kCbcBlock);
   std::string out(ct.size(), '\0');
-  CtxPtr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0, fin = 0;
   if (!ctx ||
       EVP_DecryptInit_ex(ctx.get(), Cipher(Encryption::Kind::kAesCbc, key.size()), nullptr,

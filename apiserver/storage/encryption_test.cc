@@ -1,12 +1,11 @@
 #include "apiserver/storage/encryption.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <filesystem>
 
 #include "apiserver/storage/storage.h"
+#include "common/testing/temp_dir.h"
 
 namespace kubepp::apiserver {
 namespace {
@@ -265,16 +264,9 @@ TEST_CASE("encryption: unknown keys, tampering and wrong contexts fail cleanly",
 
 // --- The SQLite storage with encryption --------------------------------------------------
 
-struct TempDir {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("kubepp-encryption-test-" + std::to_string(::getpid()));
-  TempDir() {
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-  }
-  ~TempDir() { std::filesystem::remove_all(dir); }
-  std::string Db() const { return (dir / "db.sqlite").string(); }
-};
+using ::kubepp::testing::TempDir;
+
+std::string Db(const TempDir& tmp) { return tmp.Join("db.sqlite"); }
 
 std::unique_ptr<Storage> Open(const std::string& path, std::shared_ptr<const Encryption> e) {
   SqliteOptions o;
@@ -320,7 +312,7 @@ std::vector<std::string> RawValues(const std::string& db, const std::string& tab
 TEST_CASE("encryption: storage encrypts objects and log, rotates in place, refuses "
           "undecryptable values", "[encryption][storage]") {
   TempDir tmp;
-  std::string db = tmp.Db();
+  std::string db = Db(tmp);
   auto v1 = Must(Config(Gcm("key1", kKey1) + kIdentity));
   int64_t secret_rv = 0;
   {
@@ -407,7 +399,7 @@ TEST_CASE("encryption: storage encrypts objects and log, rotates in place, refus
 
 TEST_CASE("encryption: tampered aescbc values in storage are refused", "[encryption][storage]") {
   TempDir tmp;
-  std::string db = tmp.Db();
+  std::string db = Db(tmp);
   auto cbc = Must(Config(Cbc("key1", kKey1)));
   { REQUIRE(Open(db, cbc)->SubmitAndWait(Put("secrets", "s1", "hunter2")).ok()); }
   // Flip a byte of the first ciphertext block: CBC has no MAC, but the JSON that comes out

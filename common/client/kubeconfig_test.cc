@@ -6,23 +6,21 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/temp_dir.h"
+
 namespace kubepp::client {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/kubeconfig_test_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string Write(const std::string& name, const std::string& text) {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
+using ::kubepp::testing::TempDir;
+
+// Writes `text` to `name` in `dir` and returns the file's path.
+std::string Write(const TempDir& dir, const std::string& name, const std::string& text) {
+  std::string path = dir.Join(name);
+  std::ofstream(path) << text;
+  return path;
+}
 
 const char* kMulti = R"(apiVersion: v1
 kind: Config
@@ -75,7 +73,7 @@ std::string WithContext(const std::string& ctx) {
 
 TEST_CASE("kubeconfig: the current context selects cluster and user") {
   TempDir dir;
-  auto o = LoadKubeconfig(dir.Write("a", WithContext("dev-alice")));
+  auto o = LoadKubeconfig(Write(dir, "a", WithContext("dev-alice")));
   REQUIRE(o.ok());
   CHECK(o->server == "https://10.0.0.1:6443");
   CHECK(o->ca_data == "-----BEGIN CERTIFICATE-----");
@@ -83,17 +81,17 @@ TEST_CASE("kubeconfig: the current context selects cluster and user") {
   CHECK(o->bearer_token == "secret-token");
   CHECK_FALSE(o->insecure_skip_verify);
 
-  dir.Write("bob.token", "file-token\n");
-  o = LoadKubeconfig(dir.Write("b", WithContext("prod-bob")), "http://override:1");
+  Write(dir, "bob.token", "file-token\n");
+  o = LoadKubeconfig(Write(dir, "b", WithContext("prod-bob")), "http://override:1");
   REQUIRE(o.ok());
   CHECK(o->server == "http://override:1");
-  CHECK(o->ca_file == (dir.path / "certs/ca.crt").string());  // relative to the file
+  CHECK(o->ca_file == dir.Join("certs/ca.crt"));  // relative to the file
   CHECK(o->insecure_skip_verify);
   CHECK(o->bearer_token == "file-token");
   CHECK(o->client_cert_file == "/abs/bob.crt");
-  CHECK(o->client_key_file == (dir.path / "bob.key").string());
+  CHECK(o->client_key_file == dir.Join("bob.key"));
 
-  o = LoadKubeconfig(dir.Write("c", WithContext("dev-carol")));
+  o = LoadKubeconfig(Write(dir, "c", WithContext("dev-carol")));
   REQUIRE(o.ok());
   CHECK(o->client_cert_data == "cert");
   CHECK(o->client_key_data == "key");
@@ -101,36 +99,36 @@ TEST_CASE("kubeconfig: the current context selects cluster and user") {
 
 TEST_CASE("kubeconfig: errors are BadRequest naming the problem") {
   TempDir dir;
-  auto missing = LoadKubeconfig((dir.path / "nope").string());
+  auto missing = LoadKubeconfig(dir.Join("nope"));
   CHECK(missing.status().code() == Code::kBadRequest);
   CHECK(missing.status().message().find("cannot read") != std::string::npos);
 
-  auto plugin = LoadKubeconfig(dir.Write("p", WithContext("dev-plugin")));
+  auto plugin = LoadKubeconfig(Write(dir, "p", WithContext("dev-plugin")));
   CHECK(plugin.status().code() == Code::kBadRequest);
   CHECK(plugin.status().message().find("exec") != std::string::npos);
 
-  auto no_ctx = LoadKubeconfig(dir.Write("n", WithContext("unknown")));
+  auto no_ctx = LoadKubeconfig(Write(dir, "n", WithContext("unknown")));
   CHECK(no_ctx.status().message().find("context \"unknown\" not found") != std::string::npos);
 
-  auto no_cluster = LoadKubeconfig(dir.Write("m", WithContext("nowhere")));
+  auto no_cluster = LoadKubeconfig(Write(dir, "m", WithContext("nowhere")));
   CHECK(no_cluster.status().message().find("cluster \"missing\" not found") != std::string::npos);
 
   // bob's token file does not exist here.
-  auto no_token = LoadKubeconfig(dir.Write("t", WithContext("prod-bob")));
+  auto no_token = LoadKubeconfig(Write(dir, "t", WithContext("prod-bob")));
   CHECK(no_token.status().message().find("tokenFile") != std::string::npos);
 
-  auto syntax = LoadKubeconfig(dir.Write("s", "clusters: [unclosed"));
+  auto syntax = LoadKubeconfig(Write(dir, "s", "clusters: [unclosed"));
   CHECK(syntax.status().code() == Code::kBadRequest);
 
   std::string bad64 = WithContext("dev-alice");
   bad64.replace(bad64.find("LS0t"), 4, "L*0t");
-  auto b = LoadKubeconfig(dir.Write("b64", bad64));
+  auto b = LoadKubeconfig(Write(dir, "b64", bad64));
   CHECK(b.status().message().find("base64") != std::string::npos);
 }
 
 TEST_CASE("kubeconfig: written files load back, owner-only") {
   TempDir dir;
-  std::string path = (dir.path / "sub/dir/config").string();
+  std::string path = dir.Join("sub/dir/config");
   KubeconfigParams p;
   p.server = "https://127.0.0.1:6443";
   p.token = "t0k: en";  // needs quoting
@@ -178,7 +176,7 @@ TEST_CASE("kubeconfig: client flags fall back to $KUBECONFIG, then the default s
   TempDir dir;
   KubeconfigParams p;
   p.server = "http://from-env:1";
-  std::string path = (dir.path / "env-config").string();
+  std::string path = dir.Join("env-config");
   REQUIRE(WriteKubeconfig(path, p).ok());
 
   FlagSet flags("test", "");
@@ -201,7 +199,7 @@ TEST_CASE("kubeconfig: client flags fall back to $KUBECONFIG, then the default s
   CHECK(o->server == "http://from-env:1");
   o = ClientOptionsFromFlags(cf);  // --server overrides the kubeconfig's server
   CHECK(o->server == "http://flag:2");
-  o = ClientOptionsFromFlags({(dir.path / "missing").string(), ""});
+  o = ClientOptionsFromFlags({dir.Join("missing"), ""});
   CHECK(o.status().code() == Code::kBadRequest);
   unsetenv("KUBECONFIG");
 }

@@ -17,48 +17,36 @@
 
 #include "common/client/cert_expiry.h"
 #include "common/log.h"
+#include "common/pki/openssl_ptr.h"
 #include "common/util/file.h"
 
 namespace kubepp::pki {
 
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
+using openssl::BioPtr;
+using openssl::BnPtr;
+using openssl::ExtPtr;
+using openssl::KeyPtr;
+using openssl::StoreCtxPtr;
+using openssl::StorePtr;
+using openssl::X509Ptr;
 
 // Certificates start an hour back so that a peer whose clock lags still accepts them.
 constexpr long kBackdateSeconds = 3600;
 constexpr int64_t kRenewBeforeSeconds = 30 * 24 * 3600;
 
-std::string OpenSslError(const std::string& what) {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return what;
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return what + ": " + buf;
-}
-
 Result<X509Ptr> ReadCert(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) return BadRequest(OpenSslError("no PEM certificate"));
+  if (!cert) return BadRequest(openssl::Error("no PEM certificate"));
   return cert;
 }
 
 Result<KeyPtr> ReadKey(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return BadRequest(OpenSslError("no PEM private key"));
+  if (!key) return BadRequest(openssl::Error("no PEM private key"));
   return key;
 }
 
@@ -70,14 +58,16 @@ std::string BioText(BIO* bio) {
 
 Result<std::string> CertPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(bio.get(), cert) != 1) return Internal(OpenSslError("PEM_write_bio_X509"));
+  if (PEM_write_bio_X509(bio.get(), cert) != 1) {
+    return Internal(openssl::Error("PEM_write_bio_X509"));
+  }
   return BioText(bio.get());
 }
 
 Result<std::string> KeyPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return Internal(OpenSslError("PEM_write_bio_PrivateKey"));
+    return Internal(openssl::Error("PEM_write_bio_PrivateKey"));
   }
   return BioText(bio.get());
 }
@@ -90,7 +80,7 @@ Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return BadRequest(OpenSslError("certificate extension " + std::string(OBJ_nid2sn(nid)) +
+    return BadRequest(openssl::Error("certificate extension " + std::string(OBJ_nid2sn(nid)) +
                                    "=" + value));
   }
   return Status::Ok();
@@ -102,14 +92,14 @@ Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
 Result<X509Ptr> NewUnsigned(EVP_PKEY* key, const std::string& cn,
                             const std::vector<std::string>& orgs, int validity_days) {
   X509Ptr cert(X509_new());
-  if (!cert) return Internal(OpenSslError("X509_new"));
+  if (!cert) return Internal(openssl::Error("X509_new"));
   X509_set_version(cert.get(), 2);  // v3
   unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1) return Internal(OpenSslError("RAND_bytes"));
+  if (RAND_bytes(serial, sizeof serial) != 1) return Internal(openssl::Error("RAND_bytes"));
   serial[0] &= 0x7f;
   BnPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
   if (!bn || BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get())) == nullptr) {
-    return Internal(OpenSslError("serial number"));
+    return Internal(openssl::Error("serial number"));
   }
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdateSeconds);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(validity_days) * 86400);
@@ -120,18 +110,18 @@ Result<X509Ptr> NewUnsigned(EVP_PKEY* key, const std::string& cn,
   }
   X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  if (X509_set_pubkey(cert.get(), key) != 1) return Internal(OpenSslError("X509_set_pubkey"));
+  if (X509_set_pubkey(cert.get(), key) != 1) return Internal(openssl::Error("X509_set_pubkey"));
   return cert;
 }
 
 Result<KeyPtr> NewKey() {
   KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) return Internal(OpenSslError("generating an EC key"));
+  if (!key) return Internal(openssl::Error("generating an EC key"));
   return key;
 }
 
 Result<CertKey> Finish(X509* cert, EVP_PKEY* signer, EVP_PKEY* key) {
-  if (X509_sign(cert, signer, EVP_sha256()) <= 0) return Internal(OpenSslError("X509_sign"));
+  if (X509_sign(cert, signer, EVP_sha256()) <= 0) return Internal(openssl::Error("X509_sign"));
   CertKey out;
   ASSIGN_OR_RETURN(out.cert_pem, CertPem(cert));
   ASSIGN_OR_RETURN(out.key_pem, KeyPem(key));
@@ -331,7 +321,7 @@ Status VerifyCert(const std::string& ca_pem, const std::string& cert_pem) {
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!store || !ctx || X509_STORE_add_cert(store.get(), ca.get()) != 1 ||
       X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1) {
-    return Internal(OpenSslError("setting up certificate verification"));
+    return Internal(openssl::Error("setting up certificate verification"));
   }
   if (X509_verify_cert(ctx.get()) != 1) {
     return BadRequest(std::string("certificate does not verify: ") +

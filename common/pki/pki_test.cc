@@ -4,23 +4,14 @@
 
 #include <catch2/catch.hpp>
 #include <ctime>
-#include <filesystem>
 
+#include "common/testing/temp_dir.h"
 #include "common/util/file.h"
 
 namespace kubepp::pki {
 namespace {
 
-namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/kubepp-pki-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using ::kubepp::testing::TempDir;
 
 TEST_CASE("pki: a CA signs server and client certificates that verify against it") {
   auto ca = NewCa("test-ca", 10);
@@ -79,8 +70,8 @@ TEST_CASE("pki: a CA signs server and client certificates that verify against it
 
 TEST_CASE("pki: EnsureSelfSigned makes a certificate and its CA once, and keeps them") {
   TempDir dir;
-  std::string crt = (dir.path / "pki" / "kubelet.crt").string();
-  std::string key = (dir.path / "pki" / "kubelet.key").string();
+  std::string crt = dir.Join("pki/kubelet.crt");
+  std::string key = dir.Join("pki/kubelet.key");
   CertSpec spec;
   spec.common_name = "node-a";
   spec.dns_names = {"node-a", "localhost"};

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/temp_dir.h"
 #include "controller-manager/framework/testing.h"
 #include "controller-manager/volume/local_path_provisioner.h"
 #include "controller-manager/volume/protection_controller.h"
@@ -67,40 +68,33 @@ TEST_CASE("FindMatchingVolume: the smallest volume that fits, pre-bound first") 
 struct Fixture {
   Fixture()
       : binder(env.Own(std::make_unique<PersistentVolumeBinder>(&env.fake, &env.informers, &env.events))),
-        dir(fs::temp_directory_path() / ("kubepp-local-path-test-" + std::to_string(::getpid()))),
         provisioner(env.Own(std::make_unique<LocalPathProvisioner>(&env.fake, &env.informers,
-                                                                   &env.events, dir.string()))) {
+                                                                   &env.events, dir.path()))) {
     env.Watch(kPersistentVolumeClaims);
     env.Watch(kPersistentVolumes);
     env.Watch(kStorageClasses);
     env.Start();
   }
-  ~Fixture() { fs::remove_all(dir); }
   // Runs both controllers over every key until nothing changes.
   void Converge() {
     for (int round = 0; round < 6; ++round) {
       env.Settle();
       REQUIRE(provisioner.Sync(LocalPathProvisioner::kClassKey).ok());
-      for (auto& c : env.List(kPersistentVolumeClaims)) {
-        std::string key = informer::KeyOf(c);
-        env.Settle();
-        (void)binder.Sync(key);
-        env.Settle();
-        (void)provisioner.Sync(key);
-      }
-      for (auto& v : env.List(kPersistentVolumes)) {
-        std::string key = informer::KeyOf(v);
-        env.Settle();
-        (void)binder.Sync(key);
-        env.Settle();
-        (void)provisioner.Sync(key);
+      for (const auto& kind : {kPersistentVolumeClaims, kPersistentVolumes}) {
+        for (auto& o : env.List(kind)) {
+          std::string key = informer::KeyOf(o);
+          env.Settle();
+          (void)binder.Sync(key);
+          env.Settle();
+          (void)provisioner.Sync(key);
+        }
       }
     }
     env.Settle();
   }
   Env env;
   PersistentVolumeBinder& binder;
-  fs::path dir;
+  ::kubepp::testing::TempDir dir;
   LocalPathProvisioner& provisioner;
 };
 
@@ -162,7 +156,7 @@ TEST_CASE("local-path: default class, a provisioned hostPath volume, deleted wit
   CHECK(api::GetString(pvc, "spec.volumeName") == "pvc-" + uid);
   auto pv = f.env.Get(kPersistentVolumes, "", "pvc-" + uid);
   std::string path = api::GetString(pv, "spec.hostPath.path");
-  CHECK(path == (f.dir / ("pvc-" + uid + "_ns_data")).string());
+  CHECK(path == f.dir.Join("pvc-" + uid + "_ns_data"));
   CHECK(api::GetString(pv, "spec.hostPath.type") == "DirectoryOrCreate");
   CHECK(api::GetString(pv, "spec.persistentVolumeReclaimPolicy") == "Delete");
   CHECK(api::GetString(pv, "spec.storageClassName") == "local-path");

@@ -9,25 +9,11 @@
 #include <thread>
 
 #include "common/api/json.h"
+#include "common/testing/temp_dir.h"
 
 namespace kubepp::kubelet::testing {
 
-// A directory removed (recursively) when the object goes away.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "kubepp-kubelet-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::kubepp::testing::TempDir;
 
 inline api::Document Json(const std::string& text) {
   auto d = api::ParseJson(text);

@@ -9,17 +9,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/pki/openssl_ptr.h"
+
 namespace kubepp::proxy::ingress {
 namespace {
-
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "unknown error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
 
 SSL_CTX* NewServerContext() {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -60,7 +53,7 @@ Result<std::shared_ptr<const TlsCertificate>> TlsCertificate::FromPem(std::strin
   ERR_clear_error();
   std::shared_ptr<TlsCertificate> c(new TlsCertificate());
   c->ctx_ = NewServerContext();
-  if (c->ctx_ == nullptr) return Internal("cannot make a TLS context: " + OpenSslError());
+  if (c->ctx_ == nullptr) return Internal(openssl::Error("cannot make a TLS context"));
 
   BIO* bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
   X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
@@ -82,7 +75,7 @@ Result<std::shared_ptr<const TlsCertificate>> TlsCertificate::FromPem(std::strin
   }
   BIO_free(bio);
   ERR_clear_error();  // the chain loop ends on "no start line"
-  if (ok != 1) return BadRequest("tls.crt: " + OpenSslError());
+  if (ok != 1) return BadRequest(openssl::Error("tls.crt"));
 
   bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
@@ -90,7 +83,7 @@ Result<std::shared_ptr<const TlsCertificate>> TlsCertificate::FromPem(std::strin
   if (key == nullptr) return BadRequest("tls.key holds no PEM private key");
   ok = SSL_CTX_use_PrivateKey(c->ctx_, key);
   EVP_PKEY_free(key);
-  if (ok != 1) return BadRequest("tls.key: " + OpenSslError());
+  if (ok != 1) return BadRequest(openssl::Error("tls.key"));
   if (SSL_CTX_check_private_key(c->ctx_) != 1) {
     ERR_clear_error();
     return BadRequest("tls.key does not match the certificate in tls.crt");
@@ -102,7 +95,7 @@ Result<std::shared_ptr<const TlsCertificate>> TlsCertificate::SelfSigned(
     const std::string& common_name) {
   ERR_clear_error();
   EVP_PKEY* key = EVP_RSA_gen(2048);
-  if (key == nullptr) return Internal("cannot generate an RSA key: " + OpenSslError());
+  if (key == nullptr) return Internal(openssl::Error("cannot generate an RSA key"));
   X509* x = X509_new();
   X509_set_version(x, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(time(nullptr)));
@@ -123,7 +116,7 @@ Result<std::shared_ptr<const TlsCertificate>> TlsCertificate::SelfSigned(
   c->names_ = {common_name};
   X509_free(x);
   EVP_PKEY_free(key);
-  if (!ok) return Internal("cannot make the self-signed certificate: " + OpenSslError());
+  if (!ok) return Internal(openssl::Error("cannot make the self-signed certificate"));
   return std::shared_ptr<const TlsCertificate>(std::move(c));
 }
 
