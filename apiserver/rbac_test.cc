@@ -137,7 +137,8 @@ TEST_CASE("rbac: the forbidden message is upstream's") {
             .message() ==
         "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the "
         "namespace \"a\": RBAC: clusterrole.rbac.authorization.k8s.io \"x\" not found");
-  const StatusDetails* d = st("GET", "/apis/apps/v1/namespaces/a/deployments/web").details();
+  Status named = st("GET", "/apis/apps/v1/namespaces/a/deployments/web");
+  const StatusDetails* d = named.details();
   REQUIRE(d != nullptr);
   CHECK((d->name == "web" && d->group == "apps" && d->kind == "deployments"));
 }

@@ -127,15 +127,15 @@ TEST_CASE("container config: unsupported volumes and missing keys are errors") {
   auto pod = Json(kPod);
   auto& spec = (*api::FindMutable(pod, "spec.containers"))[0];
   auto& mounts = spec["volumeMounts"];
-  mounts.PushBack(Json(R"({"name":"cfg","mountPath":"/cfg"})").Move(), pod.GetAllocator());
+  mounts.PushBack(api::Copy(Json(R"({"name":"cfg","mountPath":"/cfg"})"), pod.GetAllocator()), pod.GetAllocator());
   CHECK(BuildContainerConfig(pod, spec, 0, Context(dir.path())).status().message().find("cfg") !=
         std::string::npos);
   auto pod2 = Json(kPod);
   (*api::FindMutable(pod2, "spec.volumes")).PopBack();
   auto& env = (*api::FindMutable(pod2, "spec.containers"))[0]["env"];
-  env.PushBack(Json(R"({"name":"X","valueFrom":{"secretKeyRef":{"name":"nope","key":"k"}}})").Move(), pod2.GetAllocator());
+  env.PushBack(api::Copy(Json(R"({"name":"X","valueFrom":{"secretKeyRef":{"name":"nope","key":"k"}}})"), pod2.GetAllocator()), pod2.GetAllocator());
   CHECK_FALSE(BuildContainerConfig(pod2, (*api::Find(pod2, "spec.containers"))[0], 0, Context(dir.path())).ok());
-  env.PushBack(Json(R"({"name":"Y","valueFrom":{"secretKeyRef":{"name":"nope","key":"k","optional":true}}})").Move(), pod2.GetAllocator());
+  env.PushBack(api::Copy(Json(R"({"name":"Y","valueFrom":{"secretKeyRef":{"name":"nope","key":"k","optional":true}}})"), pod2.GetAllocator()), pod2.GetAllocator());
   env.Erase(env.End() - 2);
   CHECK(BuildContainerConfig(pod2, (*api::Find(pod2, "spec.containers"))[0], 0, Context(dir.path())).ok());
 }

@@ -83,6 +83,7 @@ using WriteCallback = std::function<void(Result<ObjectPtr>)>;
 // Receives events in revision order. Called with the storage's publish lock held.
 using WatchSink = std::function<void(const EventPtr&)>;
 
+// Must not outlive the Storage that returned it.
 class WatchHandle {
  public:
   virtual ~WatchHandle() = default;  // unsubscribes

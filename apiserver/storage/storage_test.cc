@@ -158,6 +158,7 @@ TEST_CASE("storage: watch from a revision, from zero, and gone after compaction"
 
   // After a restart the kept history still serves resumption.
   int64_t rv = s->CurrentRevision();
+  h0->reset();  // a handle must not outlive its storage
   s.reset();
   auto s2 = Open(path, 20, 5);
   std::vector<EventPtr> resumed;

@@ -27,10 +27,10 @@ using namespace std::chrono_literals;
 
 // A server whose handler answers by path; it records every peer address it saw.
 struct TestServer {
+  std::unique_ptr<Server> server;  // destroyed last: parked writers must not outlive it
   std::mutex mu;
   std::set<std::string> peers;
   std::vector<std::shared_ptr<ResponseWriter>> parked;  // requests never answered
-  std::unique_ptr<Server> server;
 
   explicit TestServer(int port = 0) {
     ServerOptions opts;

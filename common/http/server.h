@@ -26,6 +26,7 @@ namespace kubepp::http {
 
 // The answering half of one request. Thread-safe; every call after the connection is
 // gone is a no-op. Exactly one of Send() or StartStream()...EndStream() per request.
+// A writer must not outlive the Server that made it (it holds the connection's socket).
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
