@@ -300,8 +300,8 @@ def start_hollow_cluster(port, nodes, tmp, procs, c):
     def schedulable():
         items = c.call("GET", "/api/v1/nodes")[1]["items"]
         ok = [n for n in items
-              if any(x["type"] == "Ready" and x["status"] == "True" for x in n["status"].get("conditions", []))
-              and not any(t["key"].startswith("node.kubernetes.io/") for t in n["spec"].get("taints") or [])]
+              if any(x["type"] == "Ready" and x["status"] == "True" for x in n.get("status", {}).get("conditions", []))
+              and not any(t["key"].startswith("node.kubernetes.io/") for t in n.get("spec", {}).get("taints") or [])]
         return len(ok) == nodes
     wait(schedulable, timeout=300, interval=0.2)
 
