@@ -115,11 +115,11 @@ void AddFlags(FlagSet& f, KubeletOptions* o) {
         "removed (every 5 minutes; 100 = never for space)");
   f.Int("image-gc-low-threshold", &o->image_gc_low_threshold,
         "percent of space in use that image garbage collection frees down to");
-  f.String("image-minimum-gc-age", &o->image_minimum_gc_age,
+  f.Duration("image-minimum-gc-age", &o->image_minimum_gc_age,
            "minimum age of an unused image before it may be garbage collected (Go duration)");
-  f.String("image-maximum-gc-age", &o->image_maximum_gc_age,
+  f.Duration("image-maximum-gc-age", &o->image_maximum_gc_age,
            "unused images not used for this long are removed regardless of disk usage (0s = off)");
-  f.String("image-gc-period", &o->image_gc_period,
+  f.Duration("image-gc-period", &o->image_gc_period,
            "how often image garbage collection runs (upstream: always 5m; for tests)");
 }
 
@@ -129,12 +129,8 @@ Result<ImageGCPolicy> ImageGCPolicyOf(const KubeletOptions& o) {
   ImageGCPolicy p;
   p.high_threshold_percent = o.image_gc_high_threshold;
   p.low_threshold_percent = o.image_gc_low_threshold;
-  auto min_age = util::ParseDuration(o.image_minimum_gc_age);
-  if (!min_age.ok()) return BadRequest("--image-minimum-gc-age: " + min_age.status().message());
-  auto max_age = util::ParseDuration(o.image_maximum_gc_age);
-  if (!max_age.ok()) return BadRequest("--image-maximum-gc-age: " + max_age.status().message());
-  p.min_age = *min_age;
-  p.max_age = *max_age;
+  p.min_age = o.image_minimum_gc_age;
+  p.max_age = o.image_maximum_gc_age;
   RETURN_IF_ERROR(ValidateImageGCPolicy(p));
   return p;
 }
@@ -254,9 +250,9 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
     return BadRequest("--hollow-nodes needs --runtime=fake");
   }
   ASSIGN_OR_RETURN(ImageGCPolicy gc_policy, ImageGCPolicyOf(o));
-  auto gc_period = util::ParseDuration(o.image_gc_period);
-  if (!gc_period.ok() || gc_period->count() <= 0) {
-    return BadRequest("--image-gc-period: want a positive duration, got \"" + o.image_gc_period + "\"");
+  if (o.image_gc_period.count() <= 0) {
+    return BadRequest("--image-gc-period: want a positive duration, got \"" +
+                      util::FormatDuration(o.image_gc_period) + "\"");
   }
   ASSIGN_OR_RETURN(auto http_options, client::ClientOptionsFromFlags(o.client));
   http_options.user_agent = "kubelet/kubepp";
@@ -459,7 +455,7 @@ Status Run(const KubeletOptions& options, const std::atomic<bool>* stop) {
     std::string store = o.root_dir + "/images";
     image_gc = std::make_unique<ImageGCManager>(
         runtimes[0].get(), [store] { return StatFs(store); }, gc_policy, o.node_name, events.get());
-    image_gc_thread = std::thread([&] { image_gc->Run(stop, *gc_period); });
+    image_gc_thread = std::thread([&] { image_gc->Run(stop, o.image_gc_period); });
   }
 
   LOG(INFO) << "kubelet running: " << count << " node(s), runtime " << o.runtime

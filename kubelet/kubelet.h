@@ -7,6 +7,8 @@
 // Thread safety: Run is called once, from main.
 #pragma once
 
+#include <chrono>
+
 #include <atomic>
 #include <string>
 #include <vector>
@@ -62,9 +64,9 @@ struct KubeletOptions {
   // Image garbage collection (image_gc.h), upstream's flags; ages are Go durations.
   int image_gc_high_threshold = 85;
   int image_gc_low_threshold = 80;
-  std::string image_minimum_gc_age = "2m";
-  std::string image_maximum_gc_age = "0s";
-  std::string image_gc_period = "5m";  // upstream's is fixed; tests shorten it
+  std::chrono::milliseconds image_minimum_gc_age = std::chrono::minutes(2);
+  std::chrono::milliseconds image_maximum_gc_age{0};                    // 0: off
+  std::chrono::milliseconds image_gc_period = std::chrono::minutes(5);  // upstream's is fixed; tests shorten it
 };
 
 void AddFlags(FlagSet& flags, KubeletOptions* options);

@@ -22,8 +22,8 @@ struct ProxyOptions {
   std::string cluster_cidr = "10.244.0.0/16";
   std::string service_cidr = "10.96.0.0/12";
   std::string loadbalancer_ip_range;  // "" = the node's address
-  std::string min_sync_period = "1s";
-  std::string sync_period = "1h";  // between full rewrites of the table
+  std::chrono::milliseconds min_sync_period = std::chrono::seconds(1);
+  std::chrono::milliseconds sync_period = std::chrono::hours(1);  // between full rewrites of the table
   int healthz_port = 10256;        // on 127.0.0.1; 0 disables
   bool cleanup = false;
   bool pod_routes = false;  // route other nodes' pod CIDRs via their InternalIP (pod_routes.h)

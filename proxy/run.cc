@@ -110,9 +110,9 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("loadbalancer-ip-range", &o->loadbalancer_ip_range,
                "addresses for LoadBalancer Services: a.b.c.d, a.b.c.d-e.f.g.h or a CIDR "
                "(default: the node's address, shared)");
-  flags.String("min-sync-period", &o->min_sync_period,
+  flags.Duration("min-sync-period", &o->min_sync_period,
                "at most one rules update per this period (changes are batched)");
-  flags.String("sync-period", &o->sync_period, "period of full rewrites of the nftables table");
+  flags.Duration("sync-period", &o->sync_period, "period of full rewrites of the nftables table");
   flags.Int("healthz-port", &o->healthz_port, "port of /healthz and /metrics on 127.0.0.1 (0: off)");
   flags.Bool("cleanup", &o->cleanup, "remove every rule, route and link the proxy made, then exit");
   flags.Bool("pod-routes", &o->pod_routes,
@@ -141,8 +141,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     return BadRequest("--proxy-mode=iptables is not implemented; use nftables");
   }
   if (o.mode != "nftables") return BadRequest("unknown --proxy-mode " + o.mode);
-  ASSIGN_OR_RETURN(auto min_sync, util::ParseDuration(o.min_sync_period));
-  ASSIGN_OR_RETURN(auto full_sync, util::ParseDuration(o.sync_period));
+  const auto min_sync = o.min_sync_period, full_sync = o.sync_period;
 
   HostNetworkConfig host;
   host.bridge = o.bridge;

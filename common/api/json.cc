@@ -2,6 +2,7 @@
 
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
@@ -135,43 +136,98 @@ Result<Document> ParseJson(std::string_view text) {
 
 namespace {
 
-void DropRepeated(Value& v, const std::string& path, std::vector<std::string>* repeated) {
-  if (v.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      DropRepeated(v[i], path + "[" + std::to_string(i) + "]", repeated);
+std::string_view NameOf(const Value::Member& m) {
+  return {m.name.GetString(), m.name.GetStringLength()};
+}
+
+// Walks a document keeping only the path from the root (names and array indexes), so
+// that a path is spelled out only for a field that is reported. Request bodies pass
+// here on every write: the common case (no repeated name) allocates nothing for small
+// objects.
+class RepeatedDropper {
+ public:
+  explicit RepeatedDropper(std::vector<std::string>* repeated) : repeated_(repeated) {}
+
+  void Walk(Value& v) {
+    if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        path_.push_back({{}, static_cast<int>(i)});
+        Walk(v[i]);
+        path_.pop_back();
+      }
+      return;
     }
-    return;
+    if (!v.IsObject()) return;
+    if (HasRepeated(v)) DropEarlier(v);
+    // Names of members are stable from here on: nothing above erases any more.
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      path_.push_back({NameOf(*m), -1});
+      Walk(m->value);
+      path_.pop_back();
+    }
   }
-  if (!v.IsObject()) return;
-  // Names are copied: erasing moves members, and short names live inside them.
-  std::unordered_map<std::string, rapidjson::SizeType> last;
-  rapidjson::SizeType i = 0;
-  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m, ++i) {
-    last[std::string(m->name.GetString(), m->name.GetStringLength())] = i;
+
+ private:
+  struct Segment {
+    std::string_view name;
+    int index;  // >= 0: an array element
+  };
+
+  static bool HasRepeated(const Value& v) {
+    if (v.MemberCount() <= 16) {
+      for (auto a = v.MemberBegin(); a != v.MemberEnd(); ++a) {
+        for (auto b = a + 1; b != v.MemberEnd(); ++b) {
+          if (NameOf(*a) == NameOf(*b)) return true;
+        }
+      }
+      return false;
+    }
+    std::unordered_set<std::string_view> seen;
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      if (!seen.insert(NameOf(*m)).second) return true;
+    }
+    return false;
   }
-  if (last.size() < v.MemberCount()) {
+
+  // Erases all but the last of each repeated name and reports the name once.
+  void DropEarlier(Value& v) {
+    // Names are copied: erasing moves members, and short names live inside them.
+    std::unordered_map<std::string, rapidjson::SizeType> last;
+    rapidjson::SizeType i = 0;
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m, ++i) last[std::string(NameOf(*m))] = i;
     std::set<std::string> reported;
     i = 0;
     for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++i) {
-      std::string name(m->name.GetString(), m->name.GetStringLength());
-      // By original index: `i` counts erased members too.
-      if (last[name] != i) {
-        if (reported.insert(name).second) repeated->push_back(path.empty() ? name : path + "." + name);
-        m = v.EraseMember(m);
-      } else {
+      std::string name(NameOf(*m));
+      if (last[name] == i) {  // by original index: `i` counts erased members too
         ++m;
+        continue;
       }
+      if (reported.insert(name).second) repeated_->push_back(PathTo(name));
+      m = v.EraseMember(m);
     }
   }
-  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-    std::string name(m->name.GetString(), m->name.GetStringLength());
-    DropRepeated(m->value, path.empty() ? name : path + "." + name, repeated);
+
+  std::string PathTo(const std::string& name) const {
+    std::string out;
+    for (const Segment& s : path_) {
+      if (s.index >= 0) {
+        out += "[" + std::to_string(s.index) + "]";
+      } else {
+        if (!out.empty()) out += ".";
+        out += s.name;
+      }
+    }
+    return out.empty() ? name : out + "." + name;
   }
-}
+
+  std::vector<std::string>* repeated_;
+  std::vector<Segment> path_;
+};
 
 }  // namespace
 
-void DropRepeatedMembers(Value& v, std::vector<std::string>* repeated) { DropRepeated(v, "", repeated); }
+void DropRepeatedMembers(Value& v, std::vector<std::string>* repeated) { RepeatedDropper(repeated).Walk(v); }
 
 std::string ToJson(const Value& v) {
   rapidjson::StringBuffer buf;

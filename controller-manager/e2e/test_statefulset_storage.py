@@ -27,7 +27,7 @@ import harness  # noqa: E402
 import kubelet_harness as kh  # noqa: E402
 from kubelet_harness import wait_for  # noqa: E402
 from test_controller_manager import ControllerManager  # noqa: E402
-from test_kubelet_runc import missing_prerequisite  # noqa: E402
+from kubelet_harness import missing_prerequisite  # noqa: E402
 
 # Each start appends a line to the volume, then prints how many there are.
 WRITER = "echo boot >> /data/boots; echo count=$(wc -l < /data/boots); exec sleep 3600"

@@ -186,6 +186,21 @@ def cleanup_node(root_dir, node_name, bridge):
 
 # busybox:1.36, not busybox: an untagged image defaults to imagePullPolicy Always, which
 # would pull from Docker Hub instead of using the imported test image.
+def missing_prerequisite():
+    """Why a runc node cannot run here (None when it can): root, runc, the CNI plugins
+    and busybox-static are needed."""
+    if os.geteuid() != 0:
+        return "needs root"
+    if shutil.which("runc") is None:
+        return "runc not installed"
+    for p in ("bridge", "host-local", "loopback", "portmap", "firewall"):
+        if not os.path.exists("/usr/lib/cni/" + p):
+            return "CNI plugin %s missing (containernetworking-plugins)" % p
+    if not os.path.exists("/bin/busybox"):
+        return "busybox-static not installed"
+    return None
+
+
 def start_runc_node(cls, node_prefix, bridge_prefix, import_busybox=True, pod_grace=0, extra_args=()):
     """Starts a runc kubelet for test class `cls` (an apiserver in cls.server), with
     `extra_args` as more flags: node

@@ -40,18 +40,10 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def missing_prerequisite():
-    if os.geteuid() != 0:
-        return "needs root"
-    if shutil.which("runc") is None:
-        return "runc not installed"
-    for p in ("bridge", "host-local", "loopback", "portmap", "firewall"):
-        if not os.path.exists("/usr/lib/cni/" + p):
-            return "CNI plugin %s missing (containernetworking-plugins)" % p
-    if not os.path.exists("/bin/busybox"):
-        return "busybox-static not installed"
-    if not os.access(REGISTRY, os.X_OK):
-        return "docker-registry not installed"
-    return None
+    reason = kh.missing_prerequisite()
+    if reason is None and not os.access(REGISTRY, os.X_OK):
+        reason = "docker-registry not installed"
+    return reason
 
 
 def b64url(data):

@@ -10,7 +10,6 @@ network namespaces, the bridge, cgroups, files)."""
 import json
 import os
 import random
-import shutil
 import subprocess
 import unittest
 
@@ -19,23 +18,10 @@ from kubelet_harness import harness, wait_for
 
 
 
-def missing_prerequisite():
-    if os.geteuid() != 0:
-        return "needs root"
-    if shutil.which("runc") is None:
-        return "runc not installed"
-    for p in ("bridge", "host-local", "loopback", "portmap", "firewall"):
-        if not os.path.exists("/usr/lib/cni/" + p):
-            return "CNI plugin %s missing (containernetworking-plugins)" % p
-    if not os.path.exists("/bin/busybox"):
-        return "busybox-static not installed"
-    return None
-
-
 class RuncKubeletTest(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        reason = missing_prerequisite()
+        reason = kh.missing_prerequisite()
         if reason:
             raise unittest.SkipTest(reason)
         super().setUpClass()
@@ -208,7 +194,7 @@ class TwoRuncNodesTest(harness.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        reason = missing_prerequisite()
+        reason = kh.missing_prerequisite()
         if reason:
             raise unittest.SkipTest(reason)
         super().setUpClass()

@@ -22,7 +22,7 @@ import urllib.request
 
 import kubelet_harness as kh
 from kubelet_harness import harness, wait_for
-from test_kubelet_runc import missing_prerequisite
+from kubelet_harness import missing_prerequisite
 
 CONTROLLER_MANAGER = os.path.join(os.path.dirname(kh.KUBELET), "controller-manager")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -14,7 +14,7 @@ import unittest
 
 import kubelet_harness as kh
 from kubelet_harness import harness, wait_for
-from test_kubelet_runc import missing_prerequisite
+from kubelet_harness import missing_prerequisite
 
 # Prints what the pod sees once, then the files that change every 0.3 s.
 READER = r"""

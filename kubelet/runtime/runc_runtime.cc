@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "common/api/json.h"
@@ -187,15 +188,18 @@ void RuncRuntime::ScanImagesDir(bool reimport_removed) {
 
 void RuncRuntime::RecoverSandboxes() {
   std::error_code ec;
-  std::vector<ContainerStatus> containers;
-  if (auto listed = ListContainers(); listed.ok()) containers = std::move(listed).value();
+  std::optional<std::vector<ContainerStatus>> containers;  // listed once, when first needed
   for (auto& e : fs::directory_iterator(options_.root_dir + "/runtime/sandboxes", ec)) {
     if (e.path().extension() != ".json") continue;
     auto s = ReadSandbox(e.path().stem().string());
     std::string netns = s.ok() ? NetnsOf(s->id) : "";
     if (!s.ok() || !s->ready || netns.empty() || IsPinnedNamespace(netns)) continue;
+    if (!containers) {
+      auto listed = ListContainers();
+      containers = listed.ok() ? std::move(listed).value() : std::vector<ContainerStatus>{};
+    }
     pid_t holder = 0;
-    for (auto& c : containers) {
+    for (auto& c : *containers) {
       if (c.sandbox_id != s->id || c.state != ContainerState::kRunning) continue;
       pid_t pid = ReadPid(BundlePath(c.id) + "/init.pid");
       if (Alive(pid)) holder = pid;
