@@ -1,5 +1,7 @@
 #include "common/api/yaml.h"
 
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -105,6 +107,36 @@ std::string MarkText(const YAML::Mark& m) {
 
 // Converts one yaml-cpp node graph to JSON, charging every produced byte (aliases
 // included, each time they are expanded) against one shared budget.
+// yaml-cpp 0.7 decodes the escapes \N and \_ of double-quoted scalars to the single
+// bytes 0x85 and 0xA0 instead of the UTF-8 of U+0085 and U+00A0. Input is checked to be
+// UTF-8 before it is parsed, so such a byte standing alone in a scalar came from one of
+// those escapes: it becomes the character's UTF-8, as Go's reader decodes it.
+std::string FixLatin1Escapes(const std::string& s) {
+  if (std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    return s;
+  }
+  std::string out;
+  out.reserve(s.size() + 4);
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
+    bool whole = n < 4;  // a complete UTF-8 sequence starts here
+    for (size_t k = 1; whole && k <= n; ++k) {
+      whole = i + k < s.size() && (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+    }
+    if (!whole && (c == 0x85 || c == 0xA0)) {
+      out += '\xC2';
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t len = whole ? n + 1 : 1;
+    out.append(s, i, len);
+    i += len;
+  }
+  return out;
+}
+
 class Converter {
  public:
   Status Convert(const YAML::Node& n, int depth, Value& out, Allocator& a) {
@@ -114,7 +146,7 @@ class Converter {
     }
     switch (n.Type()) {
       case YAML::NodeType::Scalar: {
-        const std::string& s = n.Scalar();
+        const std::string s = FixLatin1Escapes(n.Scalar());
         RETURN_IF_ERROR(Charge(s.size() + 2));
         const std::string& tag = n.Tag();
         // "?" is an untagged plain scalar; "!" a quoted or block one.
@@ -142,7 +174,7 @@ class Converter {
             return BadRequest("invalid YAML: " + MarkText(kv.first.Mark()) +
                               "mapping keys must be scalars");
           }
-          std::string key = kv.first.IsNull() ? "null" : kv.first.Scalar();
+          std::string key = kv.first.IsNull() ? "null" : FixLatin1Escapes(kv.first.Scalar());
           RETURN_IF_ERROR(Charge(key.size() + 4));
           Value v;
           RETURN_IF_ERROR(Convert(kv.second, depth + 1, v, a));

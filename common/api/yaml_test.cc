@@ -285,3 +285,14 @@ TEST_CASE("yaml: inputs that hang yaml-cpp's LoadAll are rejected or parsed, nev
   REQUIRE(inline_doc.ok());
   CHECK(inline_doc->size() == 1);
 }
+
+TEST_CASE("yaml: the \\N and \\_ escapes decode to UTF-8, as Go's reader (fuzz_yaml finding)") {
+  auto docs = kubepp::api::ParseYaml("a: \"x\\_y\\Nz\"\n\"\\_k\": 1\n");
+  REQUIRE(docs.ok());
+  const auto& d = (*docs)[0];
+  CHECK(kubepp::api::GetString(d, "a") == "x\xC2\xA0y\xC2\x85z");
+  CHECK(kubepp::api::FindMember(d, "\xC2\xA0k") != nullptr);
+  auto back = kubepp::api::ParseYaml(kubepp::api::ToYaml(d));
+  REQUIRE(back.ok());
+  CHECK(static_cast<const kubepp::api::Value&>((*back)[0]) == d);
+}
