@@ -180,10 +180,17 @@ class PlacementTest(SchedulerTestCase):
         self.assertEqual(self.wait_bound("wants-hdd"), small)
         self.assertEqual(self.wait_bound("tolerates"), tainted)
         self.assertEqual(self.wait_bound("affine"), big)
-        events = self.server.get("/api/v1/namespaces/%s/events" % self.ns).json()["items"]
-        scheduled = [e for e in events if e["reason"] == "Scheduled"]
-        self.assertTrue(any(e["involvedObject"]["name"] == "needs-cpu" and
-                            e["message"] == "Successfully assigned %s/needs-cpu to %s" % (self.ns, big)
+        # The scheduler records events asynchronously, after the binding: wait for it.
+        want = "Successfully assigned %s/needs-cpu to %s" % (self.ns, big)
+        deadline = time.monotonic() + 30
+        while True:
+            events = self.server.get("/api/v1/namespaces/%s/events" % self.ns).json()["items"]
+            scheduled = [e for e in events if e["reason"] == "Scheduled"]
+            if any(e["involvedObject"]["name"] == "needs-cpu" and e["message"] == want
+                   for e in scheduled) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertTrue(any(e["involvedObject"]["name"] == "needs-cpu" and e["message"] == want
                             for e in scheduled), scheduled)
 
     def test_assumed_pods_count_before_binding_is_seen(self):
