@@ -11,9 +11,16 @@
 #   FUZZ_JOBS       build parallelism (default 2)
 #   FUZZ_KEEP=1     keep each target's grown corpus and log in FUZZ_BUILD_DIR/fuzz-work
 #                   (kept anyway when a target failed)
+#   FUZZ_SEED       libFuzzer's -seed (default 1). A fixed seed makes each run walk the
+#                   same inputs from the same corpus, so a test run that fails does so
+#                   for a known input, not for the luck of its seed. FUZZ_SEED=random
+#                   explores (run it with a long FUZZ_SECONDS; add what it finds to the
+#                   corpus with the fix).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
+SEED="${FUZZ_SEED:-1}"
+[ "$SEED" = random ] && SEED=0  # libFuzzer: 0 picks one
 BUILD="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 JOBS="${FUZZ_JOBS:-2}"
 ALL_TARGETS=(fuzz_json fuzz_yaml fuzz_patch fuzz_selector fuzz_quantity fuzz_protobuf
@@ -47,7 +54,7 @@ for t in "${TARGETS[@]}"; do
   log="$WORK/$t/log"
   echo "fuzz: $t for ${SECONDS_PER_TARGET}s" >&2
   # -timeout: one input taking longer than that is a hang; -rss_limit_mb: memory blow-up.
-  if "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+  if "$bin" -seed="$SEED" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 -artifact_prefix="$ARTIFACTS/$t-" "$corpus" >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' ' >&2 || true
     echo >&2

@@ -419,9 +419,11 @@ Result<std::vector<Document>> ParseYaml(std::string_view text) {
     Converter converter;
     for (std::string_view part : SplitDocuments(text)) {
       YAML::Node node = YAML::Load(std::string(part));
-      if (node.IsNull()) continue;
       Document d;
       RETURN_IF_ERROR(converter.Convert(node, 0, d, d.GetAllocator()));
+      // An empty document, or one whose value is null ("~", `!!null ""`), is no object:
+      // skipped, as kubectl skips it, so ToYaml's "null" and its source read alike.
+      if (d.IsNull()) continue;
       docs.push_back(std::move(d));
     }
   } catch (const YAML::Exception& e) {
