@@ -250,6 +250,29 @@ Document Clone(const Value& v) {
   return d;
 }
 
+namespace {
+// A document and the pool it lives in, one allocation (make_shared).
+struct FrozenDocument {
+  // CrtAllocator is stateless: one for all, instead of one made per pool.
+  explicit FrozenDocument(size_t bytes) : pool(bytes, &crt), doc(&pool) {}
+  static inline rapidjson::CrtAllocator crt;
+  Allocator pool;  // declared first: it outlives doc
+  Document doc;
+};
+}  // namespace
+
+std::shared_ptr<const Document> Freeze(const Value& v) {
+  // A copy into a scratch pool measures the bytes the copy takes: RapidJSON allocates
+  // the same sizes in the same order every time, so the second copy fits one chunk.
+  thread_local Allocator scratch(64 * 1024);
+  { Value probe(v, scratch); }
+  size_t bytes = scratch.Size();
+  scratch.Clear();
+  auto frozen = std::make_shared<FrozenDocument>(bytes > 0 ? bytes : 1);
+  frozen->doc.CopyFrom(v, frozen->pool);
+  return std::shared_ptr<const Document>(frozen, &frozen->doc);
+}
+
 const Value* Find(const Value& v, std::string_view path) { return Walk(&v, path); }
 Value* FindMutable(Value& v, std::string_view path) { return Walk(&v, path); }
 

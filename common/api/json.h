@@ -72,6 +72,11 @@ std::string ToPrettyJson(const Value& v);
 
 // Deep copies.
 Document Clone(const Value& v);
+// An immutable deep copy of `v` in one block sized to fit it exactly. For objects kept
+// long and in numbers (informer caches): a Document's own pool rounds each object up to
+// whole kJsonChunkBytes chunks, most of a small object's chunk unused but resident.
+// Costs two copies of `v` instead of one.
+std::shared_ptr<const Document> Freeze(const Value& v);
 inline Value Copy(const Value& v, Allocator& a) { return Value(v, a); }
 
 // Dotted-path lookup: "metadata.name". Returns nullptr when any step is missing or is

@@ -119,4 +119,31 @@ TEST_CASE("DropRepeatedMembers keeps the last of repeated names and reports thei
   CHECK(none.empty());
 }
 
+TEST_CASE("Freeze: an equal, independent copy in one block sized to fit") {
+  auto src = ParseJson(R"({"metadata":{"name":"web-0","labels":{"app":"a-rather-long-label-value"}},)"
+                       R"("spec":{"containers":[{"name":"c","image":"busybox","args":["1",2,3.5,null,true]}]}})");
+  REQUIRE(src.ok());
+  std::shared_ptr<const Document> frozen = Freeze(*src);
+  CHECK(static_cast<const Value&>(*frozen) == static_cast<const Value&>(*src));
+  CHECK(ToJson(*frozen) == ToJson(*src));
+  // All of it in one pool chunk, of exactly the size used.
+  auto& pool = const_cast<Document&>(*frozen).GetAllocator();
+  CHECK(pool.Size() == pool.Capacity());
+  // Independent of the source.
+  src->SetNull();
+  CHECK(GetString(*frozen, "metadata.labels.app") == "a-rather-long-label-value");
+
+  // Scalars, empty containers, and a value larger than the scratch pool's chunk.
+  CHECK(ToJson(*Freeze(Value(7))) == "7");
+  Document big;
+  big.SetArray();
+  for (int i = 0; i < 5000; ++i) {
+    big.PushBack(Value(std::string(40, 'a' + i % 26), big.GetAllocator()), big.GetAllocator());
+  }
+  auto fb = Freeze(big);
+  CHECK(static_cast<const Value&>(*fb) == static_cast<const Value&>(big));
+  auto& bp = const_cast<Document&>(*fb).GetAllocator();
+  CHECK(bp.Size() == bp.Capacity());
+}
+
 }  // namespace kubepp::api

@@ -42,9 +42,7 @@ bool IsTransient(Code code) {
   return code == Code::kUnavailable || code == Code::kTimeout || code == Code::kTooManyRequests;
 }
 
-ObjectPtr ToObject(const api::Value& v) {
-  return std::make_shared<const api::Document>(api::Clone(v));
-}
+ObjectPtr ToObject(const api::Value& v) { return api::Freeze(v); }
 
 }  // namespace
 
