@@ -431,10 +431,16 @@ class ControllerManagerTest(harness.ServerTestCase):
                 return {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
 
             wait_for(lambda: ready_of(names[0]) == "Unknown", what="silent node Unknown")
-            node = self.get("/api/v1/nodes/" + names[0])
-            taints = {(t["key"], t["effect"]) for t in node["spec"].get("taints", [])}
-            self.assertIn(("node.kubernetes.io/unreachable", "NoExecute"), taints)
-            self.assertIn(("node.kubernetes.io/unreachable", "NoSchedule"), taints)
+
+            # The taints are a second write after the status one (as upstream): wait.
+            def unreachable_taints():
+                node = self.get("/api/v1/nodes/" + names[0])
+                taints = {(t["key"], t["effect"]) for t in node["spec"].get("taints", [])}
+                want = {("node.kubernetes.io/unreachable", "NoExecute"),
+                        ("node.kubernetes.io/unreachable", "NoSchedule")}
+                return want <= taints
+
+            wait_for(unreachable_taints, what="unreachable taints on the silent node")
             # The toleration runs out: the pod is deleted.
             wait_for(lambda: self.get("/api/v1/namespaces/%s/pods/on-silent-node" % ns) is None,
                      what="eviction")
