@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/api/json.h"
+#include "common/http/body_buffer.h"
 
 namespace kubepp::http {
 namespace {
@@ -253,6 +254,7 @@ struct Client::Impl {
 
   void Release(std::unique_ptr<Connection> c) {
     c->Tcp().expires_never();
+    internal::ReleaseBodyRoom(c->buffer);
     std::lock_guard lock(mu);
     if (idle.size() < kMaxIdleConnections) idle.push_back(std::move(c));
   }
@@ -309,8 +311,14 @@ struct Client::Impl {
       if (req.method() == bhttp::verb::head) parser.skip(true);
       c->Tcp().expires_after(Timeout());
       ec = c->Run([&](auto handler) {
-        c->With([&](auto& s) { bhttp::async_read(s, c->buffer, parser, handler); });
+        c->With([&](auto& s) { bhttp::async_read_header(s, c->buffer, parser, handler); });
       });
+      if (!ec && !parser.is_done()) {
+        internal::ReserveForBody(c->buffer, parser);
+        ec = c->Run([&](auto handler) {
+          c->With([&](auto& s) { bhttp::async_read(s, c->buffer, parser, handler); });
+        });
+      }
       if (ec) {
         if (may_retry && !parser.got_some()) continue;
         return Fail(method, target, ec);
@@ -390,6 +398,7 @@ struct Client::Impl {
     }
     // Without a read timeout, TCP keep-alive notices a dead peer; stop ends it early.
     if (!read_timeout) c->Tcp().expires_never();
+    internal::ReserveForBody(c->buffer, *parser);
 
     std::vector<char> buf(64 * 1024);
     while (!parser->is_done()) {

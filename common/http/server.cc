@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/http/body_buffer.h"
 #include "common/log.h"
 
 namespace kubepp::http {
@@ -257,10 +258,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     parser_->body_limit(server_->options.max_body_bytes);
-    // Idle keep-alive connections wait longer for their next request than a request
-    // takes to arrive once started; Beast applies one deadline to the whole read, so
-    // the idle timeout bounds both.
+    internal::ReleaseBodyRoom(buffer_);
+    // An idle keep-alive connection may wait idle_timeout for its next request's header;
+    // the body then has read_timeout.
     tcp().expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec || parser_->is_done()) return OnRead(ec);
+    internal::ReserveForBody(buffer_, *parser_);
+    tcp().expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnRead(ec);
