@@ -46,6 +46,7 @@ Status RunSubcommand(const std::string& cmd, const std::string& data_dir, const 
 
 int main(int argc, char** argv) {
   using namespace kubepp;
+  KeepFreedMemory(16 << 20);  // bodies of up to 3 MiB, parsed and serialized per write
   apiserver::ApiServerOptions o;
   std::string to, from;
   FlagSet flags("apiserver", "Serves the Kubernetes API (REST + watch) from SQLite.\n"

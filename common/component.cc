@@ -1,5 +1,6 @@
 #include "common/component.h"
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -8,6 +9,12 @@
 #include "common/log.h"
 
 namespace kubepp {
+
+void KeepFreedMemory(size_t keep_bytes) {
+  // Setting either disables glibc's own adjustment of both, so set both.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, static_cast<int>(keep_bytes));
+}
 
 int RunComponent(int argc, char** argv, FlagSet& flags,
                  const std::function<Status(const std::atomic<bool>* stop)>& run) {

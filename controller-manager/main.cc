@@ -4,6 +4,7 @@
 
 int main(int argc, char** argv) {
   using namespace kubepp;
+  KeepFreedMemory(8 << 20);  // Endpoints and slices of large Services rebuilt per sync
   controllermanager::Options options;
   FlagSet flags("controller-manager",
                 "Runs the controllers (replicaset, deployment, endpoints, garbage collector, "
