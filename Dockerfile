@@ -30,7 +30,7 @@ RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=
 FROM debian:bookworm-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libyaml-cpp0.7 libsqlite3-0 libssl3 libarchive13 openssl ca-certificates curl \
-      runc containernetworking-plugins nftables iproute2 conntrack >/dev/null && \
+      runc containernetworking-plugins iptables nftables iproute2 conntrack >/dev/null && \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/bin/apiserver /build/bin/scheduler /build/bin/controller-manager \
      /build/bin/kubelet /build/bin/proxy /usr/local/bin/

@@ -14,6 +14,7 @@
 #include "common/util/time.h"
 #include "kubelet/auth.h"
 #include "kubelet/image_gc.h"
+#include "kubelet/network/cni.h"
 #include "kubelet/node_agent.h"
 #include "kubelet/runtime/fake_runtime.h"
 #include "kubelet/runtime/runc_runtime.h"
@@ -227,6 +228,7 @@ Status Teardown(const KubeletOptions& options) {
   for (auto& c : containers) RETURN_IF_ERROR(rt->RemoveContainer(c.id));
   LOG(INFO) << "removed " << sandboxes.size() << " pod sandbox(es) and " << containers.size()
             << " stray container(s)";
+  RemoveNodeRules(o.cni_bridge);
   return Status::Ok();
 }
 

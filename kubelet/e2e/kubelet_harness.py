@@ -193,7 +193,7 @@ def missing_prerequisite():
         return "needs root"
     if shutil.which("runc") is None:
         return "runc not installed"
-    for p in ("bridge", "host-local", "loopback", "portmap", "firewall"):
+    for p in ("bridge", "host-local", "loopback", "portmap"):
         if not os.path.exists("/usr/lib/cni/" + p):
             return "CNI plugin %s missing (containernetworking-plugins)" % p
     if not os.path.exists("/bin/busybox"):

@@ -213,14 +213,14 @@ class TwoRuncNodesTest(harness.ServerTestCase):
             os.makedirs(images)
             subprocess.run([kh.BUILD_BUSYBOX, os.path.join(images, "busybox.tar")], check=True, capture_output=True)
             kubelet.start()
-            cls.nodes.append((node, kubelet, "10.244.%d." % (third + i)))
+            cls.nodes.append((node, kubelet, "10.244.%d." % (third + i), bridge))
         cls.ns = cls.server.create_namespace()
 
     def status(self, name):
         return self.server.get("/api/v1/namespaces/%s/pods/%s" % (self.ns, name)).json().get("status", {})
 
     def test_pod_to_pod_across_nodes(self):
-        (node_a, _, prefix_a), (node_b, _, prefix_b) = self.nodes
+        (node_a, _, prefix_a, _), (node_b, _, prefix_b, _) = self.nodes
         srv = kh.pod("srv", command=["httpd", "-f", "-p", "80", "-h", "/var/www"], node=node_a)
         self.assertEqual(self.server.post("/api/v1/namespaces/%s/pods" % self.ns, srv).status, 201)
         st = wait_for(lambda: self.status("srv").get("phase") == "Running" and self.status("srv"), what="srv")
@@ -234,6 +234,17 @@ class TwoRuncNodesTest(harness.ServerTestCase):
         self.assertEqual(st["phase"], "Succeeded", st)
         log = self.server.get("/api/v1/namespaces/%s/pods/cli/log" % self.ns).body.decode()
         self.assertIn("hello from kubepp busybox", log)
+        # The traffic crossed FORWARD (Docker's policy: DROP) through each node's rules for
+        # its pod CIDR, put in place once per node instead of per pod.
+        for _, _, prefix, bridge in self.nodes:
+            cidr = prefix + "0/24"
+            fwd = subprocess.run(["iptables", "-w", "5", "-S", "KUBEPP-FWD-" + bridge],
+                                 capture_output=True, text=True)
+            self.assertIn("-s %s -j ACCEPT" % cidr, fwd.stdout, fwd.stderr)
+            masq = subprocess.run(["iptables", "-w", "5", "-t", "nat", "-S", "KUBEPP-MASQ-" + bridge],
+                                  capture_output=True, text=True)
+            self.assertIn("! -s %s -j RETURN" % cidr, masq.stdout, masq.stderr)
+            self.assertIn("-j MASQUERADE", masq.stdout)
         for name in ("srv", "cli"):
             self.server.delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0" % (self.ns, name))
         wait_for(lambda: not self.server.get("/api/v1/namespaces/%s/pods" % self.ns).json()["items"],

@@ -1,6 +1,7 @@
 #include "kubelet/network/cni.h"
 
 #include <filesystem>
+#include <sstream>
 
 #include "common/log.h"
 #include "common/util/exec.h"
@@ -14,18 +15,102 @@ namespace {
 
 constexpr const char* kIfName = "eth0";
 
+// iptables, waiting up to 5 s for the xtables lock.
+Result<util::CommandResult> Iptables(std::vector<std::string> args) {
+  args.insert(args.begin(), {"iptables", "-w", "5"});
+  return util::RunCommand(args);
+}
+
+bool IptablesOk(const std::vector<std::string>& args) {
+  auto r = Iptables(args);
+  return r.ok() && r->exit_code == 0;
+}
+
+Status IptablesMust(const std::vector<std::string>& args) {
+  ASSIGN_OR_RETURN(util::CommandResult r, Iptables(args));
+  if (r.exit_code == 0) return Status::Ok();
+  std::string cmd = "iptables";
+  for (const auto& a : args) cmd += " " + a;
+  return Internal(cmd + ": " + r.err);
+}
+
+// One chain of the node rules and the jump to it from a built-in chain.
+struct NodeChain {
+  const char* table;
+  std::string name;
+  const char* from;    // the built-in chain that jumps here
+  bool jump_first;     // inserted first in `from` (else appended)
+  std::vector<std::string> rules;  // as `iptables -S` prints them, after "-A <name> "
+};
+
+// For `cidr` on `bridge`: what the bridge plugin's ipMasq (a chain per pod: traffic to
+// the pod subnet accepted, the rest but multicast masqueraded) and the firewall plugin
+// (FORWARD accepts from the pod and replies to it, ahead of Docker's DROP policy) did
+// per pod, once per node.
+std::vector<NodeChain> NodeChains(const std::string& bridge, const std::string& cidr) {
+  return {
+      {"nat", "KUBEPP-MASQ-" + bridge, "POSTROUTING", false,
+       {"! -s " + cidr + " -j RETURN", "-d " + cidr + " -j ACCEPT",
+        "! -d 224.0.0.0/4 -j MASQUERADE"}},
+      {"filter", "KUBEPP-FWD-" + bridge, "FORWARD", true,
+       {"-s " + cidr + " -j ACCEPT",
+        "-d " + cidr + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"}},
+  };
+}
+
+std::vector<std::string> Words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
 
 }  // namespace
 
 std::string DefaultConfList(const CniOptions& o, const std::string& pod_cidr) {
   std::string data_dir = o.state_dir + "/networks";
+  // No ipMasq and no firewall plugin: their iptables rules per pod serialized pod starts
+  // on the xtables lock; EnsureNodeRules puts the same in place once per node.
   return R"({"cniVersion":"0.4.0","name":"kubepp-)" + o.bridge + R"(","plugins":[)"
          R"({"type":"bridge","bridge":")" + o.bridge +
-         R"(","isGateway":true,"ipMasq":true,"hairpinMode":true,)"
+         R"(","isGateway":true,"ipMasq":false,"hairpinMode":true,)"
          R"("ipam":{"type":"host-local","dataDir":")" + data_dir +
          R"(","ranges":[[{"subnet":")" + pod_cidr + R"("}]],"routes":[{"dst":"0.0.0.0/0"}]}},)"
-         R"({"type":"portmap","capabilities":{"portMappings":true}},)"
-         R"({"type":"firewall"}]})";
+         R"({"type":"portmap","capabilities":{"portMappings":true}}]})";
+}
+
+Status EnsureNodeRules(const std::string& bridge, const std::string& cidr) {
+  for (const NodeChain& c : NodeChains(bridge, cidr)) {
+    // Complete already (a kubelet restart): leave it, so running pods see no gap.
+    std::string want = "-N " + c.name + "\n";
+    for (const auto& r : c.rules) want += "-A " + c.name + " " + r + "\n";
+    auto listed = Iptables({"-t", c.table, "-S", c.name});
+    bool complete = listed.ok() && listed->exit_code == 0 && listed->out == want;
+    if (!complete) {
+      (void)IptablesOk({"-t", c.table, "-N", c.name});  // exists already: fine
+      RETURN_IF_ERROR(IptablesMust({"-t", c.table, "-F", c.name}));
+      for (const auto& r : c.rules) {
+        std::vector<std::string> args = {"-t", c.table, "-A", c.name};
+        for (auto& w : Words(r)) args.push_back(std::move(w));
+        RETURN_IF_ERROR(IptablesMust(args));
+      }
+    }
+    if (!IptablesOk({"-t", c.table, "-C", c.from, "-j", c.name})) {
+      RETURN_IF_ERROR(IptablesMust(c.jump_first
+                                       ? std::vector<std::string>{"-t", c.table, "-I", c.from, "1", "-j", c.name}
+                                       : std::vector<std::string>{"-t", c.table, "-A", c.from, "-j", c.name}));
+    }
+  }
+  return Status::Ok();
+}
+
+void RemoveNodeRules(const std::string& bridge) {
+  for (const NodeChain& c : NodeChains(bridge, "0.0.0.0/32")) {
+    while (IptablesOk({"-t", c.table, "-D", c.from, "-j", c.name})) {
+    }
+    (void)IptablesOk({"-t", c.table, "-F", c.name});
+    (void)IptablesOk({"-t", c.table, "-X", c.name});
+  }
 }
 
 CniNetwork::CniNetwork(CniOptions options) : options_(std::move(options)) {
@@ -38,7 +123,7 @@ void CniNetwork::SetPodCidr(const std::string& cidr) {
   pod_cidr_ = cidr;
 }
 
-Result<api::Document> CniNetwork::ConfList() {
+Result<api::Document> CniNetwork::ConfList(std::string* default_cidr) {
   std::error_code ec;
   if (fs::is_directory(options_.conf_dir, ec)) {
     std::vector<std::string> files;
@@ -60,11 +145,12 @@ Result<api::Document> CniNetwork::ConfList() {
     return Unavailable("network not ready: no CNI config in " + options_.conf_dir +
                        " and the node has no pod CIDR yet");
   }
+  if (default_cidr != nullptr) *default_cidr = cidr;
   return api::ParseJson(DefaultConfList(options_, cidr));
 }
 
 Status CniNetwork::Ready() {
-  for (const char* p : {"bridge", "host-local", "loopback", "portmap", "firewall"}) {
+  for (const char* p : {"bridge", "host-local", "loopback", "portmap"}) {
     if (!fs::exists(options_.bin_dir + "/" + p)) {
       return Unavailable("network not ready: CNI plugin " + std::string(p) + " missing in " +
                          options_.bin_dir);
@@ -125,7 +211,15 @@ Result<std::string> CniNetwork::Invoke(const std::string& command, const api::Va
 
 Result<std::string> CniNetwork::Add(const std::string& container_id, const std::string& netns_path,
                                     const std::vector<PortMapping>& ports) {
-  ASSIGN_OR_RETURN(auto net, ConfList());
+  std::string default_cidr;
+  ASSIGN_OR_RETURN(auto net, ConfList(&default_cidr));
+  if (!default_cidr.empty()) {
+    std::lock_guard lock(mu_);
+    if (node_rules_cidr_ != default_cidr) {
+      RETURN_IF_ERROR(EnsureNodeRules(options_.bridge, default_cidr));
+      node_rules_cidr_ = default_cidr;
+    }
+  }
   api::Document lo(rapidjson::kObjectType);
   lo.AddMember("type", "loopback", lo.GetAllocator());
   api::Document lo_net(rapidjson::kObjectType);

@@ -2,10 +2,11 @@
 // libcni): ADD runs the network's plugins in order, each given the previous result;
 // DEL runs them in reverse with the cached ADD result. The network is the first
 // *.conflist in --cni-conf-dir, else a default built from the node's pod CIDR:
-//   bridge (--cni-bridge, gateway, masquerade, hairpin) + host-local IPAM (state under
-//   <root-dir>/cni so kubelets on one host never share) + portmap (hostPort) +
-//   firewall (accepts the pod's traffic when FORWARD's policy is DROP, as on Docker hosts).
-// Loopback is brought up with the loopback plugin.
+//   bridge (--cni-bridge, gateway, hairpin) + host-local IPAM (state under
+//   <root-dir>/cni so kubelets on one host never share) + portmap (hostPort),
+// with masquerading and FORWARD acceptance (FORWARD's policy is DROP on Docker hosts) as
+// node-wide iptables rules for the pod CIDR (EnsureNodeRules), put in place before the
+// first pod, not per pod. Loopback is brought up with the loopback plugin.
 //
 // Thread safety: Add/Del for different containers may run concurrently.
 #pragma once
@@ -32,6 +33,16 @@ struct CniOptions {
 // The default network for `pod_cidr` (JSON text).
 std::string DefaultConfList(const CniOptions& options, const std::string& pod_cidr);
 
+// The default network's node-wide rules for the pods of `cidr` on `bridge`: chains
+// KUBEPP-MASQ-<bridge> (nat; jumped to from POSTROUTING: traffic from the pods leaving
+// the pod subnet, multicast aside, is masqueraded) and KUBEPP-FWD-<bridge> (filter;
+// jumped to first from FORWARD: the pods' traffic and the replies to it are accepted).
+// Idempotent; rules already complete are left untouched, so a kubelet restart opens no
+// gap for running pods.
+Status EnsureNodeRules(const std::string& bridge, const std::string& cidr);
+// Removes them (kubelet teardown). Best effort: what is not there is skipped.
+void RemoveNodeRules(const std::string& bridge);
+
 class CniNetwork {
  public:
   explicit CniNetwork(CniOptions options);
@@ -51,8 +62,9 @@ class CniNetwork {
   int ReleaseLeaked(const std::set<std::string>& live);
 
  private:
-  // The network config in use, or why none.
-  Result<api::Document> ConfList();
+  // The network config in use, or why none. For the default network, `default_cidr`
+  // (when given) gets its pod CIDR.
+  Result<api::Document> ConfList(std::string* default_cidr = nullptr);
   // Removes host-local allocations whose owner matches. Returns how many.
   int ReleaseIf(const std::function<bool(const std::string& owner)>& match);
   Result<std::string> Invoke(const std::string& command, const api::Value& net_conf,
@@ -63,6 +75,7 @@ class CniNetwork {
   CniOptions options_;
   std::mutex mu_;
   std::string pod_cidr_;
+  std::string node_rules_cidr_;  // the CIDR EnsureNodeRules last completed for
 };
 
 }  // namespace kubepp::kubelet
