@@ -7,9 +7,8 @@
 // Thread safety: Run is called once, from main.
 #pragma once
 
-#include <chrono>
-
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 

@@ -141,7 +141,6 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     return BadRequest("--proxy-mode=iptables is not implemented; use nftables");
   }
   if (o.mode != "nftables") return BadRequest("unknown --proxy-mode " + o.mode);
-  const auto min_sync = o.min_sync_period, full_sync = o.sync_period;
 
   HostNetworkConfig host;
   host.bridge = o.bridge;
@@ -197,7 +196,8 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   event_options.host = render.node_name;
   client::EventRecorder events(client.get(), event_options);
   ServiceProxy service_proxy(&services, &slices, &proxier,
-                             {.min_sync_period = min_sync, .full_sync_period = full_sync,
+                             {.min_sync_period = o.min_sync_period,
+                              .full_sync_period = o.sync_period,
                               .flush_udp = RunConntrack});
   LoadBalancerController lb(client.get(), &services, &events, lb_range);
   dns::Zone zone;

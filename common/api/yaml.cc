@@ -105,8 +105,6 @@ std::string MarkText(const YAML::Mark& m) {
   return "line " + std::to_string(m.line + 1) + ", column " + std::to_string(m.column + 1) + ": ";
 }
 
-// Converts one yaml-cpp node graph to JSON, charging every produced byte (aliases
-// included, each time they are expanded) against one shared budget.
 // yaml-cpp 0.7 decodes the escapes \N and \_ of double-quoted scalars to the single
 // bytes 0x85 and 0xA0 instead of the UTF-8 of U+0085 and U+00A0. Input is checked to be
 // UTF-8 before it is parsed, so such a byte standing alone in a scalar came from one of
@@ -137,6 +135,8 @@ std::string FixLatin1Escapes(const std::string& s) {
   return out;
 }
 
+// Converts one yaml-cpp node graph to JSON, charging every produced byte (aliases
+// included, each time they are expanded) against one shared budget.
 class Converter {
  public:
   Status Convert(const YAML::Node& n, int depth, Value& out, Allocator& a) {

@@ -42,8 +42,6 @@ bool IsTransient(Code code) {
   return code == Code::kUnavailable || code == Code::kTimeout || code == Code::kTooManyRequests;
 }
 
-ObjectPtr ToObject(const api::Value& v) { return api::Freeze(v); }
-
 }  // namespace
 
 std::string KeyOf(const api::Value& object) {
@@ -154,7 +152,7 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
     ASSIGN_OR_RETURN(api::Document page, client_->List(ref_, options_.ns, lo));
     if (const api::Value* items = api::FindMember(page, "items"); items && items->IsArray()) {
       for (const auto& item : items->GetArray()) {
-        ObjectPtr obj = ToObject(item);
+        ObjectPtr obj = api::Freeze(item);
         fresh[KeyOf(*obj)] = std::move(obj);
       }
     }
@@ -232,7 +230,7 @@ Informer::WatchEnd Informer::WatchOnce(const std::atomic<bool>* stop, bool* made
           return true;
         }
         if (type != "ADDED" && type != "MODIFIED" && type != "DELETED") return true;
-        Apply(type, ToObject(object));
+        Apply(type, api::Freeze(object));
         return true;
       },
       stop);

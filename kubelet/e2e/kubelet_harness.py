@@ -184,8 +184,6 @@ def cleanup_node(root_dir, node_name, bridge):
                 pass
 
 
-# busybox:1.36, not busybox: an untagged image defaults to imagePullPolicy Always, which
-# would pull from Docker Hub instead of using the imported test image.
 def missing_prerequisite():
     """Why a runc node cannot run here (None when it can): root, runc, the CNI plugins
     and busybox-static are needed."""
@@ -243,6 +241,8 @@ def delete_all_pods(server, ns, kubelet, grace=0):
         pass  # cleanup_node removes whatever is left
 
 
+# busybox:1.36, not busybox: an untagged image defaults to imagePullPolicy Always, which
+# would pull from Docker Hub instead of using the imported test image.
 def pod(name, command=None, image="busybox:1.36", restart_policy=None, node=None, **spec_extra):
     container = {"name": "c", "image": image}
     if command is not None:

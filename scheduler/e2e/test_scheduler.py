@@ -182,16 +182,14 @@ class PlacementTest(SchedulerTestCase):
         self.assertEqual(self.wait_bound("affine"), big)
         # The scheduler records events asynchronously, after the binding: wait for it.
         want = "Successfully assigned %s/needs-cpu to %s" % (self.ns, big)
-        deadline = time.monotonic() + 30
-        while True:
+
+        def scheduled():
             events = self.server.get("/api/v1/namespaces/%s/events" % self.ns).json()["items"]
-            scheduled = [e for e in events if e["reason"] == "Scheduled"]
-            if any(e["involvedObject"]["name"] == "needs-cpu" and e["message"] == want
-                   for e in scheduled) or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        self.assertTrue(any(e["involvedObject"]["name"] == "needs-cpu" and e["message"] == want
-                            for e in scheduled), scheduled)
+            return [e for e in events if e["reason"] == "Scheduled" and
+                    e["involvedObject"]["name"] == "needs-cpu"]
+
+        events = self.wait_for(scheduled, what="the Scheduled event of needs-cpu")
+        self.assertTrue(any(e["message"] == want for e in events), events)
 
     def test_assumed_pods_count_before_binding_is_seen(self):
         nodes = [self.add_node("n", cpu="1") for _ in range(3)]
