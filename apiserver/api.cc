@@ -118,9 +118,6 @@ class MeteredWriter : public http::ResponseWriter {
     w_->StartStream(status, type, std::move(headers));
   }
   bool WriteChunk(std::shared_ptr<const std::string> d) override { return w_->WriteChunk(std::move(d)); }
-  bool WriteFramedChunk(std::shared_ptr<const std::string> d) override {
-    return w_->WriteFramedChunk(std::move(d));
-  }
   void EndStream() override { w_->EndStream(); }
   bool Closed() const override { return w_->Closed(); }
   void OnClose(std::function<void()> fn) override { w_->OnClose(std::move(fn)); }
@@ -176,13 +173,6 @@ struct WatchStream {
   std::atomic<bool> done{false};
   std::unique_ptr<WatchHandle> handle;  // guarded by the Api's watches_mu_
 
-  // The shared event as is: framed once for every watcher.
-  void SendShared(const WatchEvent& ev) {
-    if (table) return Send(ev.type, ev.object, ev.line);
-    if (!ev.encoded) ev.encoded = std::make_shared<const std::string>(http::FrameChunk(*ev.line));
-    if (!writer->WriteFramedChunk(ev.encoded)) done = true;
-  }
-
   void Send(EventType type, const ObjectPtr& obj, const std::shared_ptr<const std::string>& line) {
     if (!table) {
       if (!writer->WriteChunk(line)) done = true;
@@ -201,12 +191,12 @@ struct WatchStream {
     bool before = ev->prev && filter.Matches(*ev->prev);
     switch (ev->type) {
       case EventType::kAdded:
-        if (now) SendShared(*ev);
+        if (now) Send(ev->type, ev->object, ev->line);
         break;
       case EventType::kModified:
         // Selector transitions become ADDED/DELETED for this watcher, as upstream.
         if (now && before) {
-          SendShared(*ev);
+          Send(ev->type, ev->object, ev->line);
         } else if (now) {
           Send(EventType::kAdded, ev->object, EncodeWatchLine(EventType::kAdded, ev->object->json));
         } else if (before) {
@@ -215,7 +205,7 @@ struct WatchStream {
         }
         break;
       case EventType::kDeleted:
-        if (before || now) SendShared(*ev);
+        if (before || now) Send(ev->type, ev->object, ev->line);
         break;
     }
   }
@@ -584,7 +574,7 @@ void Api::Watch(const http::Request& req, const RequestInfo& info, const Writer&
   w->StartStream(200, ws->table ? "application/json;as=Table;v=v1;g=meta.k8s.io"
                                 : "application/json");
   ws->last_rv = from;
-  auto handle = storage_->Watch(info.resource->QualifiedName(), from,
+  auto handle = storage_->Watch(info.resource->QualifiedName(), from, Delivery::kAfterAck,
                                 [ws](const EventPtr& ev) { ws->OnEvent(ev); });
   if (!handle.ok()) {
     // As upstream: the stream opens, carries one ERROR event with the Status, and ends.

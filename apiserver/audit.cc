@@ -28,9 +28,6 @@ class AuditingWriter : public http::ResponseWriter {
     next_->StartStream(status, content_type, std::move(headers));
   }
   bool WriteChunk(std::shared_ptr<const std::string> data) override { return next_->WriteChunk(std::move(data)); }
-  bool WriteFramedChunk(std::shared_ptr<const std::string> framed) override {
-    return next_->WriteFramedChunk(std::move(framed));
-  }
   void EndStream() override { next_->EndStream(); }
   bool Closed() const override { return next_->Closed(); }
   void OnClose(std::function<void()> fn) override { next_->OnClose(std::move(fn)); }

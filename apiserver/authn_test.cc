@@ -119,7 +119,6 @@ struct Recorder : http::ResponseWriter {
   }
   void StartStream(int, const std::string&, std::vector<std::pair<std::string, std::string>>) override {}
   bool WriteChunk(std::shared_ptr<const std::string>) override { return false; }
-  bool WriteFramedChunk(std::shared_ptr<const std::string>) override { return false; }
   void EndStream() override {}
   bool Closed() const override { return false; }
   void OnClose(std::function<void()>) override {}

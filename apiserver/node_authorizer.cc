@@ -80,7 +80,7 @@ PodRefs PodReferences(const api::Value& pod) {
 // ---- NodeGraph ---------------------------------------------------------------------
 
 Status NodeGraph::Subscribe(Storage* storage) {
-  auto handle = storage->Watch("pods", 0, [this](const EventPtr& ev) {
+  auto handle = storage->Watch("pods", 0, Delivery::kBeforeAck, [this](const EventPtr& ev) {
     const StoredObject& o = *ev->object;
     if (ev->type == EventType::kDeleted) return DeletePod(o.ns, o.name);
     std::string node = o.Field("spec.nodeName");
@@ -103,7 +103,8 @@ Status NodeGraph::Subscribe(Storage* storage) {
     std::unique_lock<std::shared_mutex> l(mu_);
     watch_ = std::move(handle).value();
   }
-  auto claims = storage->Watch("persistentvolumeclaims", 0, [this](const EventPtr& ev) {
+  auto claims = storage->Watch("persistentvolumeclaims", 0, Delivery::kBeforeAck,
+                                [this](const EventPtr& ev) {
     const StoredObject& o = *ev->object;
     std::string volume;
     if (ev->type != EventType::kDeleted) {

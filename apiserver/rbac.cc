@@ -287,7 +287,7 @@ Status RbacCache::Subscribe(Storage* storage) {
   for (const char* resource : {kClusterRolesResource, kRolesResource, kClusterRoleBindingsResource,
                                kRoleBindingsResource}) {
     std::string res = resource;
-    auto handle = storage->Watch(res, 0, [this, res](const EventPtr& ev) {
+    auto handle = storage->Watch(res, 0, Delivery::kBeforeAck, [this, res](const EventPtr& ev) {
       const StoredObject& o = *ev->object;
       Apply(res, o.ns, o.name, ev->type == EventType::kDeleted ? nullptr : &o.json);
     });

@@ -104,7 +104,8 @@ TEST_CASE("expiry: the sweeper deletes expired objects and watchers see it",
   REQUIRE(s->SubmitAndWait(Put("events", "c", Write::Kind::kUpdate)).ok());
   std::mutex mu;
   std::vector<EventPtr> got;
-  auto h = s->Watch("events", s->CurrentRevision(), [&](const EventPtr& e) {
+  auto h = s->Watch("events", s->CurrentRevision(), Delivery::kBeforeAck,
+                    [&](const EventPtr& e) {
     std::lock_guard<std::mutex> l(mu);
     got.push_back(e);
   });

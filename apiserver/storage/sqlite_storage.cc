@@ -174,6 +174,7 @@ class SqliteStorage : public Storage {
     }
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    for (auto& d : dispatchers_) d->Stop();
   }
 
   Status Init();
@@ -287,7 +288,7 @@ class SqliteStorage : public Storage {
   }
 
   Result<std::unique_ptr<WatchHandle>> Watch(const std::string& resource, int64_t from_rv,
-                                             WatchSink sink) override;
+                                             Delivery delivery, WatchSink sink) override;
 
  private:
   struct Pending {
@@ -297,11 +298,92 @@ class SqliteStorage : public Storage {
   struct Subscriber {
     std::string resource;
     WatchSink sink;
+    int64_t after_rv = 0;  // events up to this revision were delivered at subscription
+
+    void Deliver(const EventPtr& ev) const {
+      if (ev->object->rv > after_rv && ev->object->resource == resource) sink(ev);
+    }
   };
+  // A thread that fans published events out to its share of the kAfterAck
+  // subscribers, in revision order. The writer queues each event and Watch each new
+  // subscriber under mu_ (both with the publish lock held); the loop takes both in one
+  // step, so a subscriber joins exactly between the events its subscription replayed
+  // and the ones it has not seen. Lock order: sinks_mu before mu.
+  class Dispatcher {
+   public:
+    Dispatcher() : thread_([this] { Loop(); }) {}
+    void Publish(const std::vector<EventPtr>& events) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (subscribers_ == 0) return;
+      queue_.insert(queue_.end(), events.begin(), events.end());
+      cv_.notify_one();
+    }
+    void Join(uint64_t id, Subscriber sub) {
+      std::lock_guard<std::mutex> l(mu_);
+      joining_.emplace_back(id, std::move(sub));
+      ++subscribers_;
+    }
+    // Returns with no call to that sink in progress or to come.
+    void Leave(uint64_t id) {
+      std::lock_guard<std::mutex> sl(sinks_mu_);
+      active_.erase(id);
+      std::lock_guard<std::mutex> l(mu_);
+      --subscribers_;
+      std::erase_if(joining_, [id](const auto& j) { return j.first == id; });
+    }
+    void Stop() {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        stopping_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+
+   private:
+    void Loop() {
+      std::vector<EventPtr> events;
+      std::vector<std::pair<uint64_t, Subscriber>> joined;
+      for (;;) {
+        {
+          std::unique_lock<std::mutex> l(mu_);
+          cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
+          if (stopping_) return;
+        }
+        std::lock_guard<std::mutex> sl(sinks_mu_);
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          events.swap(queue_);
+          joined.swap(joining_);
+        }
+        for (auto& [id, sub] : joined) active_.emplace(id, std::move(sub));
+        joined.clear();
+        for (const EventPtr& ev : events) {
+          for (const auto& [id, sub] : active_) sub.Deliver(ev);
+        }
+        events.clear();
+      }
+    }
+
+    std::mutex mu_;  // guards the four below
+    std::condition_variable cv_;
+    std::vector<EventPtr> queue_;
+    std::vector<std::pair<uint64_t, Subscriber>> joining_;
+    size_t subscribers_ = 0;  // joining or active: no queueing without any
+    bool stopping_ = false;
+    std::mutex sinks_mu_;  // held while sinks are called; guards active_
+    std::map<uint64_t, Subscriber> active_;
+    std::thread thread_;  // last: starts once the rest is constructed
+  };
+
   class Handle : public WatchHandle {
    public:
-    Handle(SqliteStorage* s, uint64_t id) : s_(s), id_(id) {}
+    Handle(SqliteStorage* s, uint64_t id, Dispatcher* d) : s_(s), id_(id), dispatcher_(d) {}
     ~Handle() override {
+      if (dispatcher_ != nullptr) {
+        dispatcher_->Leave(id_);
+        return;
+      }
       std::lock_guard<std::mutex> l(s_->publish_mu_);
       s_->subscribers_.erase(id_);
     }
@@ -309,6 +391,7 @@ class SqliteStorage : public Storage {
    private:
     SqliteStorage* s_;
     uint64_t id_;
+    Dispatcher* dispatcher_;  // null for kBeforeAck
   };
 
   void WriterLoop();
@@ -366,13 +449,16 @@ class SqliteStorage : public Storage {
   using ExpiryKey = std::tuple<int64_t, std::string, Key>;  // (expires_ms, resource, key)
   std::set<ExpiryKey> expiry_;
 
-  // History and subscribers: guarded by publish_mu_. Lock order: publish_mu_ before
-  // cache_mu_ (Watch reads the cache under both).
+  // History and kBeforeAck subscribers: guarded by publish_mu_. Lock order:
+  // publish_mu_ before cache_mu_ (Watch reads the cache under both), and before each
+  // Dispatcher's (events and new subscribers reach the dispatchers in order).
   std::mutex publish_mu_;
   std::deque<EventPtr> history_;
   int64_t compacted_rv_ = 0;  // events with rv <= this are gone
   std::map<uint64_t, Subscriber> subscribers_;
   uint64_t next_subscriber_ = 1;
+  // kAfterAck subscribers, spread over one dispatcher per core (by subscriber id).
+  std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -410,6 +496,8 @@ Status SqliteStorage::Init() {
   meta_set_ = db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
   RETURN_IF_ERROR(LoadState());
   writer_ = std::thread([this] { WriterLoop(); });
+  unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  for (unsigned i = 0; i < cores; ++i) dispatchers_.push_back(std::make_unique<Dispatcher>());
   return Status::Ok();
 }
 
@@ -737,10 +825,11 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
     for (auto& a : applied) {
       if (history_.empty()) log_min_rv_ = a.event->object->rv;
       history_.push_back(a.event);
-      for (auto& [id, sub] : subscribers_) {
-        if (sub.resource == a.event->object->resource) sub.sink(a.event);
-      }
+      for (auto& [id, sub] : subscribers_) sub.Deliver(a.event);
     }
+    std::vector<EventPtr> events;
+    for (auto& a : applied) events.push_back(a.event);
+    for (auto& d : dispatchers_) d->Publish(events);
     log_rows_ += applied.size();
     if (compact_to > 0) {
       while (!history_.empty() && history_.front()->object->rv <= compact_to) {
@@ -763,7 +852,8 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
 }
 
 Result<std::unique_ptr<WatchHandle>> SqliteStorage::Watch(const std::string& resource,
-                                                          int64_t from_rv, WatchSink sink) {
+                                                          int64_t from_rv, Delivery delivery,
+                                                          WatchSink sink) {
   std::lock_guard<std::mutex> pl(publish_mu_);
   int64_t now = CurrentRevision();
   if (from_rv == 0) {
@@ -788,8 +878,15 @@ Result<std::unique_ptr<WatchHandle>> SqliteStorage::Watch(const std::string& res
   }
   // from_rv > now: a revision from the future is fine (events start after it), as etcd.
   uint64_t id = next_subscriber_++;
-  subscribers_[id] = Subscriber{resource, std::move(sink)};
-  return std::unique_ptr<WatchHandle>(std::make_unique<Handle>(this, id));
+  Subscriber sub{resource, std::move(sink), std::max(now, from_rv)};
+  Dispatcher* dispatcher = nullptr;
+  if (delivery == Delivery::kBeforeAck) {
+    subscribers_[id] = std::move(sub);
+  } else {
+    dispatcher = dispatchers_[id % dispatchers_.size()].get();
+    dispatcher->Join(id, std::move(sub));
+  }
+  return std::unique_ptr<WatchHandle>(std::make_unique<Handle>(this, id, dispatcher));
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 // Submit(): the callback fires once the write is durably committed (or failed). Watch
 // events are published in revision order, each object serialized once and shared.
 //
-// Thread safety: all methods are safe from any thread. Callbacks and watch sinks run on
-// the storage's writer thread and must not block.
+// Thread safety: all methods are safe from any thread. Write callbacks run on the
+// storage's writer thread and must not block; watch sinks, see Delivery.
 #pragma once
 
 #include <chrono>
@@ -55,10 +55,6 @@ struct WatchEvent {
   ObjectPtr prev;    // the previous version for kModified/kDeleted, else null
   // `{"type":"ADDED","object":{...}}\n`, built once at publish time.
   std::shared_ptr<const std::string> line;
-  // A slot for a transport encoding of `line` (the watch handler's chunk framing), so
-  // that it too is built once for all watchers. Sinks run one at a time under the
-  // storage's publish lock, which is what guards this slot.
-  mutable std::shared_ptr<const std::string> encoded;
 };
 using EventPtr = std::shared_ptr<const WatchEvent>;
 
@@ -80,13 +76,29 @@ struct Write {
 };
 using WriteCallback = std::function<void(Result<ObjectPtr>)>;
 
-// Receives events in revision order. Called with the storage's publish lock held.
+// Receives events in revision order, one call at a time. A sink must not call back
+// into the storage.
 using WatchSink = std::function<void(const EventPtr&)>;
+
+// When a watch sink sees a write, relative to the writer's acknowledgement.
+enum class Delivery {
+  // Before the write is acknowledged, on the writer thread: once Submit's callback
+  // runs, every such sink has seen the write. Each one delays every write, so this is
+  // for the apiserver's own small caches that decide requests (RBAC, the node graph),
+  // which must never lag a write that was acknowledged.
+  kBeforeAck,
+  // After the write is acknowledged, from the storage's dispatcher thread, which fans
+  // each event out to every such sink while the writer goes on committing: a thousand
+  // watchers do not delay a write. For clients' watches.
+  kAfterAck,
+};
 
 // Must not outlive the Storage that returned it.
 class WatchHandle {
  public:
-  virtual ~WatchHandle() = default;  // unsubscribes
+  // Unsubscribes: once the destructor returns, the sink is never called again (it
+  // waits for a call in progress). Must not run inside the handle's own sink.
+  virtual ~WatchHandle() = default;
 };
 
 class Storage {
@@ -133,8 +145,11 @@ class Storage {
   // Subscribes to the events of `resource` (every namespace; the sink filters) with a
   // revision greater than `from_rv`. from_rv == 0: first an ADDED event for every
   // current object, then live events. Gone when from_rv is older than the kept history.
+  // The events up to the current revision reach the sink before Watch returns, on the
+  // calling thread; later ones as `delivery` says.
   virtual Result<std::unique_ptr<WatchHandle>> Watch(const std::string& resource,
-                                                     int64_t from_rv, WatchSink sink) = 0;
+                                                     int64_t from_rv, Delivery delivery,
+                                                     WatchSink sink) = 0;
 };
 
 class Encryption;

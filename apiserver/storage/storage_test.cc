@@ -1,6 +1,8 @@
 #include "apiserver/storage/storage.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -127,7 +129,7 @@ TEST_CASE("storage: watch from a revision, from zero, and gone after compaction"
 
   std::mutex mu;
   std::vector<EventPtr> got;
-  auto h = s->Watch("configmaps", 5, [&](const EventPtr& e) {
+  auto h = s->Watch("configmaps", 5, Delivery::kBeforeAck, [&](const EventPtr& e) {
     std::lock_guard<std::mutex> l(mu);
     got.push_back(e);
   });
@@ -147,13 +149,14 @@ TEST_CASE("storage: watch from a revision, from zero, and gone after compaction"
   h->reset();
 
   std::vector<EventPtr> initial;
-  auto h0 = s->Watch("configmaps", 0, [&](const EventPtr& e) { initial.push_back(e); });
+  auto h0 = s->Watch("configmaps", 0, Delivery::kBeforeAck,
+                     [&](const EventPtr& e) { initial.push_back(e); });
   REQUIRE(h0.ok());
   CHECK(initial.size() == 11);
 
   // Push the log past history + step so the oldest entries are compacted.
   for (int i = 0; i < 30; ++i) REQUIRE(s->SubmitAndWait(Create("x" + std::to_string(i))).ok());
-  auto old = s->Watch("configmaps", 1, [](const EventPtr&) {});
+  auto old = s->Watch("configmaps", 1, Delivery::kBeforeAck, [](const EventPtr&) {});
   CHECK(old.status().code() == Code::kGone);
 
   // After a restart the kept history still serves resumption.
@@ -162,16 +165,96 @@ TEST_CASE("storage: watch from a revision, from zero, and gone after compaction"
   s.reset();
   auto s2 = Open(path, 20, 5);
   std::vector<EventPtr> resumed;
-  auto h2 = s2->Watch("configmaps", rv - 3, [&](const EventPtr& e) { resumed.push_back(e); });
+  auto h2 = s2->Watch("configmaps", rv - 3, Delivery::kBeforeAck,
+                      [&](const EventPtr& e) { resumed.push_back(e); });
   REQUIRE(h2.ok());
   CHECK(resumed.size() == 3);
+}
+
+TEST_CASE("storage: after-ack watchers that join while writes go on see every event once, "
+          "in order, and none once unsubscribed", "[storage]") {
+  auto s = Open(TempDb());
+  for (int i = 0; i < 20; ++i) REQUIRE(s->SubmitAndWait(Create("pre" + std::to_string(i))).ok());
+  constexpr int kWrites = 300;
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; ++i) {
+      // Asynchronous submits, so that batches hold several events.
+      s->Submit(Create("live" + std::to_string(i)), [](Result<ObjectPtr>) {});
+      if (i % 10 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    writing = false;
+  });
+  struct Seen {
+    std::mutex mu;
+    int64_t from = 0;
+    std::vector<int64_t> rvs;
+  };
+  std::vector<std::unique_ptr<Seen>> seen;
+  std::vector<std::unique_ptr<WatchHandle>> handles;
+  std::atomic<bool> dropped_called{false};
+  std::atomic<bool> dropped{false};
+  while (writing || seen.size() < 8) {
+    auto& w = *seen.emplace_back(std::make_unique<Seen>());
+    // Every other watcher starts from a revision, the rest from the current state.
+    w.from = seen.size() % 2 ? s->CurrentRevision() / 2 : 0;
+    auto h = s->Watch("configmaps", w.from, Delivery::kAfterAck, [&w](const EventPtr& e) {
+      std::lock_guard<std::mutex> l(w.mu);
+      w.rvs.push_back(e->object->rv);
+    });
+    REQUIRE(h.ok());
+    handles.push_back(std::move(h).value());
+    if (seen.size() == 3) {  // one that leaves while events still flow
+      auto gone = s->Watch("configmaps", 0, Delivery::kAfterAck, [&](const EventPtr&) {
+        if (dropped) dropped_called = true;
+      });
+      REQUIRE(gone.ok());
+      gone->reset();
+      dropped = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  writer.join();
+  int64_t last = 20 + kWrites;
+  for (int i = 0; i < 500 && s->CurrentRevision() < last; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(s->CurrentRevision() == last);
+  auto all_delivered = [&] {
+    for (auto& w : seen) {
+      std::lock_guard<std::mutex> l(w->mu);
+      if (w->rvs.empty() || w->rvs.back() != last) return false;
+    }
+    return true;
+  };
+  for (int i = 0; i < 500 && !all_delivered(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& w : seen) {
+    std::lock_guard<std::mutex> l(w->mu);
+    // From zero: an ADDED per object at subscription (in key order), then live events in
+    // revision order; from a revision: exactly the revisions after it, each once.
+    std::vector<int64_t> rvs = w->rvs;
+    if (w->from == 0) {
+      std::sort(rvs.begin(), rvs.end());
+    } else {
+      REQUIRE(std::is_sorted(rvs.begin(), rvs.end()));
+    }
+    REQUIRE(rvs.size() == static_cast<size_t>(last - w->from));
+    for (size_t i = 0; i < rvs.size(); ++i) {
+      CHECK(rvs[i] == w->from + 1 + static_cast<int64_t>(i));
+    }
+  }
+  CHECK(!dropped_called);
+  handles.clear();
 }
 
 TEST_CASE("storage: deletes carry the deletion revision and the previous object", "[storage]") {
   auto s = Open(TempDb());
   REQUIRE(s->SubmitAndWait(Create("d")).ok());
   std::vector<EventPtr> got;
-  auto h = s->Watch("configmaps", 1, [&](const EventPtr& e) { got.push_back(e); });
+  auto h = s->Watch("configmaps", 1, Delivery::kBeforeAck,
+                    [&](const EventPtr& e) { got.push_back(e); });
   REQUIRE(h.ok());
   Write d;
   d.kind = Write::Kind::kDelete;

@@ -34,15 +34,16 @@ class ResponseWriter {
   // Starts a chunked response. `headers` as in Response.
   virtual void StartStream(int status, const std::string& content_type,
                            std::vector<std::pair<std::string, std::string>> headers = {}) = 0;
-  // Queues one chunk. Returns false when the connection is gone or the client is too
+  // Sends one chunk. Returns false when the connection is gone or the client is too
   // slow (more than the stream buffer limit queued): the caller should stop streaming.
+  // `data` is only read, never copied, so one string can be shared by many streams (a
+  // watch event fanned out to every watcher). Over plain HTTP a chunk with nothing
+  // queued before it is written at once from the calling thread, without a hand-off
+  // to the connection's I/O thread.
   virtual bool WriteChunk(std::shared_ptr<const std::string> data) = 0;
   bool WriteChunk(std::string data) {
     return WriteChunk(std::make_shared<const std::string>(std::move(data)));
   }
-  // Queues bytes already chunk-encoded with FrameChunk(): one encoding shared by many
-  // streams (a watch event fanned out to every watcher). Same contract as WriteChunk.
-  virtual bool WriteFramedChunk(std::shared_ptr<const std::string> framed) = 0;
   // Ends the stream (zero chunk); the connection then serves the next request.
   virtual void EndStream() = 0;
   // Whether the peer has gone away.

@@ -59,16 +59,6 @@ std::string PercentEncode(std::string_view s) {
   return out;
 }
 
-std::string FrameChunk(std::string_view data) {
-  char size[24];
-  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  std::string out;
-  out.reserve(static_cast<size_t>(n) + data.size() + 2);
-  out.append(size, static_cast<size_t>(n));
-  out.append(data);
-  out.append("\r\n");
-  return out;
-}
 
 bool ParseTarget(std::string_view target, std::string* path,
                  std::map<std::string, std::string>* query) {

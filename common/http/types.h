@@ -51,7 +51,5 @@ bool ParseTarget(std::string_view target, std::string* path,
 std::string PercentDecode(std::string_view s, bool plus_as_space, bool* ok);
 std::string PercentEncode(std::string_view s);
 std::string ToLower(std::string_view s);
-// HTTP/1.1 chunked encoding of one non-empty chunk: "<hex size>\r\n<data>\r\n".
-std::string FrameChunk(std::string_view data);
 
 }  // namespace kubepp::http
