@@ -8,6 +8,7 @@
 //   loadgen fill    --url URL --count 10000 --concurrency 32 --kind pod
 //   loadgen latency --url URL --accept TYPE --count 20           (one GET, repeated)
 //   loadgen watch   --url BASE --watchers 1000 --events 200      (watch delivery latency)
+//   loadgen watch   --url http://127.0.0.1:2379/v3 --etcd ...    (the same against etcd)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -135,6 +136,28 @@ std::string Base64(const std::string& in) {
   return out;
 }
 
+std::string Unbase64(std::string_view in) {
+  std::string out;
+  uint32_t v = 0;
+  int bits = 0;
+  for (char c : in) {
+    int d = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+'             ? 62
+            : c == '/'             ? 63
+                                   : -1;
+    if (d < 0) break;
+    v = (v << 6) | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((v >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
 // The object a create sends: a ConfigMap (or Pod) padded to about `bytes`.
 std::string Body(const std::string& kind, const std::string& name, size_t bytes, bool etcd) {
   std::string pad(bytes > 200 ? bytes - 200 : 0, 'x');
@@ -234,12 +257,23 @@ void RunLoad(const std::string& mode, const Url& u, int concurrency, double seco
 }
 
 // Reads chunked watch streams on many sockets; every event line carries its creation
-// time ("t" annotation/data, microseconds since the epoch).
-void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
+// time ("t" annotation/data, microseconds since the epoch). With `etcd`, `base` is etcd's
+// JSON gateway (.../v3): the watchers stream POST /v3/watch on the configmaps prefix,
+// whose events carry the value base64-encoded, and the writes are puts.
+void RunWatch(const Url& base, int watchers, int events, size_t body_bytes, bool etcd) {
   std::vector<int> fds;
   std::string watch_path = base.path + "?watch=1&resourceVersion=";
-  // Start from "now": list first to get the revision.
-  {
+  std::string watch_request = Request("GET", base, watch_path, "");
+  std::string put_path = base.path;
+  if (etcd) {
+    std::string prefix = "/registry/configmaps/default/";
+    watch_request = Request("POST", base, base.path + "/watch",
+                            R"({"create_request":{"key":")" + Base64(prefix) +
+                                R"(","range_end":")" + Base64("/registry/configmaps/default0") +
+                                "\"}}");
+    put_path = base.path + "/kv/put";
+  } else {
+    // Start from "now": list first to get the revision.
     int fd = Connect(base);
     std::string buf, body;
     WriteAll(fd, Request("GET", base, base.path + "?limit=1", ""));
@@ -247,11 +281,11 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
     close(fd);
     size_t p = body.find("\"resourceVersion\":\"");
     std::string rv = p == std::string::npos ? "0" : body.substr(p + 19, body.find('"', p + 19) - p - 19);
-    watch_path += rv;
+    watch_request = Request("GET", base, watch_path + rv, "");
   }
   for (int i = 0; i < watchers; ++i) {
     int fd = Connect(base);
-    WriteAll(fd, Request("GET", base, watch_path, ""));
+    WriteAll(fd, watch_request);
     fds.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -284,6 +318,14 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
         }
         bufs[i].append(tmp, static_cast<size_t>(r));
         size_t pos;
+        if (etcd) {  // decode each complete value in place
+          while ((pos = bufs[i].find("\"value\":\"")) != std::string::npos) {
+            size_t end = bufs[i].find('"', pos + 9);
+            if (end == std::string::npos) break;
+            std::string value = Unbase64(std::string_view(bufs[i]).substr(pos + 9, end - pos - 9));
+            bufs[i].replace(pos, end + 1 - pos, value);
+          }
+        }
         while ((pos = bufs[i].find("\"t\":\"")) != std::string::npos) {
           int64_t t = std::atoll(bufs[i].c_str() + pos + 5);
           stats.Add((now - t) / 1000.0);
@@ -302,7 +344,8 @@ void RunWatch(const Url& base, int watchers, int events, size_t body_bytes) {
   Stats create;
   for (int i = 0; i < events; ++i) {
     auto t0 = Clock::now();
-    WriteAll(fd, Request("POST", base, base.path, Body("cm", "w-" + run_id + "-" + std::to_string(i), body_bytes, false)));
+    WriteAll(fd, Request("POST", base, put_path,
+                         Body("cm", "w-" + run_id + "-" + std::to_string(i), body_bytes, etcd)));
     ReadResponse(fd, buf, nullptr);
     create.Add(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -363,7 +406,7 @@ int main(int argc, char** argv) {
                std::atoi(Flag(argc, argv, "count", "10").c_str()));
   } else if (mode == "watch") {
     RunWatch(u, std::atoi(Flag(argc, argv, "watchers", "100").c_str()),
-             std::atoi(Flag(argc, argv, "events", "100").c_str()), body_bytes);
+             std::atoi(Flag(argc, argv, "events", "100").c_str()), body_bytes, etcd);
   } else {
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
     return 2;

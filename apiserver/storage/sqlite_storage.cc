@@ -24,6 +24,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "apiserver/storage/dispatcher.h"
 #include "apiserver/storage/encryption.h"
 #include "apiserver/storage/storage.h"
 #include "common/log.h"
@@ -174,7 +175,7 @@ class SqliteStorage : public Storage {
     }
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
-    for (auto& d : dispatchers_) d->Stop();
+    dispatcher_.reset();
   }
 
   Status Init();
@@ -295,87 +296,6 @@ class SqliteStorage : public Storage {
     Write write;
     WriteCallback done;
   };
-  struct Subscriber {
-    std::string resource;
-    WatchSink sink;
-    int64_t after_rv = 0;  // events up to this revision were delivered at subscription
-
-    void Deliver(const EventPtr& ev) const {
-      if (ev->object->rv > after_rv && ev->object->resource == resource) sink(ev);
-    }
-  };
-  // A thread that fans published events out to its share of the kAfterAck
-  // subscribers, in revision order. The writer queues each event and Watch each new
-  // subscriber under mu_ (both with the publish lock held); the loop takes both in one
-  // step, so a subscriber joins exactly between the events its subscription replayed
-  // and the ones it has not seen. Lock order: sinks_mu before mu.
-  class Dispatcher {
-   public:
-    Dispatcher() : thread_([this] { Loop(); }) {}
-    void Publish(const std::vector<EventPtr>& events) {
-      std::lock_guard<std::mutex> l(mu_);
-      if (subscribers_ == 0) return;
-      queue_.insert(queue_.end(), events.begin(), events.end());
-      cv_.notify_one();
-    }
-    void Join(uint64_t id, Subscriber sub) {
-      std::lock_guard<std::mutex> l(mu_);
-      joining_.emplace_back(id, std::move(sub));
-      ++subscribers_;
-    }
-    // Returns with no call to that sink in progress or to come.
-    void Leave(uint64_t id) {
-      std::lock_guard<std::mutex> sl(sinks_mu_);
-      active_.erase(id);
-      std::lock_guard<std::mutex> l(mu_);
-      --subscribers_;
-      std::erase_if(joining_, [id](const auto& j) { return j.first == id; });
-    }
-    void Stop() {
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        stopping_ = true;
-      }
-      cv_.notify_all();
-      thread_.join();
-    }
-
-   private:
-    void Loop() {
-      std::vector<EventPtr> events;
-      std::vector<std::pair<uint64_t, Subscriber>> joined;
-      for (;;) {
-        {
-          std::unique_lock<std::mutex> l(mu_);
-          cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
-          if (stopping_) return;
-        }
-        std::lock_guard<std::mutex> sl(sinks_mu_);
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          events.swap(queue_);
-          joined.swap(joining_);
-        }
-        for (auto& [id, sub] : joined) active_.emplace(id, std::move(sub));
-        joined.clear();
-        for (const EventPtr& ev : events) {
-          for (const auto& [id, sub] : active_) sub.Deliver(ev);
-        }
-        events.clear();
-      }
-    }
-
-    std::mutex mu_;  // guards the four below
-    std::condition_variable cv_;
-    std::vector<EventPtr> queue_;
-    std::vector<std::pair<uint64_t, Subscriber>> joining_;
-    size_t subscribers_ = 0;  // joining or active: no queueing without any
-    bool stopping_ = false;
-    std::mutex sinks_mu_;  // held while sinks are called; guards active_
-    std::map<uint64_t, Subscriber> active_;
-    std::thread thread_;  // last: starts once the rest is constructed
-  };
-
   class Handle : public WatchHandle {
    public:
     Handle(SqliteStorage* s, uint64_t id, Dispatcher* d) : s_(s), id_(id), dispatcher_(d) {}
@@ -450,15 +370,15 @@ class SqliteStorage : public Storage {
   std::set<ExpiryKey> expiry_;
 
   // History and kBeforeAck subscribers: guarded by publish_mu_. Lock order:
-  // publish_mu_ before cache_mu_ (Watch reads the cache under both), and before each
-  // Dispatcher's (events and new subscribers reach the dispatchers in order).
+  // publish_mu_ before cache_mu_ (Watch reads the cache under both) and before the
+  // Dispatcher's locks (events and new subscribers reach it in order).
   std::mutex publish_mu_;
   std::deque<EventPtr> history_;
   int64_t compacted_rv_ = 0;  // events with rv <= this are gone
-  std::map<uint64_t, Subscriber> subscribers_;
+  std::map<uint64_t, Subscription> subscribers_;
   uint64_t next_subscriber_ = 1;
-  // kAfterAck subscribers, spread over one dispatcher per core (by subscriber id).
-  std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
+  // kAfterAck subscribers, served by one thread per core.
+  std::unique_ptr<Dispatcher> dispatcher_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -496,8 +416,8 @@ Status SqliteStorage::Init() {
   meta_set_ = db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
   RETURN_IF_ERROR(LoadState());
   writer_ = std::thread([this] { WriterLoop(); });
-  unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  for (unsigned i = 0; i < cores; ++i) dispatchers_.push_back(std::make_unique<Dispatcher>());
+  dispatcher_ =
+      std::make_unique<Dispatcher>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
   return Status::Ok();
 }
 
@@ -829,7 +749,7 @@ void SqliteStorage::CommitBatch(std::vector<Pending>& batch) {
     }
     std::vector<EventPtr> events;
     for (auto& a : applied) events.push_back(a.event);
-    for (auto& d : dispatchers_) d->Publish(events);
+    dispatcher_->Publish(events);
     log_rows_ += applied.size();
     if (compact_to > 0) {
       while (!history_.empty() && history_.front()->object->rv <= compact_to) {
@@ -878,12 +798,12 @@ Result<std::unique_ptr<WatchHandle>> SqliteStorage::Watch(const std::string& res
   }
   // from_rv > now: a revision from the future is fine (events start after it), as etcd.
   uint64_t id = next_subscriber_++;
-  Subscriber sub{resource, std::move(sink), std::max(now, from_rv)};
+  Subscription sub{resource, std::move(sink), std::max(now, from_rv)};
   Dispatcher* dispatcher = nullptr;
   if (delivery == Delivery::kBeforeAck) {
     subscribers_[id] = std::move(sub);
   } else {
-    dispatcher = dispatchers_[id % dispatchers_.size()].get();
+    dispatcher = dispatcher_.get();
     dispatcher->Join(id, std::move(sub));
   }
   return std::unique_ptr<WatchHandle>(std::make_unique<Handle>(this, id, dispatcher));
