@@ -14,6 +14,7 @@
 
 #include <array>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <random>
 #include <thread>
@@ -38,6 +39,9 @@ using TlsStream = beast::ssl_stream<TcpStream>;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
+
+// The most of an upstream's body read before it is relayed to the client.
+constexpr size_t kPieceBytes = 64 * 1024;
 
 // One kept-alive connection to an endpoint.
 struct UpstreamConn {
@@ -116,14 +120,14 @@ void SerializeHead(const bhttp::request<bhttp::string_body>& req, std::string& o
   AppendFields(out, req.base());
 }
 
-void SerializeHead(const bhttp::response<bhttp::string_body>& res, std::string& out) {
+void SerializeHead(const bhttp::response_header<>& res, std::string& out) {
   out.clear();
   out.append(res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out.append(std::to_string(res.result_int()));
   out.push_back(' ');
   out.append(res.reason().data(), res.reason().size());
   out.append("\r\n");
-  AppendFields(out, res.base());
+  AppendFields(out, res);
 }
 
 bool IsUpgrade(const bhttp::request<bhttp::string_body>& req) {
@@ -441,43 +445,143 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     });
   }
 
+  // The upstream's answer is relayed as it arrives, a piece at a time (an event stream or
+  // a large download is neither held back nor held in memory); a small answer that is
+  // complete after its first read goes out in one write, head and body together.
   void ReadUpstream() {
     res_parser_.emplace();
     res_parser_->header_limit(static_cast<uint32_t>(options().max_header_bytes));
-    res_parser_->body_limit(options().max_response_bytes);
+    // Relayed, never held whole: no limit. (Not boost::none, which Beast 1.74 compares
+    // as smaller than any Content-Length.)
+    res_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     if (req_.method() == bhttp::verb::head) res_parser_->skip(true);
-    bhttp::async_read(conn_->stream, conn_->buffer, *res_parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnUpstreamResponse(ec);
-                      });
+    head_sent_ = false;
+    chunked_out_ = false;
+    body_bytes_ = 0;
+    bhttp::async_read_header(conn_->stream, conn_->buffer, *res_parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnUpstreamHeader(ec);
+                             });
   }
 
-  void OnUpstreamResponse(beast::error_code ec) {
+  void OnUpstreamHeader(beast::error_code ec) {
     if (ec) {
       if (RetryFresh(ec)) return;
       conn_.reset();
       if (ec == beast::error::timeout) {
         return Fail(504, "upstream timed out (" + endpoint_ + ")");
       }
-      if (ec == bhttp::error::body_limit) {
-        return Fail(502, "upstream response too large (limit " +
-                             std::to_string(options().max_response_bytes) + " bytes)");
-      }
       return Fail(502, "upstream error (" + endpoint_ + "): " + ec.message());
     }
-    res_ = res_parser_->release();
-    res_parser_.reset();
-    if (upgrade_ && res_.result() == bhttp::status::switching_protocols) return StartTunnel();
-    bool reusable = res_.keep_alive() && conn_->buffer.size() == 0 && !upgrade_;
+    if (upgrade_ && res_parser_->get().result() == bhttp::status::switching_protocols) {
+      res_ = {};
+      res_.base() = res_parser_->get().base();
+      return StartTunnel();
+    }
+    ReadPiece();
+  }
+
+  void ReadPiece() {
+    piece_.resize(kPieceBytes);
+    auto& body = res_parser_->get().body();
+    body.data = piece_.data();
+    body.size = piece_.size();
+    body.more = true;
+    if (res_parser_->is_done()) return OnPiece({});
+    // Beast reads as much as the buffer has room for (512 bytes when it is empty): room
+    // for a whole piece while relaying, given back before the connection is pooled.
+    if (conn_->buffer.size() == 0 && conn_->buffer.capacity() < kPieceBytes) {
+      conn_->buffer.reserve(kPieceBytes);
+    }
+    conn_->stream.expires_after(options().upstream_timeout);
+    bhttp::async_read_some(conn_->stream, conn_->buffer, *res_parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->OnPiece(ec);
+                           });
+  }
+
+  void OnPiece(beast::error_code ec) {
+    if (ec == bhttp::error::need_buffer) ec = {};  // piece_ is full: relay it
+    if (ec) {
+      conn_.reset();
+      // Part of the answer is out: only closing the connection tells the client.
+      if (head_sent_) return Close();
+      if (ec == beast::error::timeout) return Fail(504, "upstream timed out (" + endpoint_ + ")");
+      return Fail(502, "upstream error (" + endpoint_ + "): " + ec.message());
+    }
+    size_t n = piece_.size() - res_parser_->get().body().size;
+    bool done = res_parser_->is_done();
+    if (n == 0 && !done) return ReadPiece();  // only framing was parsed
+    body_bytes_ += n;
+    std::vector<asio::const_buffer> bufs;
+    if (!head_sent_) {
+      PrepareHead(done ? std::optional<size_t>(n) : std::nullopt);
+      bufs.push_back(asio::buffer(head_));
+      head_sent_ = true;
+    }
+    if (n > 0 && chunked_out_) {
+      char size[24];
+      int len = std::snprintf(size, sizeof size, "%zx\r\n", n);
+      chunk_head_.assign(size, static_cast<size_t>(len));
+      bufs.push_back(asio::buffer(chunk_head_));
+    }
+    if (n > 0) bufs.push_back(asio::buffer(piece_.data(), n));
+    if (n > 0 && chunked_out_) bufs.push_back(asio::buffer("\r\n", 2));
+    if (done && chunked_out_) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
+    tcp().expires_after(options().client_timeout);
+    asio::async_write(stream_, bufs, [self = shared_from_this(), done](beast::error_code ec,
+                                                                       size_t) {
+      if (ec) {
+        self->conn_.reset();
+        return self->Close();
+      }
+      if (done) return self->FinishUpstream();
+      self->ReadPiece();
+    });
+  }
+
+  // The head the client gets: the upstream's without hop-by-hop fields, framed for this
+  // connection. `whole`: the body's size when all of it is already read.
+  void PrepareHead(std::optional<size_t> whole) {
+    const auto& up = res_parser_->get();
+    res_ = {};
+    res_.base() = up.base();
+    StripHopByHop(res_);
+    res_.keep_alive(keep_alive_);
+    unsigned status = up.result_int();
+    bool bodiless = req_.method() == bhttp::verb::head || status / 100 == 1 || status == 204 ||
+                    status == 304;
+    if (bodiless) {
+      // No body: the Content-Length, if any, is the one a GET would get; keep it.
+    } else if (whole.has_value()) {
+      res_.content_length(*whole);
+    } else if (auto length = res_parser_->content_length(); length.has_value()) {
+      res_.content_length(*length);
+    } else if (req_.version() >= 11) {
+      res_.chunked(true);
+      chunked_out_ = true;
+    } else {
+      // An HTTP/1.0 client: the body ends where the connection does.
+      keep_alive_ = false;
+      res_.keep_alive(false);
+    }
+    SerializeHead(res_, head_);
+  }
+
+  void FinishUpstream() {
+    bool reusable = res_parser_->get().keep_alive() && conn_->buffer.size() == 0 && !upgrade_;
     if (reusable) {
+      conn_->buffer.shrink_to_fit();
       server_->PutIdle(*worker_, endpoint_, std::move(conn_));
     } else {
       conn_.reset();
     }
-    StripHopByHop(res_);
-    res_.keep_alive(keep_alive_);
-    if (req_.method() != bhttp::verb::head) res_.prepare_payload();
-    Respond();
+    ReleaseSlot();
+    AccessLog(res_.result_int(), body_bytes_);
+    res_parser_.reset();
+    if (!keep_alive_) return Close();
+    Reset();
+    ReadHeader();
   }
 
   // --- answering ---
@@ -648,8 +752,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string endpoint_, last_error_;
   std::unique_ptr<UpstreamConn> conn_;
   bool reused_ = false;
-  std::optional<bhttp::response_parser<bhttp::string_body>> res_parser_;
-  bhttp::response<bhttp::string_body> res_;  // the answer being sent
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> res_parser_;
+  std::vector<char> piece_;  // one read of the upstream's body, relayed before the next
+  bool head_sent_ = false, chunked_out_ = false;
+  size_t body_bytes_ = 0;
+  std::string chunk_head_;
+  bhttp::response<bhttp::string_body> res_;  // the head (and for our own answers the body)
   std::string up_head_, head_;  // wire heads of the upstream request and of res_
   beast::flat_buffer up_buf_, down_buf_;
   bool tunnel_closed_ = false;

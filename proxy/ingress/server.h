@@ -5,13 +5,14 @@
 // https when the route's host has TLS; the Ingress's rate limits (503 past them); then a
 // ready endpoint of the backend, round robin, over a pooled keep-alive connection, with
 // a retry on the next endpoint when a connect fails (502 when none connects, 503 with no
-// endpoints, 504 when the upstream does not answer in time). The upstream gets
+// endpoints, 504 when the upstream does not answer in time). The answer is relayed as it
+// arrives (server-sent events, large downloads), never held whole. The upstream gets
 // X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP and X-Request-ID (kept when the client
 // sent one). An Upgrade request (WebSocket) becomes a byte tunnel once the upstream
 // answers 101. One access-log line per request at verbosity 1.
 // TLS: the certificate is chosen by SNI among the snapshot's (exact host, then the
 // wildcard of its parent domain), else the default certificate.
-// Every read has a deadline and a size limit (headers, request body, buffered response).
+// Every read has a deadline, and headers and request bodies a size limit.
 //
 // Thread safety: Start/Stop from one thread; `snapshot` is called from the I/O threads
 // and must be thread-safe. A new snapshot applies to the next request; requests in
@@ -38,7 +39,6 @@ struct ServerOptions {
   int threads = 2;
   size_t max_header_bytes = 32 * 1024;
   size_t max_request_body_bytes = 1024 * 1024;  // ingress-nginx's proxy-body-size default
-  size_t max_response_bytes = 64 * 1024 * 1024;  // responses are buffered whole
   std::chrono::seconds client_timeout{60};       // a whole request, or an idle keep-alive
   std::chrono::seconds connect_timeout{5};
   std::chrono::seconds upstream_timeout{60};     // sending the request + reading the answer
