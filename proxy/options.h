@@ -18,7 +18,9 @@ struct ProxyOptions {
   client::ClientFlags client;
   std::string hostname_override;  // the node's name; "" = this host's name
   std::string node_ip;            // "" = the Node's InternalIP, else the first global address
-  std::string mode = "nftables";  // "iptables" is not implemented yet
+  std::string mode = "nftables";  // or "iptables"
+  std::string iptables_backend;   // "", "legacy" or "nft"
+  std::string iptables_prefix = "KUBEPP";
   std::string cluster_cidr = "10.244.0.0/16";
   std::string service_cidr = "10.96.0.0/12";
   std::string loadbalancer_ip_range;  // "" = the node's address

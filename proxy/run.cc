@@ -20,6 +20,7 @@
 #include "proxy/dns/zone_feed.h"
 #include "proxy/host_network.h"
 #include "proxy/ingress/controller.h"
+#include "proxy/iptables/proxier.h"
 #include "proxy/loadbalancer.h"
 #include "proxy/nftables/proxier.h"
 #include "proxy/options.h"
@@ -101,7 +102,7 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("hostname-override", &o->hostname_override, "this node's name (default: hostname)");
   flags.String("node-ip", &o->node_ip,
                "this node's address (default: the Node's InternalIP, else the first global address)");
-  flags.String("proxy-mode", &o->mode, "nftables (iptables is not implemented yet)");
+  flags.String("proxy-mode", &o->mode, "nftables, or iptables (hosts without nftables)");
   flags.String("mode", &o->mode, "alias of --proxy-mode");
   flags.String("cluster-cidr", &o->cluster_cidr,
                "pod addresses: other sources are masqueraded; forwarding is accepted");
@@ -112,7 +113,7 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
                "(default: the node's address, shared)");
   flags.Duration("min-sync-period", &o->min_sync_period,
                "at most one rules update per this period (changes are batched)");
-  flags.Duration("sync-period", &o->sync_period, "period of full rewrites of the nftables table");
+  flags.Duration("sync-period", &o->sync_period, "period of full rewrites of the proxy's rules");
   flags.Int("healthz-port", &o->healthz_port, "port of /healthz and /metrics on 127.0.0.1 (0: off)");
   flags.Bool("cleanup", &o->cleanup, "remove every rule, route and link the proxy made, then exit");
   flags.Bool("pod-routes", &o->pod_routes,
@@ -133,14 +134,21 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
                "IngressClass name served (Ingresses without a class too, when that "
                "IngressClass is marked default)");
   flags.String("nftables-table", &o->table, "name of the proxy's nftables table (family ip)");
+  flags.String("iptables-backend", &o->iptables_backend,
+               "iptables mode: \"\" runs the host's iptables, legacy/nft iptables-legacy/-nft");
+  flags.String("iptables-chain-prefix", &o->iptables_prefix,
+               "iptables mode: the proxy's chains are named <prefix>-*");
   flags.String("service-bridge", &o->bridge, "name of the port-less bridge holding service routes");
 }
 
 Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
-  if (o.mode == "iptables") {
-    return BadRequest("--proxy-mode=iptables is not implemented; use nftables");
+  if (o.mode != "nftables" && o.mode != "iptables") {
+    return BadRequest("unknown --proxy-mode " + o.mode + " (nftables or iptables)");
   }
-  if (o.mode != "nftables") return BadRequest("unknown --proxy-mode " + o.mode);
+  if (o.iptables_backend != "" && o.iptables_backend != "legacy" && o.iptables_backend != "nft") {
+    return BadRequest("unknown --iptables-backend " + o.iptables_backend + " (legacy or nft)");
+  }
+  RETURN_IF_ERROR(ipt::ValidatePrefix(o.iptables_prefix));
 
   HostNetworkConfig host;
   host.bridge = o.bridge;
@@ -166,10 +174,19 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     }
     if (!cidr.empty() && cidr.find("/32") == std::string::npos) host.routed_cidrs.push_back(cidr);
   }
-  nft::NftablesProxier proxier(render, served_here);
+  std::unique_ptr<Proxier> proxier;
+  if (o.mode == "iptables") {
+    ipt::RenderConfig ipt_render;
+    ipt_render.prefix = o.iptables_prefix;
+    ipt_render.cluster_cidr = render.cluster_cidr;
+    ipt_render.node_name = render.node_name;
+    proxier = std::make_unique<ipt::IptablesProxier>(ipt_render, o.iptables_backend, served_here);
+  } else {
+    proxier = std::make_unique<nft::NftablesProxier>(render, served_here);
+  }
 
   if (o.cleanup) {
-    Status a = proxier.Cleanup();
+    Status a = proxier->Cleanup();
     Status b = CleanupHostNetwork(host);
     Status c = o.pod_routes ? PodRouteController::Cleanup() : Status::Ok();
     LOG(INFO) << "proxy: cleanup done";
@@ -186,7 +203,9 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   ASSIGN_OR_RETURN(IpRange lb_range,
                    ParseIpRange(o.loadbalancer_ip_range.empty() ? node_ip : o.loadbalancer_ip_range));
   RETURN_IF_ERROR(EnsureHostNetwork(host));
-  LOG(INFO) << "proxy: node " << render.node_name << " (" << node_ip << "), table ip " << o.table
+  LOG(INFO) << "proxy: node " << render.node_name << " (" << node_ip << "), "
+            << (o.mode == "iptables" ? "iptables chains " + o.iptables_prefix + "-*"
+                                     : "nftables table ip " + o.table)
             << ", service CIDR " << o.service_cidr << " routed to " << o.bridge;
 
   informer::Informer services(client.get(), client::kServices);
@@ -195,7 +214,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   event_options.component = "kube-proxy";
   event_options.host = render.node_name;
   client::EventRecorder events(client.get(), event_options);
-  ServiceProxy service_proxy(&services, &slices, &proxier,
+  ServiceProxy service_proxy(&services, &slices, proxier.get(),
                              {.min_sync_period = o.min_sync_period,
                               .full_sync_period = o.sync_period,
                               .flush_udp = RunConntrack});

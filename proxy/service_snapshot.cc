@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 
 namespace kubepp::proxy {
@@ -91,6 +92,21 @@ std::string ServiceKeyOfSlice(const api::Value& slice) {
 }  // namespace
 
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
+
+std::string ShortHash(const std::string& s) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (unsigned char ch : s) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    out += kAlphabet[h & 31];
+    h >>= 5;
+  }
+  return out;
+}
 
 std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices) {
   std::map<std::string, std::vector<ObjectPtr>> out;

@@ -63,6 +63,9 @@ struct Snapshot {
   std::vector<ServicePortPtr> ports;
 };
 
+// 8 characters of base32 over a stable 64-bit hash of `s` (rule and chain names).
+std::string ShortHash(const std::string& s);
+
 // Groups EndpointSlices by "<namespace>/<service name>".
 std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices);
 

@@ -1,7 +1,8 @@
 """End-to-end tests of the proxy (root): a real apiserver and proxy process, pods that are
 network namespaces with a veth on a bridge and a tiny HTTP server, Services and
 EndpointSlices made through the API; traffic through ClusterIP, NodePort, LoadBalancer,
-session affinity, rejection without endpoints, cluster DNS, --cleanup.
+session affinity, rejection without endpoints, cluster DNS, --cleanup; in both proxy modes
+(nftables, iptables).
 
 Isolation: the test process itself enters a fresh "node" network namespace (setns on its
 main thread), so the apiserver, the proxy, its nftables table, routes, bridge and iptables
@@ -109,16 +110,20 @@ def dns_query(server, port, name, qtype=1, tcp=False):
     return rcode, ips
 
 
-def table_rules():
-    """The proxy's table as nft lists it (in creation order, hence sorted here), without
-    the dynamic affinity entries."""
-    text = sh("nft", "list", "table", "ip", "kubepp").stdout
-    return sorted(line for line in text.splitlines() if "expires" not in line)
+def proxy_rules(mode):
+    """The proxy's rules, sorted: its nftables table as nft lists it (without the dynamic
+    affinity entries), or its iptables chains and rules as iptables-save lists them."""
+    if mode == "nftables":
+        text = sh("nft", "list", "table", "ip", "kubepp").stdout
+        return sorted(line for line in text.splitlines() if "expires" not in line)
+    text = sh("iptables-save").stdout
+    return sorted(line for line in text.splitlines() if "KUBEPP" in line)
 
 
 class Proxy:
-    def __init__(self, server_url, tmp):
+    def __init__(self, server_url, tmp, mode):
         self.server_url = server_url
+        self.mode = mode
         self.log_path = os.path.join(tmp, "proxy.log")
         self.proc = None
         self.healthz_port = harness.free_port()
@@ -126,7 +131,7 @@ class Proxy:
     def args(self):
         return [PROXY, "--server", self.server_url, "--hostname-override", "node1",
                 "--node-ip", NODE_IP, "--healthz-port", str(self.healthz_port), "--min-sync-period", "100ms",
-                "--resolv-conf", "/dev/null"]
+                "--resolv-conf", "/dev/null", "--proxy-mode", self.mode]
 
     def start(self):
         with open(self.log_path, "ab") as log:
@@ -166,6 +171,8 @@ class Proxy:
 
 
 class ProxyTest(unittest.TestCase):
+    MODE = "nftables"
+
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
@@ -180,7 +187,7 @@ class ProxyTest(unittest.TestCase):
         cls.server = harness.ApiServer()
         cls.addClassCleanup(cls.server.stop)
         cls.server.start()
-        cls.proxy = Proxy(cls.server.url, cls.tmp)
+        cls.proxy = Proxy(cls.server.url, cls.tmp, cls.MODE)
         cls.addClassCleanup(cls.proxy.kill)
         cls.proxy.start()
         cls.proxy.wait_healthy()
@@ -416,20 +423,28 @@ class ProxyTest(unittest.TestCase):
         self.set_endpoints("durable", ["pod1"])
         url = "http://%s/" % svc["spec"]["clusterIP"]
         wait_for(lambda: curl(url)[1] == "pod1", what="served")
-        before = table_rules()
+        before = proxy_rules(self.MODE)
         self.proxy.kill()
         self.assertEqual(curl(url)[1], "pod1")  # rules stay while the proxy is down
         self.proxy.start()
         self.proxy.wait_healthy()
         # The same rules again, nothing duplicated (affinity entries are runtime state).
-        self.assertEqual(table_rules(), before)
+        self.assertEqual(proxy_rules(self.MODE), before)
         self.assertEqual(curl(url)[1], "pod1")
         self.proxy.kill(signal.SIGTERM)
         r = self.proxy.cleanup()
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertNotEqual(sh("nft", "list", "table", "ip", "kubepp", check=False).returncode, 0)
+        if self.MODE == "nftables":
+            self.assertNotEqual(sh("nft", "list", "table", "ip", "kubepp", check=False).returncode, 0)
+        else:
+            self.assertNotIn("KUBEPP", sh("iptables-save").stdout)
         self.assertNotEqual(sh("ip", "link", "show", "kubepp-svc0", check=False).returncode, 0)
         self.assertNotIn("kubepp", sh("iptables", "-w", "5", "-S", "FORWARD").stdout)
+
+
+class IptablesProxyTest(ProxyTest):
+    """The same cases with --proxy-mode=iptables (the host's iptables backend)."""
+    MODE = "iptables"
 
 
 if __name__ == "__main__":

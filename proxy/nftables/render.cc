@@ -177,21 +177,6 @@ class Builder {
 
 }  // namespace
 
-std::string ShortHash(const std::string& s) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a
-  for (unsigned char ch : s) {
-    h ^= ch;
-    h *= 1099511628211ull;
-  }
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out;
-  for (int i = 0; i < 8; ++i) {
-    out += kAlphabet[h & 31];
-    h >>= 5;
-  }
-  return out;
-}
-
 Ruleset BaseRuleset(const RenderConfig& config) {
   Ruleset rs;
   Builder(config, rs).Base();

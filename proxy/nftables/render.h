@@ -39,9 +39,6 @@ struct RenderConfig {
   bool localhost_nodeports = true;
 };
 
-// 8 characters of base32 over a stable 64-bit hash of `s`.
-std::string ShortHash(const std::string& s);
-
 // The whole table: BaseRuleset plus RenderPort of every port, in the snapshot's order.
 Ruleset BuildRuleset(const Snapshot& snapshot, const RenderConfig& config);
 

@@ -1,9 +1,6 @@
 #include "proxy/nftables/render.h"
 
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "proxy/testutil.h"
 
@@ -13,40 +10,11 @@ namespace {
 using testing::Service;
 using testing::Slice;
 
-// Compares `text` with testdata/<name>; KUBEPP_UPDATE_GOLDEN=1 rewrites the file instead.
-void CheckGolden(const std::string& name, const std::string& text) {
-  std::string path = std::string(KUBEPP_PROXY_TESTDATA) + "/" + name;
-  if (std::getenv("KUBEPP_UPDATE_GOLDEN")) {
-    std::ofstream(path) << text;
-  }
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  std::stringstream want;
-  want << in.rdbuf();
-  CHECK(text == want.str());
-}
-
-Snapshot Sample() {
-  return BuildSnapshot(
-      {Service("web", R"({"type":"NodePort","clusterIP":"10.96.0.5","ports":[{"name":"http","port":80,"nodePort":30080}]})"),
-       Service("sticky", R"({"clusterIP":"10.96.0.6","sessionAffinity":"ClientIP",
-           "sessionAffinityConfig":{"clientIP":{"timeoutSeconds":60}},"ports":[{"port":53,"protocol":"UDP"}]})"),
-       Service("empty", R"({"type":"LoadBalancer","clusterIP":"10.96.0.7","externalIPs":["192.0.2.50"],
-           "ports":[{"port":443,"nodePort":31443}]})", R"({"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}})"),
-       Service("local", R"({"type":"NodePort","clusterIP":"10.96.0.8","externalTrafficPolicy":"Local",
-           "ports":[{"port":80,"nodePort":30081}]})")},
-      {Slice("web-a", "web", R"([{"name":"http","port":8080}])",
-             R"([{"addresses":["10.244.1.2"],"nodeName":"n1"},{"addresses":["10.244.2.2"],"nodeName":"n2"}])"),
-       Slice("sticky-a", "sticky", R"([{"port":5353,"protocol":"UDP"}])", R"([{"addresses":["10.244.1.3"]}])"),
-       Slice("local-a", "local", R"([{"port":8080}])",
-             R"([{"addresses":["10.244.1.4"],"nodeName":"n1"},{"addresses":["10.244.2.4"],"nodeName":"n2"}])")});
-}
-
 TEST_CASE("BuildRuleset: the kube-proxy nftables shape (golden)") {
   RenderConfig config;
   config.node_name = "n1";
-  Ruleset rs = BuildRuleset(Sample(), config);
-  CheckGolden("sample.nft", RenderFull(rs));
+  Ruleset rs = BuildRuleset(testing::SampleSnapshot(), config);
+  testing::CheckGolden("sample.nft", RenderFull(rs));
 }
 
 TEST_CASE("BuildRuleset: the random cascade picks each of N endpoints with probability 1/N") {
@@ -64,7 +32,7 @@ TEST_CASE("BuildRuleset: the random cascade picks each of N endpoints with proba
 TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
   RenderConfig config;
   config.node_name = "n1";
-  Ruleset rs = BuildRuleset(Sample(), config);
+  Ruleset rs = BuildRuleset(testing::SampleSnapshot(), config);
   const std::string web = "service-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http";
   const auto& ips = rs.sets.at("service-ips").elements;
   CHECK(ips.at("10.96.0.5 . tcp . 80") == "goto " + web);
@@ -90,18 +58,18 @@ TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
 TEST_CASE("BuildRuleset: externalTrafficPolicy Local uses only this node's endpoints") {
   RenderConfig config;
   config.node_name = "n2";
-  Ruleset rs = BuildRuleset(Sample(), config);
+  Ruleset rs = BuildRuleset(testing::SampleSnapshot(), config);
   const std::string id = "ns/local/tcp/";
   const auto& ext = rs.chains.at("external-" + ShortHash(id) + "-" + id).rules;
   REQUIRE(!ext.empty());
   CHECK(ext.back() == "meta l4proto tcp dnat to 10.244.2.4:8080");
   config.node_name = "n3";
-  rs = BuildRuleset(Sample(), config);
+  rs = BuildRuleset(testing::SampleSnapshot(), config);
   CHECK(rs.chains.at("external-" + ShortHash(id) + "-" + id).rules.back() == "drop");
 }
 
 TEST_CASE("BuildRuleset: ClientIP affinity has a timed set per endpoint") {
-  Ruleset rs = BuildRuleset(Sample(), RenderConfig{});
+  Ruleset rs = BuildRuleset(testing::SampleSnapshot(), RenderConfig{});
   const std::string id = "ns/sticky/udp/";
   const std::string set = "affinity-" + ShortHash(id) + "-" + id + "__10.244.1.3/5353";
   REQUIRE(rs.sets.count(set));
