@@ -5,10 +5,13 @@
 // `nft` reported apart. RSS at the end (VmRSS) and its peak (VmHWM).
 // Run it as root in a throw-away network namespace (bench/proxy.sh does), never in the
 // host's: it programs nftables for real.
-//   proxy_perf [services=10000] [endpoints=10] [updates=50] [dry|verify]
+//   proxy_perf [services=10000] [endpoints=10] [updates=50] [dry|verify|iptables|iptables-legacy]
 // `dry` hands the scripts to nobody: the proxy's own cost, without nft (no root needed).
 // `verify` also checks that the kernel's table after the partial syncs (`nft list table`)
 // is the one a full resync then writes; use it with a few hundred Services (listing is slow).
+// `iptables` / `iptables-legacy`: the IptablesProxier instead (the host's iptables, or
+// iptables-legacy): one full sync, then `updates` one-Service endpoint changes, each a
+// whole iptables-restore.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +22,7 @@
 
 #include "common/api/json.h"
 #include "common/util/exec.h"
+#include "proxy/iptables/proxier.h"
 #include "proxy/nftables/proxier.h"
 #include "proxy/service_snapshot.h"
 
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: proxy_perf [services>=2] [endpoints>=1] [updates>=1]\n");
     return 2;
   }
+  std::string mode = argc > 4 ? argv[4] : "";
   proxy::SnapshotBuilder builder;
   {
     std::vector<proxy::ObjectPtr> services, slices;
@@ -102,6 +107,29 @@ int main(int argc, char** argv) {
       slices.push_back(Slice(i, m, 0));
     }
     builder.Reset(services, slices);
+  }
+  if (mode == "iptables" || mode == "iptables-legacy") {
+    proxy::ipt::IptablesProxier proxier(proxy::ipt::RenderConfig{},
+                                        mode == "iptables" ? "" : "legacy");
+    auto t = Clock::now();
+    Status st = proxier.Sync(builder.Build(), true);
+    double full_ms = Ms(t);
+    std::vector<double> incr;
+    for (int u = 1; u <= updates && st.ok(); ++u) {
+      builder.SetSlice(Slice((u * 37) % n, m, u * 7919));
+      t = Clock::now();
+      st = proxier.Sync(builder.Build(), false);
+      incr.push_back(Ms(t));
+    }
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s\n", st.ToString().c_str());
+      return 1;
+    }
+    std::printf("| %s: %d x %d | full sync %.0f ms | one-Service update p50 %.0f ms, p99 %.0f ms "
+                "(%d) | RSS %.0f MB (peak %.0f MB) |\n",
+                mode.c_str(), n, m, full_ms, Percentile(incr, 0.5), Percentile(incr, 0.99),
+                updates, StatusKb("VmRSS:") / 1024.0, StatusKb("VmHWM:") / 1024.0);
+    return proxier.Cleanup().ok() ? 0 : 1;
   }
   double nft_ms = 0;  // time inside the runner of the current sync
   proxy::nft::NftablesProxier proxier(proxy::nft::RenderConfig{}, {}, [&](const std::string& script) {

@@ -187,6 +187,17 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
 
   if (o.cleanup) {
     Status a = proxier->Cleanup();
+    // The other mode's rules too (as kube-proxy --cleanup): a proxy may have run in it
+    // before. Best effort: that mode's tools may be missing here.
+    if (o.mode == "iptables") {
+      Status other = nft::NftablesProxier(render, served_here).Cleanup();
+      if (!other.ok()) VLOG(1) << "proxy: nftables cleanup: " << other.message();
+    } else {
+      ipt::RenderConfig ipt_render;
+      ipt_render.prefix = o.iptables_prefix;
+      Status other = ipt::IptablesProxier(ipt_render, o.iptables_backend).Cleanup();
+      if (!other.ok()) VLOG(1) << "proxy: iptables cleanup: " << other.message();
+    }
     Status b = CleanupHostNetwork(host);
     Status c = o.pod_routes ? PodRouteController::Cleanup() : Status::Ok();
     LOG(INFO) << "proxy: cleanup done";

@@ -1,5 +1,7 @@
 #include "proxy/iptables/proxier.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "common/log.h"
@@ -8,8 +10,36 @@ namespace kubepp::proxy::ipt {
 
 Result<util::CommandResult> RunCommand(const std::vector<std::string>& argv,
                                        std::string_view input) {
-  return util::RunCommand(argv, input);
+  // A restore of tens of thousands of chains takes minutes with the nft backend.
+  return util::RunCommand(argv, input, std::chrono::minutes(10));
 }
+
+namespace {
+
+// FNV-1a over every chain name and rule, with separators.
+uint64_t Fingerprint(const Tables& t) {
+  uint64_t h = 14695981039346656037ull;
+  auto add = [&h](const std::string& s, char end) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ static_cast<unsigned char>(end)) * 1099511628211ull;
+  };
+  for (const Chains* chains : {&t.nat, &t.filter}) {
+    for (const auto& [name, rules] : *chains) {
+      add(name, ':');
+      for (const auto& r : rules) add(r, '\n');
+    }
+    add("", '*');
+  }
+  return h;
+}
+
+std::set<std::string> Names(const Chains& chains) {
+  std::set<std::string> out;
+  for (const auto& [name, rules] : chains) out.insert(name);
+  return out;
+}
+
+}  // namespace
 
 IptablesProxier::IptablesProxier(RenderConfig config, std::string backend,
                                  std::set<std::string> locally_served, CommandRunner run)
@@ -77,9 +107,9 @@ Status IptablesProxier::Sync(const Snapshot& snapshot, bool full) {
     stale_nat = std::move(existing->first);
     stale_filter = std::move(existing->second);
   } else {
-    if (t == applied_) return Status::Ok();
-    for (const auto& [name, rules] : applied_.nat) stale_nat.insert(name);
-    for (const auto& [name, rules] : applied_.filter) stale_filter.insert(name);
+    if (Fingerprint(t) == applied_fingerprint_) return Status::Ok();
+    stale_nat = applied_nat_;
+    stale_filter = applied_filter_;
   }
   std::erase_if(stale_nat, [&](const std::string& n) { return t.nat.count(n) > 0; });
   std::erase_if(stale_filter, [&](const std::string& n) { return t.filter.count(n) > 0; });
@@ -87,11 +117,15 @@ Status IptablesProxier::Sync(const Snapshot& snapshot, bool full) {
   if (st.ok() && (full || !synced_)) st = EnsureJumps();
   synced_ = st.ok();
   if (st.ok()) {
-    VLOG(1) << "proxy: iptables " << (full ? "full" : "") << " sync: " << t.nat.size()
-            << " nat and " << t.filter.size() << " filter chains, " << stale_nat.size() + stale_filter.size()
-            << " removed";
-    applied_ = std::move(t);
+    VLOG(1) << "proxy: iptables " << (full ? "full " : "") << "sync: " << t.nat.size()
+            << " nat and " << t.filter.size() << " filter chains, "
+            << stale_nat.size() + stale_filter.size() << " removed";
+    applied_nat_ = Names(t.nat);
+    applied_filter_ = Names(t.filter);
+    applied_fingerprint_ = Fingerprint(t);
   }
+  t = Tables{};
+  malloc_trim(0);  // the rules and their text were large and are gone
   return st;
 }
 

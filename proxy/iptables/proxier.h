@@ -3,12 +3,13 @@
 // (one transaction per table), deleting chains of ours that are no longer needed; then
 // makes sure the built-in chains jump to ours. Every sync rewrites all of our chains, as
 // kube-proxy's iptables mode did before its partial syncs; a sync whose rules equal the
-// last applied ones is skipped. Works with either iptables backend: `backend` "" runs
+// last applied ones (by a 64-bit fingerprint) is skipped. Works with either iptables backend: `backend` "" runs
 // the host's default `iptables`, "legacy" / "nft" the iptables-legacy / iptables-nft
 // commands.
 // Thread safety: Sync/Cleanup from one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -50,8 +51,12 @@ class IptablesProxier : public Proxier {
   std::string backend_;
   std::set<std::string> locally_served_;
   CommandRunner run_;
-  bool synced_ = false;  // the last sync succeeded: applied_ is what the kernel has
-  Tables applied_;
+  // What the last successful sync applied: our chains' names, and a fingerprint of
+  // every chain and rule (not the rules themselves: at 10,000 Services they take
+  // hundreds of MB).
+  bool synced_ = false;
+  std::set<std::string> applied_nat_, applied_filter_;
+  uint64_t applied_fingerprint_ = 0;
 };
 
 }  // namespace kubepp::proxy::ipt
