@@ -15,9 +15,9 @@
 
 namespace kubepp::apiserver {
 
-namespace {
-
 bool IsTrue(const std::string& v) { return v == "true" || v == "1" || v == "True"; }
+
+namespace {
 
 std::string ToHex(std::string_view s) {
   static const char kHex[] = "0123456789abcdef";

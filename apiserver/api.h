@@ -73,7 +73,10 @@ class Api {
   void WatchTicker();
 
   // --- writes (api_write.cc) ---
-  void Create(const http::Request& req, const RequestInfo& info, const Writer& w);
+  // `managed_fields`: the new object's metadata.managedFields (a create by server-side
+  // apply); otherwise it has none.
+  void Create(const http::Request& req, const RequestInfo& info, const Writer& w,
+              const api::Value* managed_fields = nullptr);
   void Update(const http::Request& req, const RequestInfo& info, const Writer& w);
   void Patch(const http::Request& req, const RequestInfo& info, const Writer& w);
   void Delete(const http::Request& req, const RequestInfo& info, const Writer& w);
@@ -182,5 +185,7 @@ class Api {
 Result<api::Document> DecodeBody(const http::Request& req);
 bool WantsTable(const http::Request& req);
 bool IsDryRun(const http::Request& req);
+// A boolean query parameter's value: "true", "True" or "1".
+bool IsTrue(const std::string& v);
 
 }  // namespace kubepp::apiserver

@@ -3,6 +3,7 @@
 
 #include "apiserver/admission.h"
 #include "apiserver/api.h"
+#include "apiserver/managed_fields.h"
 #include "apiserver/patch.h"
 #include "apiserver/protobuf.h"
 #include "common/api/selector.h"
@@ -318,7 +319,8 @@ Status Api::AdmitUpdate(const std::shared_ptr<const AdmissionAttributes>& na,
   return AdmitNode(a);
 }
 
-void Api::Create(const http::Request& req, const RequestInfo& info, const Writer& w) {
+void Api::Create(const http::Request& req, const RequestInfo& info, const Writer& w,
+                 const api::Value* managed_fields) {
   const ResourceInfo& r = *info.resource;
   auto body = DecodeBody(req);
   if (!body.ok()) return SendStatus(w, body.status());
@@ -380,6 +382,9 @@ void Api::Create(const http::Request& req, const RequestInfo& info, const Writer
                         "metadata.deletionGracePeriodSeconds", "metadata.managedFields",
                         "metadata.selfLink"}) {
     api::Remove(doc, f);
+  }
+  if (managed_fields != nullptr) {
+    api::SetValue(doc, "metadata.managedFields", api::Copy(*managed_fields, a), a);
   }
   api::SetString(doc, "metadata.uid", util::NewUuid(), a);
   api::SetString(doc, "metadata.creationTimestamp", util::NowRfc3339(), a);
@@ -529,7 +534,9 @@ Status Api::PrepareUpdate(const ResourceInfo& r, const std::string& subresource,
     CopyMember(doc, old_doc, f);
   }
   api::Remove(doc, "metadata.resourceVersion");
-  api::Remove(doc, "metadata.managedFields");
+  // Kept as the writer sent them (server-side apply rewrites them; a client may clear
+  // them with []), else as they were.
+  if (!api::Has(doc, "metadata.managedFields")) CopyMember(doc, old_doc, "metadata.managedFields");
   DropEmptyMetadata(doc);
   int64_t generation = api::GetInt(old_doc, "metadata.generation", 1);
   if (subresource.empty() && SpecChanged(old_doc, doc)) ++generation;
@@ -746,6 +753,18 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
   const ResourceInfo& r = *info.resource;
   std::string sub = info.subresource;
   bool dry_run = IsDryRun(req);
+  std::string manager = req.Query("fieldManager");
+  bool force = IsTrue(req.Query("force"));
+  if (type == "apply") {
+    if (manager.empty()) {
+      return SendStatus(w, Invalid("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: "
+                                   "Required value: is required for apply patch"));
+    }
+    if (!patch->IsObject()) return SendStatus(w, BadRequest("the apply configuration must be an object"));
+  } else if (IsTrue(req.Query("force"))) {
+    return SendStatus(w, Invalid("PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: "
+                                 "may not be specified for non-apply patch"));
+  }
 
   // Server-side apply of a missing object creates it.
   if (type == "apply" && sub.empty() &&
@@ -755,11 +774,17 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
     create.body = api::ToJson(*patch);
     RequestInfo ci = info;
     ci.name.clear();
-    return Create(create, ci, w);
+    api::Document owned;
+    SetAppliedFields(owned, *patch, r.kind, manager, r.ApiVersion(), util::NowRfc3339());
+    return Create(create, ci, w, api::Find(owned, "metadata.managedFields"));
   }
-  auto apply = [type, patch, &r](api::Document& target) -> Status {
+  auto apply = [type, patch, &r, manager, force](api::Document& target) -> Status {
     if (type == "json") return ApplyJsonPatch(target, *patch);
     if (type == "merge") return ApplyMergePatch(target, *patch);
+    if (type == "apply") {
+      return ServerSideApply(target, *patch, r.kind, manager, force, r.ApiVersion(),
+                             util::NowRfc3339());
+    }
     return ApplyStrategicMergePatch(target, *patch, r.kind);
   };
   if (sub == "scale") {

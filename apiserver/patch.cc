@@ -720,6 +720,12 @@ Status ApplyJsonPatch(api::Document& target, const Value& ops) {
   return Status::Ok();
 }
 
+const std::string* ListMergeKey(std::string_view kind, const std::string& path) {
+  const ListRules& rules = RulesFor(kind);
+  auto it = rules.find(path);
+  return it == rules.end() ? nullptr : &it->second;
+}
+
 Status ApplyStrategicMergePatch(api::Document& target, const Value& patch,
                                 std::string_view kind) {
   if (!patch.IsObject()) return BadRequest("strategic merge patch must be a JSON object");

@@ -51,4 +51,9 @@ Status ApplyJsonPatch(api::Document& target, const api::Value& ops);
 Status ApplyStrategicMergePatch(api::Document& target, const api::Value& patch,
                                 std::string_view kind);
 
+// The merge key of the list at `path` (field names from the object root joined by ".",
+// list elements adding no segment) of objects of `kind`: "" for a list of primitives
+// merged as a set, null for a list that is replaced whole (atomic).
+const std::string* ListMergeKey(std::string_view kind, const std::string& path);
+
 }  // namespace kubepp::apiserver

@@ -131,6 +131,31 @@ class KubectlCases:
         self.assertEqual(containers[0]["command"], ["sleep", "3600"])
         self.assertEqual(got["metadata"]["generation"], 2)
 
+    def test_apply_server_side(self):
+        cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n%s"
+        mine = self.write("mine.yaml", cm % '  a: "1"\n  b: "2"\n')
+        self.assertIn("configmap/ssa serverside-applied",
+                      self.k("apply", "--server-side", "-f", mine).stdout)
+        # Another manager changing a field kubectl owns: a conflict naming both, no change.
+        theirs = self.write("theirs.yaml", cm % '  a: "9"\n')
+        r = self.k("apply", "--server-side", "--field-manager", "other", "-f", theirs, ok=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('conflict with "kubectl"', r.stderr)
+        self.assertIn(".data.a", r.stderr)
+        path = "/api/v1/namespaces/NS/configmaps/ssa"
+        self.assertEqual(self.rest(path).json()["data"], {"a": "1", "b": "2"})
+        # Forced, the field changes hands.
+        self.k("apply", "--server-side", "--field-manager", "other", "--force-conflicts", "-f", theirs)
+        got = self.rest(path).json()
+        self.assertEqual(got["data"], {"a": "9", "b": "2"})
+        owners = {e["manager"]: e["fieldsV1"] for e in got["metadata"]["managedFields"]}
+        self.assertEqual(owners, {"kubectl": {"f:data": {"f:b": {}}},
+                                  "other": {"f:data": {"f:a": {}}}})
+        # What kubectl no longer applies (b) goes; what another manager owns (a) stays.
+        mine = self.write("mine.yaml", cm % '  c: "3"\n')
+        self.k("apply", "--server-side", "-f", mine)
+        self.assertEqual(self.rest(path).json()["data"], {"a": "9", "c": "3"})
+
     def test_get_wide(self):
         self.create("/apis/apps/v1/namespaces/NS/deployments", deployment("web"))
         self.create("/api/v1/namespaces/NS/pods", pod("p1"))
