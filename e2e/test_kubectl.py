@@ -360,13 +360,6 @@ class KubectlCases:
         self.assertEqual(svc["selector"], {"app": "web"})
         self.assertTrue(svc["clusterIP"].startswith("10."), svc)
 
-    @unittest.skip("needs the deployment controller (not written yet)")
-    def test_rollout_status(self):
-        path = self.write("web.yaml", DEPLOYMENT_YAML % "nginx:1.25")
-        self.k("apply", "-f", path)
-        r = self.k("rollout", "status", "deployment/web", "--timeout=60s")
-        self.assertIn('deployment "web" successfully rolled out', r.stdout)
-
     def test_errors(self):
         r = self.k("get", "pod", "nope", ok=False)
         self.assertEqual(r.returncode, 1)
