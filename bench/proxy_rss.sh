@@ -5,7 +5,8 @@
 # started and, once its rules are programmed (/healthz), its RSS and peak RSS are read.
 #   bench/proxy_rss.sh [services=10000] [endpoints=10] [proxy flags...]
 # e.g. bench/proxy_rss.sh 10000 10 --proxy-mode iptables
-# KUBEPP_BUILD_DIR picks another build directory (default build/).
+# KUBEPP_BUILD_DIR picks another build directory (default build/); PROXY_WRAPPER runs the
+# proxy under a tool (e.g. "valgrind --tool=massif --massif-out-file=/tmp/massif.out").
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${KUBEPP_BUILD_DIR:-$ROOT/build}
@@ -36,12 +37,12 @@ done
 t0=$(date +%s.%N)
 ip netns exec "$NS" /usr/bin/python3 "$ROOT/bench/fill_services.py" 16641 "$N" "$M"
 t1=$(date +%s.%N)
-ip netns exec "$NS" "$BUILD/bin/proxy" --server http://127.0.0.1:16641 --hostname-override node1 \
+ip netns exec "$NS" ${PROXY_WRAPPER:-} "$BUILD/bin/proxy" --server http://127.0.0.1:16641 --hostname-override node1 \
   --node-ip 10.0.0.1 --resolv-conf /dev/null --healthz-port 16642 "$@" >"$TMP/proxy.log" 2>&1 &
 PROXY_PID=$!
 i=0
 until ip netns exec "$NS" curl -fs http://127.0.0.1:16642/healthz >/dev/null 2>&1; do
-  i=$((i + 1)); [ $i -gt 1200 ] && { echo "proxy not healthy after 120 s"; tail "$TMP/proxy.log"; exit 1; }
+  i=$((i + 1)); [ $i -gt 6000 ] && { echo "proxy not healthy after 600 s"; tail "$TMP/proxy.log"; exit 1; }
   sleep 0.1
 done
 t2=$(date +%s.%N)
