@@ -87,9 +87,9 @@ enum class Delivery {
   // for the apiserver's own small caches that decide requests (RBAC, the node graph),
   // which must never lag a write that was acknowledged.
   kBeforeAck,
-  // After the write is acknowledged, from the storage's dispatcher thread, which fans
-  // each event out to every such sink while the writer goes on committing: a thousand
-  // watchers do not delay a write. For clients' watches.
+  // After the write is acknowledged, from the storage's dispatcher threads (dispatcher.h),
+  // which fan each event out to every such sink while the writer goes on committing: a
+  // thousand watchers do not delay a write. For clients' watches.
   kAfterAck,
 };
 
