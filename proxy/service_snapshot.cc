@@ -63,6 +63,7 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
   std::sort(use.begin(), use.end(), [](const Endpoint& a, const Endpoint& b) {
     return std::tie(a.ip, a.port) < std::tie(b.ip, b.port);
   });
+  use.shrink_to_fit();  // kept for the port's life: no growth slack (4 MB at 10,000 ports)
   return std::move(use);
 }
 
