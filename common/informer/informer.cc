@@ -8,6 +8,17 @@
 namespace kubepp::informer {
 namespace {
 
+// What the cache keeps of an object: all of it but metadata.managedFields, which no
+// component reads and which server-side apply makes large (client-go's users strip them
+// the same way, kube-proxy among them).
+ObjectPtr Cacheable(const api::Value& object) {
+  if (!api::Has(object, "metadata.managedFields")) return api::Freeze(object);
+  api::Document copy;
+  copy.CopyFrom(object, copy.GetAllocator());
+  api::Remove(copy, "metadata.managedFields");
+  return api::Freeze(copy);
+}
+
 using Clock = std::chrono::steady_clock;
 
 // Sleeps up to `d`, returning early (false) once *stop is set.
@@ -152,7 +163,7 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
     ASSIGN_OR_RETURN(api::Document page, client_->List(ref_, options_.ns, lo));
     if (const api::Value* items = api::FindMember(page, "items"); items && items->IsArray()) {
       for (const auto& item : items->GetArray()) {
-        ObjectPtr obj = api::Freeze(item);
+        ObjectPtr obj = Cacheable(item);
         fresh[KeyOf(*obj)] = std::move(obj);
       }
     }
@@ -230,7 +241,7 @@ Informer::WatchEnd Informer::WatchOnce(const std::atomic<bool>* stop, bool* made
           return true;
         }
         if (type != "ADDED" && type != "MODIFIED" && type != "DELETED") return true;
-        Apply(type, api::Freeze(object));
+        Apply(type, Cacheable(object));
         return true;
       },
       stop);

@@ -14,6 +14,9 @@
 // relist diffs against the cache: handlers see adds, updates (resourceVersion changed)
 // and deletes for objects that vanished meanwhile.
 //
+// Cached objects lack metadata.managedFields (no component reads them; server-side
+// apply makes them large).
+//
 // Thread safety: Get/List/HasSynced/WaitForSync are safe from any thread. Handlers run
 // one at a time on the informer's thread, after the cache already reflects the event;
 // they must be quick (enqueue a key) and must not call AddEventHandler.

@@ -111,6 +111,31 @@ TEST_CASE("informer: lists in pages, then follows watch events") {
   CHECK(std::chrono::steady_clock::now() - start < 1s);
 }
 
+TEST_CASE("informer: cached objects lack managedFields") {
+  FakeRestClient fake;
+  api::Document pod = Pod("a");
+  auto managed = api::ParseJson(R"([{"manager":"kubectl","operation":"Apply"}])");
+  REQUIRE(managed.ok());
+  api::SetValue(pod, "metadata.managedFields", api::Copy(*managed, pod.GetAllocator()),
+                pod.GetAllocator());
+  REQUIRE(fake.Create(kPods, "", std::move(pod)).ok());
+  auto stored = fake.Get(kPods, "default", "a");
+  REQUIRE(stored.ok());
+  REQUIRE(api::Has(*stored, "metadata.managedFields"));  // the server has them
+  Informer inf(&fake, kPods, FastOptions());
+  inf.Start();
+  REQUIRE(inf.WaitForSync(5s));
+  REQUIRE(inf.Get("default/a") != nullptr);
+  CHECK(!api::Has(*inf.Get("default/a"), "metadata.managedFields"));
+  CHECK(api::GetString(*inf.Get("default/a"), "status.phase") == "Pending");
+  REQUIRE(WaitUntil([&] { return fake.OpenWatches() == 1; }));
+  api::Document b = Pod("b");
+  api::SetValue(b, "metadata.managedFields", api::Copy(*managed, b.GetAllocator()), b.GetAllocator());
+  REQUIRE(fake.Create(kPods, "", std::move(b)).ok());
+  REQUIRE(WaitUntil([&] { return inf.Get("default/b") != nullptr; }));
+  CHECK(!api::Has(*inf.Get("default/b"), "metadata.managedFields"));
+}
+
 TEST_CASE("informer: a dropped watch resumes from the last resourceVersion") {
   FakeRestClient fake;
   REQUIRE(fake.Create(kPods, "", Pod("a")).ok());
