@@ -80,8 +80,10 @@ class Collector {
   FieldSet& out_;
 };
 
-// The list element `step` ("k:..." or "v:...") names, or end.
-Value::ValueIterator FindElement(Value& list, const std::string& step) {
+// The list element `step` ("k:..." or "v:...") names, or end. `List` is Value or const
+// Value.
+template <class List>
+auto FindElement(List& list, const std::string& step) {
   auto parsed = api::ParseJson(step.substr(2));
   if (!parsed.ok()) return list.End();
   for (auto it = list.Begin(); it != list.End(); ++it) {
@@ -112,9 +114,8 @@ const Value* Lookup(const Value& v, const FieldPath& path) {
       cur = &it->value;
     } else {
       if (!cur->IsArray()) return nullptr;
-      Value& list = const_cast<Value&>(*cur);
-      auto it = FindElement(list, step);
-      if (it == list.End()) return nullptr;
+      auto it = FindElement(*cur, step);
+      if (it == cur->End()) return nullptr;
       cur = &*it;
     }
   }
