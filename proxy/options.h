@@ -1,4 +1,5 @@
-// The proxy process (one per node): the service proxy (nftables), LoadBalancer addresses,
+// The proxy process (one per node): the service proxy (nftables, or iptables where
+// nftables does not work), LoadBalancer addresses,
 // the cluster DNS server, the Ingress controller and /healthz + /metrics. Flags follow
 // kube-proxy's names where kube-proxy has the flag.
 // Thread safety: Run is called once, from main.
@@ -6,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "common/client/kubeconfig.h"
@@ -18,7 +20,7 @@ struct ProxyOptions {
   client::ClientFlags client;
   std::string hostname_override;  // the node's name; "" = this host's name
   std::string node_ip;            // "" = the Node's InternalIP, else the first global address
-  std::string mode = "nftables";  // or "iptables"
+  std::string mode;               // "nftables", "iptables", "" = ChooseProxyMode's pick
   std::string iptables_backend;   // "", "legacy" or "nft"
   std::string iptables_prefix = "KUBEPP";
   std::string cluster_cidr = "10.244.0.0/16";
@@ -47,6 +49,12 @@ struct ProxyOptions {
 };
 
 void AddFlags(FlagSet& flags, ProxyOptions* options);
+
+// The proxy mode to run: `requested` when set (nftables or iptables, else BadRequest);
+// with none, nftables where `nftables_works()` (the nft tool answers), else iptables, as
+// kube-proxy's users pick the mode their host supports.
+Result<std::string> ChooseProxyMode(const std::string& requested,
+                                    const std::function<bool()>& nftables_works);
 
 // Runs until *stop (OK; the rules stay in place), or does the --cleanup and returns.
 Status Run(const ProxyOptions& options, const std::atomic<bool>* stop);

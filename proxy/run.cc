@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/net/ipv4.h"
 #include "common/metrics.h"
+#include "common/util/exec.h"
 #include "common/util/time.h"
 #include "proxy/conntrack.h"
 #include "proxy/dns/server.h"
@@ -102,7 +103,8 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("hostname-override", &o->hostname_override, "this node's name (default: hostname)");
   flags.String("node-ip", &o->node_ip,
                "this node's address (default: the Node's InternalIP, else the first global address)");
-  flags.String("proxy-mode", &o->mode, "nftables, or iptables (hosts without nftables)");
+  flags.String("proxy-mode", &o->mode,
+               "nftables or iptables (default: nftables where it works, else iptables)");
   flags.String("mode", &o->mode, "alias of --proxy-mode");
   flags.String("cluster-cidr", &o->cluster_cidr,
                "pod addresses: other sources are masqueraded; forwarding is accepted");
@@ -141,10 +143,23 @@ void AddFlags(FlagSet& flags, ProxyOptions* o) {
   flags.String("service-bridge", &o->bridge, "name of the port-less bridge holding service routes");
 }
 
-Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
-  if (o.mode != "nftables" && o.mode != "iptables") {
-    return BadRequest("unknown --proxy-mode " + o.mode + " (nftables or iptables)");
+Result<std::string> ChooseProxyMode(const std::string& requested,
+                                    const std::function<bool()>& nftables_works) {
+  if (requested == "nftables" || requested == "iptables") return requested;
+  if (!requested.empty()) {
+    return BadRequest("unknown --proxy-mode " + requested + " (nftables or iptables)");
   }
+  if (nftables_works()) return std::string("nftables");
+  LOG(WARNING) << "proxy: nftables does not work here (`nft list tables` failed); "
+                  "using iptables";
+  return std::string("iptables");
+}
+
+Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
+  ASSIGN_OR_RETURN(std::string mode, ChooseProxyMode(o.mode, [] {
+                     auto r = util::RunCommand({"nft", "list", "tables"});
+                     return r.ok() && r->exit_code == 0;
+                   }));
   if (o.iptables_backend != "" && o.iptables_backend != "legacy" && o.iptables_backend != "nft") {
     return BadRequest("unknown --iptables-backend " + o.iptables_backend + " (legacy or nft)");
   }
@@ -175,7 +190,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     if (!cidr.empty() && cidr.find("/32") == std::string::npos) host.routed_cidrs.push_back(cidr);
   }
   std::unique_ptr<Proxier> proxier;
-  if (o.mode == "iptables") {
+  if (mode == "iptables") {
     ipt::RenderConfig ipt_render;
     ipt_render.prefix = o.iptables_prefix;
     ipt_render.cluster_cidr = render.cluster_cidr;
@@ -189,7 +204,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     Status a = proxier->Cleanup();
     // The other mode's rules too (as kube-proxy --cleanup): a proxy may have run in it
     // before. Best effort: that mode's tools may be missing here.
-    if (o.mode == "iptables") {
+    if (mode == "iptables") {
       Status other = nft::NftablesProxier(render, served_here).Cleanup();
       if (!other.ok()) VLOG(1) << "proxy: nftables cleanup: " << other.message();
     } else {
@@ -215,7 +230,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
                    ParseIpRange(o.loadbalancer_ip_range.empty() ? node_ip : o.loadbalancer_ip_range));
   RETURN_IF_ERROR(EnsureHostNetwork(host));
   LOG(INFO) << "proxy: node " << render.node_name << " (" << node_ip << "), "
-            << (o.mode == "iptables" ? "iptables chains " + o.iptables_prefix + "-*"
+            << (mode == "iptables" ? "iptables chains " + o.iptables_prefix + "-*"
                                      : "nftables table ip " + o.table)
             << ", service CIDR " << o.service_cidr << " routed to " << o.bridge;
 
