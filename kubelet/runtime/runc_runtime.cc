@@ -227,6 +227,12 @@ void RuncRuntime::CleanupLeaks() {
   std::set<std::string> live;
   std::error_code ec;
   for (auto& e : fs::directory_iterator(options_.root_dir + "/runtime/sandboxes", ec)) {
+    // A hostname file without its sandbox record: left by a kubelet killed mid-removal.
+    if (e.path().extension() == ".hostname" && !fs::exists(SandboxPath(e.path().stem().string()))) {
+      std::error_code rm;
+      fs::remove(e.path(), rm);
+      continue;
+    }
     if (e.path().extension() != ".json") continue;
     auto s = ReadSandbox(e.path().stem().string());
     if (s.ok() && s->ready) live.insert(s->id);
@@ -239,6 +245,10 @@ std::vector<std::string> RuncRuntime::Runc(std::vector<std::string> args) const 
   std::vector<std::string> v = {options_.runc_binary, "--root", options_.root_dir + "/runtime/runc"};
   v.insert(v.end(), args.begin(), args.end());
   return v;
+}
+
+std::string RuncRuntime::HostnamePath(const std::string& id) const {
+  return options_.root_dir + "/runtime/sandboxes/" + id + ".hostname";
 }
 
 std::string RuncRuntime::SandboxPath(const std::string& id) const {
@@ -304,8 +314,7 @@ Result<std::string> RuncRuntime::RunPodSandbox(const SandboxConfig& config) {
   // Recorded before anything exists, so that a crash halfway leaves something to clean.
   RETURN_IF_ERROR(WriteSandbox(s, netns));
   // The hostname the pod's containers get.
-  RETURN_IF_ERROR(util::WriteFileAtomic(options_.root_dir + "/runtime/sandboxes/" + s.id + ".hostname",
-                                        config.hostname));
+  RETURN_IF_ERROR(util::WriteFileAtomic(HostnamePath(s.id), config.hostname));
   if (!config.host_network) {
     auto added = RunChecked({"ip", "netns", "add", name});
     if (!added.ok()) {
@@ -354,16 +363,21 @@ Status RuncRuntime::StopPodSandbox(const std::string& sandbox_id) {
 }
 
 Status RuncRuntime::RemovePodSandbox(const std::string& sandbox_id) {
+  std::error_code ec;
   auto s = ReadSandbox(sandbox_id);
-  if (!s.ok()) return Status::Ok();
+  if (!s.ok()) {
+    // No record: a creation that failed early or a removal cut short; only the hostname
+    // file can be left (the record is written first and removed last).
+    fs::remove(HostnamePath(sandbox_id), ec);
+    return Status::Ok();
+  }
   RETURN_IF_ERROR(StopPodSandbox(sandbox_id));
   ASSIGN_OR_RETURN(auto containers, ListContainers());
   for (auto& c : containers) {
     if (c.sandbox_id == sandbox_id) RETURN_IF_ERROR(RemoveContainer(c.id));
   }
-  std::error_code ec;
-  fs::remove(SandboxPath(sandbox_id), ec);
-  fs::remove(options_.root_dir + "/runtime/sandboxes/" + sandbox_id + ".hostname", ec);
+  fs::remove(HostnamePath(sandbox_id), ec);
+  fs::remove(SandboxPath(sandbox_id), ec);  // last: while it exists, removal is retried
   // The pod's cgroup, once no container is left in it (rmdir fails otherwise).
   for (auto& h : fs::directory_iterator(kCgroupRoot, ec)) {
     std::string dir = h.path().string() + PodCgroup(s->pod.uid);
@@ -458,7 +472,7 @@ Result<std::string> RuncRuntime::CreateContainer(const std::string& sandbox_id,
   if (mount("overlay", (bundle + "/rootfs").c_str(), "overlay", 0, opts.c_str()) != 0) {
     return fail(Internal("mounting the container's overlayfs: " + std::string(std::strerror(errno))));
   }
-  auto hostname = util::ReadFile(options_.root_dir + "/runtime/sandboxes/" + sandbox_id + ".hostname");
+  auto hostname = util::ReadFile(HostnamePath(sandbox_id));
   BundleContext ctx{bundle + "/rootfs", NetnsOf(sandbox_id),
                     hostname.ok() ? *hostname : sandbox.pod.name,
                     PodCgroup(sandbox.pod.uid) + "/" + id};

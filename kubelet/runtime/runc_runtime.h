@@ -86,6 +86,7 @@ class RuncRuntime : public ContainerRuntime {
   RuncRuntime(RuncOptions options, std::unique_ptr<ImageStore> images);
   std::vector<std::string> Runc(std::vector<std::string> args) const;
   std::string SandboxPath(const std::string& id) const;
+  std::string HostnamePath(const std::string& id) const;  // the hostname its containers get
   std::string BundlePath(const std::string& id) const;
   Result<SandboxStatus> ReadSandbox(const std::string& id) const;
   Status WriteSandbox(const SandboxStatus& s, const std::string& netns);
