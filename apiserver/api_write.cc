@@ -761,7 +761,7 @@ void Api::Patch(const http::Request& req, const RequestInfo& info, const Writer&
                                    "Required value: is required for apply patch"));
     }
     if (!patch->IsObject()) return SendStatus(w, BadRequest("the apply configuration must be an object"));
-  } else if (IsTrue(req.Query("force"))) {
+  } else if (force) {
     return SendStatus(w, Invalid("PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: "
                                  "may not be specified for non-apply patch"));
   }

@@ -169,10 +169,9 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   host.bridge = o.bridge;
   host.routed_cidrs = {o.service_cidr};
   host.forward_cidrs = {o.cluster_cidr, o.service_cidr};
-  nft::RenderConfig render;
-  render.table = o.table;
-  render.cluster_cidr = o.cluster_cidr;
-  render.node_name = o.hostname_override.empty() ? Hostname() : o.hostname_override;
+  RuleConfig rules;
+  rules.cluster_cidr = o.cluster_cidr;
+  rules.node_name = o.hostname_override.empty() ? Hostname() : o.hostname_override;
   std::set<std::string> served_here;
   if (o.dns) {
     served_here.insert(o.cluster_dns_address);
@@ -189,30 +188,22 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
     }
     if (!cidr.empty() && cidr.find("/32") == std::string::npos) host.routed_cidrs.push_back(cidr);
   }
-  std::unique_ptr<Proxier> proxier;
-  if (mode == "iptables") {
-    ipt::RenderConfig ipt_render;
-    ipt_render.prefix = o.iptables_prefix;
-    ipt_render.cluster_cidr = render.cluster_cidr;
-    ipt_render.node_name = render.node_name;
-    proxier = std::make_unique<ipt::IptablesProxier>(ipt_render, o.iptables_backend, served_here);
-  } else {
-    proxier = std::make_unique<nft::NftablesProxier>(render, served_here);
-  }
+  auto make_proxier = [&](const std::string& m) -> std::unique_ptr<Proxier> {
+    if (m == "iptables") {
+      return std::make_unique<ipt::IptablesProxier>(ipt::RenderConfig{rules, o.iptables_prefix},
+                                                    o.iptables_backend, served_here);
+    }
+    return std::make_unique<nft::NftablesProxier>(nft::RenderConfig{rules, o.table}, served_here);
+  };
+  std::unique_ptr<Proxier> proxier = make_proxier(mode);
 
   if (o.cleanup) {
     Status a = proxier->Cleanup();
     // The other mode's rules too (as kube-proxy --cleanup): a proxy may have run in it
     // before. Best effort: that mode's tools may be missing here.
-    if (mode == "iptables") {
-      Status other = nft::NftablesProxier(render, served_here).Cleanup();
-      if (!other.ok()) VLOG(1) << "proxy: nftables cleanup: " << other.message();
-    } else {
-      ipt::RenderConfig ipt_render;
-      ipt_render.prefix = o.iptables_prefix;
-      Status other = ipt::IptablesProxier(ipt_render, o.iptables_backend).Cleanup();
-      if (!other.ok()) VLOG(1) << "proxy: iptables cleanup: " << other.message();
-    }
+    std::string other_mode = mode == "iptables" ? "nftables" : "iptables";
+    Status other = make_proxier(other_mode)->Cleanup();
+    if (!other.ok()) VLOG(1) << "proxy: " << other_mode << " cleanup: " << other.message();
     Status b = CleanupHostNetwork(host);
     Status c = o.pod_routes ? PodRouteController::Cleanup() : Status::Ok();
     LOG(INFO) << "proxy: cleanup done";
@@ -225,11 +216,11 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   client_options.user_agent = "kube-proxy/kubepp";
   ASSIGN_OR_RETURN(auto client, client::HttpRestClient::Create(client_options));
 
-  std::string node_ip = NodeIp(client.get(), o, render.node_name);
+  std::string node_ip = NodeIp(client.get(), o, rules.node_name);
   ASSIGN_OR_RETURN(IpRange lb_range,
                    ParseIpRange(o.loadbalancer_ip_range.empty() ? node_ip : o.loadbalancer_ip_range));
   RETURN_IF_ERROR(EnsureHostNetwork(host));
-  LOG(INFO) << "proxy: node " << render.node_name << " (" << node_ip << "), "
+  LOG(INFO) << "proxy: node " << rules.node_name << " (" << node_ip << "), "
             << (mode == "iptables" ? "iptables chains " + o.iptables_prefix + "-*"
                                      : "nftables table ip " + o.table)
             << ", service CIDR " << o.service_cidr << " routed to " << o.bridge;
@@ -238,7 +229,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   informer::Informer slices(client.get(), client::kEndpointSlices);
   client::EventRecorderOptions event_options;
   event_options.component = "kube-proxy";
-  event_options.host = render.node_name;
+  event_options.host = rules.node_name;
   client::EventRecorder events(client.get(), event_options);
   ServiceProxy service_proxy(&services, &slices, proxier.get(),
                              {.min_sync_period = o.min_sync_period,
@@ -279,7 +270,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   std::unique_ptr<PodRouteController> pod_routes;
   if (o.pod_routes) {
     nodes = std::make_unique<informer::Informer>(client.get(), client::kNodes);
-    pod_routes = std::make_unique<PodRouteController>(nodes.get(), render.node_name);
+    pod_routes = std::make_unique<PodRouteController>(nodes.get(), rules.node_name);
   }
 
   std::unique_ptr<http::Server> healthz;

@@ -94,6 +94,15 @@ std::string ServiceKeyOfSlice(const api::Value& slice) {
 
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
 
+std::vector<const Endpoint*> ServingEndpoints(const ServicePort& sp, bool local_only,
+                                              const std::string& node) {
+  std::vector<const Endpoint*> out;
+  for (const auto& e : sp.endpoints) {
+    if (!local_only || e.node_name == node) out.push_back(&e);
+  }
+  return out;
+}
+
 std::string ShortHash(const std::string& s) {
   uint64_t h = 14695981039346656037ull;  // FNV-1a
   for (unsigned char ch : s) {

@@ -63,6 +63,11 @@ struct Snapshot {
   std::vector<ServicePortPtr> ports;
 };
 
+// The endpoints of `sp` that serve traffic of one kind: all, or (`local_only`, a Local
+// traffic policy) those on node `node`.
+std::vector<const Endpoint*> ServingEndpoints(const ServicePort& sp, bool local_only,
+                                              const std::string& node);
+
 // 8 characters of base32 over a stable 64-bit hash of `s` (rule and chain names).
 std::string ShortHash(const std::string& s);
 

@@ -96,6 +96,7 @@ Status IptablesProxier::Sync(const Snapshot& snapshot, bool full) {
     if (!locally_served_.count(p->cluster_ip)) ours.ports.push_back(p);
   }
   Tables t = Render(ours, config_);
+  uint64_t fingerprint = Fingerprint(t);
   std::set<std::string> stale_nat, stale_filter;
   if (full || !synced_) {
     // Whatever of ours the kernel holds (also from before a restart) goes unless rendered.
@@ -107,7 +108,7 @@ Status IptablesProxier::Sync(const Snapshot& snapshot, bool full) {
     stale_nat = std::move(existing->first);
     stale_filter = std::move(existing->second);
   } else {
-    if (Fingerprint(t) == applied_fingerprint_) return Status::Ok();
+    if (fingerprint == applied_fingerprint_) return Status::Ok();
     stale_nat = applied_nat_;
     stale_filter = applied_filter_;
   }
@@ -122,7 +123,7 @@ Status IptablesProxier::Sync(const Snapshot& snapshot, bool full) {
             << stale_nat.size() + stale_filter.size() << " removed";
     applied_nat_ = Names(t.nat);
     applied_filter_ = Names(t.filter);
-    applied_fingerprint_ = Fingerprint(t);
+    applied_fingerprint_ = fingerprint;
   }
   t = Tables{};
   malloc_trim(0);  // the rules and their text were large and are gone

@@ -16,14 +16,6 @@ std::string Hash(const std::string& s) {
   return ShortHash(s) + ShortHash(s + "#").substr(0, kHashChars - 8);
 }
 
-// The endpoints that serve traffic of one kind, honouring a Local traffic policy.
-std::vector<const Endpoint*> Select(const ServicePort& sp, bool local, const std::string& node) {
-  std::vector<const Endpoint*> out;
-  for (const auto& e : sp.endpoints) {
-    if (!local || e.node_name == node) out.push_back(&e);
-  }
-  return out;
-}
 
 std::string Probability(size_t remaining) {
   char buf[32];
@@ -64,8 +56,8 @@ class Builder {
     const std::string reject =
         " -j REJECT --reject-with " + std::string(proto == "tcp" ? "tcp-reset" : "icmp-port-unreachable");
 
-    auto cluster_eps = Select(sp, sp.internal_policy_local, c_.node_name);
-    auto local_eps = Select(sp, true, c_.node_name);
+    auto cluster_eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
+    auto local_eps = ServingEndpoints(sp, true, c_.node_name);
     auto sep = [&](const Endpoint& e) {
       return p_ + "SEP-" + Hash(id + "__" + e.ip + ":" + std::to_string(e.port));
     };

@@ -31,16 +31,13 @@
 #include <vector>
 
 #include "common/status.h"
+#include "proxy/proxier.h"
 #include "proxy/service_snapshot.h"
 
 namespace kubepp::proxy::ipt {
 
-struct RenderConfig {
+struct RenderConfig : RuleConfig {
   std::string prefix = "KUBEPP";
-  // Sources outside it are masqueraded when they reach a ClusterIP. Empty: all are.
-  std::string cluster_cidr = "10.244.0.0/16";
-  std::string node_name;  // for externalTrafficPolicy/internalTrafficPolicy Local
-  bool localhost_nodeports = true;
 };
 
 // The prefix must make valid, short enough chain names.

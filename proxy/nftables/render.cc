@@ -7,14 +7,6 @@ namespace {
 
 constexpr const char* kMasqMark = "0x4000";  // kube-proxy's masquerade bit (14)
 
-// The endpoints that serve traffic of one kind, honouring a Local traffic policy.
-std::vector<const Endpoint*> Select(const ServicePort& sp, bool local, const std::string& node) {
-  std::vector<const Endpoint*> out;
-  for (const auto& e : sp.endpoints) {
-    if (!local || e.node_name == node) out.push_back(&e);
-  }
-  return out;
-}
 
 // Writes into a Ruleset it does not own: the base table, or one port's part of it.
 class Builder {
@@ -84,8 +76,8 @@ class Builder {
     const bool external = sp.node_port > 0 || sp.HasExternalAddresses();
     const std::string l4 = " . " + sp.protocol + " . " + std::to_string(sp.port);
 
-    auto cluster_eps = Select(sp, sp.internal_policy_local, c_.node_name);
-    auto local_eps = Select(sp, true, c_.node_name);
+    auto cluster_eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
+    auto local_eps = ServingEndpoints(sp, true, c_.node_name);
     auto ep_chain = [&](const Endpoint& e) {
       return "endpoint-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
     };

@@ -24,19 +24,13 @@
 #include <string>
 
 #include "proxy/nftables/ruleset.h"
+#include "proxy/proxier.h"
 #include "proxy/service_snapshot.h"
 
 namespace kubepp::proxy::nft {
 
-struct RenderConfig {
+struct RenderConfig : RuleConfig {
   std::string table = "kubepp";
-  // Sources outside it are masqueraded when they reach a ClusterIP (off-node clients,
-  // the host itself). Empty: masquerade every ClusterIP connection.
-  std::string cluster_cidr = "10.244.0.0/16";
-  std::string node_name;  // for externalTrafficPolicy/internalTrafficPolicy Local
-  // Drop packets for 127.0.0.0/8 arriving from outside (route_localnet makes the kernel
-  // accept them, which NodePorts on 127.0.0.1 need), unless they belong to a DNATed flow.
-  bool localhost_nodeports = true;
 };
 
 // The whole table: BaseRuleset plus RenderPort of every port, in the snapshot's order.
