@@ -69,9 +69,31 @@ Ruleset NftablesProxier::RenderAlone(const ServicePort& sp) const {
   return rs;
 }
 
+namespace {
+
+bool SharedChain(const std::string& name) { return name.rfind(kSharedChainPrefix, 0) == 0; }
+
+// The map whose elements decide a slot map's (render.h), or nullptr for other sets.
+const char* SlotOwner(const std::string& set) {
+  if (set == kServiceEndpoints) return "service-ips";
+  if (set == kNodePortEndpoints) return "service-nodeports";
+  return nullptr;
+}
+
+}  // namespace
+
 void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool add) {
+  for (const auto& [name, c] : alone.chains) {
+    if (!SharedChain(name)) continue;
+    if (add) {
+      ++chain_claims_[name];
+    } else if (auto it = chain_claims_.find(name); it != chain_claims_.end() && --it->second == 0) {
+      chain_claims_.erase(it);
+    }
+  }
   for (const auto& [name, s] : alone.sets) {
-    if (!shared_.sets.count(name)) continue;
+    // Slot maps follow their owner map's elements: not claimed themselves.
+    if (!shared_.sets.count(name) || SlotOwner(name)) continue;
     if (s.is_map()) {
       auto& claims = map_claims_[name];
       for (const auto& [key, value] : s.elements) {
@@ -93,6 +115,14 @@ void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool ad
       }
     }
   }
+}
+
+std::optional<std::string> NftablesProxier::Winner(const std::string& map,
+                                                   const std::string& key) const {
+  if (auto m = map_claims_.find(map); m != map_claims_.end()) {
+    if (auto c = m->second.find(key); c != m->second.end()) return c->second.rbegin()->first;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> NftablesProxier::Effective(const std::string& set,
@@ -139,10 +169,18 @@ Status NftablesProxier::SyncPartial(
   Ruleset from = shared_, to = shared_;
   std::vector<std::pair<std::string, Ruleset>> old_parts, new_parts;
   std::map<std::string, std::set<std::string>> touched;  // shared set -> keys
+  std::map<std::string, Chain> shared_chains;  // touched; the same for every port
   auto take = [&](const ServicePort& sp, Ruleset& into, auto& parts) {
     Ruleset alone = RenderAlone(sp);
-    for (const auto& [name, c] : alone.chains) into.chains[name] = c;
+    for (const auto& [name, c] : alone.chains) {
+      if (SharedChain(name)) {
+        shared_chains.emplace(name, c);
+      } else {
+        into.chains[name] = c;
+      }
+    }
     for (const auto& [name, s] : alone.sets) {
+      if (SlotOwner(name)) continue;  // see `slots` below
       if (shared_.sets.count(name)) {
         for (const auto& [key, value] : s.elements) touched[name].insert(key);
       } else {
@@ -155,19 +193,51 @@ Status NftablesProxier::SyncPartial(
     if (old_port) take(**old_port, from, old_parts);
     if (new_port) take(**new_port, to, new_parts);
   }
-  // The old ports' pointers point into applied_: it changes only from here on.
-  for (const auto& [name, keys] : touched) {
-    for (const auto& key : keys) {
-      if (auto v = Effective(name, key)) from.sets[name].elements.emplace(key, std::move(*v));
+  // One side of the touched shared state, as the claims say it is: the elements, the
+  // shared chains in use, and the slots of each touched entry key, which are its winning
+  // port's (rendered again unless it is one of the changed ports, whose parts are `parts`).
+  auto resolve = [&](Ruleset& into, const std::vector<std::pair<std::string, Ruleset>>& parts) {
+    for (const auto& [name, keys] : touched) {
+      for (const auto& key : keys) {
+        if (auto v = Effective(name, key)) into.sets[name].elements.emplace(key, std::move(*v));
+      }
     }
-  }
+    for (const auto& [name, c] : shared_chains) {
+      if (chain_claims_.count(name)) into.chains[name] = c;
+    }
+    std::map<std::string, Ruleset> rendered;  // winners not among `parts`, by Id
+    for (const char* slot_map : {kServiceEndpoints, kNodePortEndpoints}) {
+      const std::string owner = SlotOwner(slot_map);
+      auto keys = touched.find(owner);
+      if (keys == touched.end()) continue;
+      auto& slots = into.sets[slot_map].elements;
+      for (const auto& key : keys->second) {
+        auto id = Winner(owner, key);
+        if (!id) continue;
+        const Ruleset* alone = nullptr;
+        for (const auto& [part_id, part] : parts) {
+          if (part_id == *id) alone = &part;
+        }
+        if (!alone) {
+          auto r = rendered.find(*id);
+          if (r == rendered.end()) {
+            r = rendered.emplace(*id, RenderAlone(*applied_.at(*id))).first;
+          }
+          alone = &r->second;
+        }
+        const auto& elements = alone->sets.at(slot_map).elements;
+        const std::string prefix = key + " . ";
+        for (auto e = elements.lower_bound(prefix);
+             e != elements.end() && e->first.compare(0, prefix.size(), prefix) == 0; ++e) {
+          slots.insert(*e);
+        }
+      }
+    }
+  };
+  // The old ports' pointers point into applied_: it changes only after `from` is resolved.
+  resolve(from, old_parts);
   for (const auto& [id, alone] : old_parts) Claim(id, alone, false);
   for (const auto& [id, alone] : new_parts) Claim(id, alone, true);
-  for (const auto& [name, keys] : touched) {
-    for (const auto& key : keys) {
-      if (auto v = Effective(name, key)) to.sets[name].elements.emplace(key, std::move(*v));
-    }
-  }
   for (const auto& [old_port, new_port] : changed) {
     if (new_port) {
       applied_[(*new_port)->Id()] = *new_port;
@@ -175,6 +245,7 @@ Status NftablesProxier::SyncPartial(
       applied_.erase((*old_port)->Id());
     }
   }
+  resolve(to, new_parts);
   auto diff = RenderDiff(from, to);
   if (!diff) {
     // A changed set declaration (another affinity timeout): only a full sync replaces it.
@@ -207,6 +278,7 @@ void NftablesProxier::Forget() {
   applied_.clear();
   set_claims_.clear();
   map_claims_.clear();
+  chain_claims_.clear();
 }
 
 Status NftablesProxier::Cleanup() {

@@ -6,7 +6,9 @@
 // holds the same ServicePort object (SnapshotBuilder shares them) or an equal one, so an
 // unchanged port costs a comparison, not a rendering. What the kernel holds is remembered
 // as the applied ports plus, for each element of a shared map, the ports that claim it;
-// not as rendered text.
+// not as rendered text. The shared pick- chains are claimed like set elements (a chain is
+// there while a port uses it); the slot maps are not claimed: a touched entry's slots are
+// rendered from the port that wins its entry element.
 // Thread safety: Sync/Cleanup from one thread at a time; stats() from any thread.
 #pragma once
 
@@ -59,6 +61,8 @@ class NftablesProxier : public Proxier {
   Ruleset RenderAlone(const ServicePort& sp) const;
   // Port `id` claims the shared elements of `alone` (RenderAlone's), or gives them up.
   void Claim(const std::string& id, const Ruleset& alone, bool add);
+  // The port whose value the element `key` of shared map `map` has, if it is there.
+  std::optional<std::string> Winner(const std::string& map, const std::string& key) const;
   // The element `key` of shared set `set` as the claims say it is, if it is there.
   std::optional<std::string> Effective(const std::string& set, const std::string& key) const;
   Status Apply(const std::string& script, bool full);
@@ -72,6 +76,7 @@ class NftablesProxier : public Proxier {
   std::map<std::string, ServicePortPtr> applied_;  // by Id
   std::map<std::string, SetClaims> set_claims_;  // by set name
   std::map<std::string, MapClaims> map_claims_;  // by map name
+  std::unordered_map<std::string, uint32_t> chain_claims_;  // shared chain -> ports using it
   ProxierStats stats_;
 };
 

@@ -46,8 +46,9 @@ TEST_CASE("NftablesProxier: full first, nothing when unchanged, a diff after a c
   REQUIRE(p.Sync(Snap("10.244.1.3"), false).ok());
   REQUIRE(rec.scripts.size() == 2);
   CHECK(rec.scripts[1].find("table ip kubepp {") == std::string::npos);
-  CHECK(rec.scripts[1].find("dnat to 10.244.1.3:8080") != std::string::npos);
-  CHECK(rec.scripts[1].find("flush chain ip kubepp service-") != std::string::npos);
+  CHECK(rec.scripts[1].find("add element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 : 10.244.1.3 . 8080 }") !=
+        std::string::npos);
+  CHECK(rec.scripts[1].find("chain") == std::string::npos);
   CHECK(rec.scripts[1].find("delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }") !=
         std::string::npos);
 
@@ -237,25 +238,39 @@ Snapshot Web(const std::string& endpoints) {
 
 TEST_CASE("NftablesProxier partial sync: the commands one Service's changes produce") {
   Harness h;
-  const std::string chain = "service-" + ShortHash("ns/web/tcp/") + "-ns/web/tcp/";
+  const std::string chain = "pick-cluster-tcp-1";
   h.Sync(Web(R"([{"addresses":["10.244.1.2"]}])"));
   REQUIRE(h.proxier.stats().full_syncs == 1);
 
-  SECTION("an endpoint replaced: its chain is rewritten, its hairpin element swapped") {
+  SECTION("an endpoint replaced: its slot and its hairpin element, no rule") {
     h.Sync(Web(R"([{"addresses":["10.244.1.3"]}])"));
     CHECK(h.Last() ==
-          "flush chain ip kubepp " + chain + "\n"
-          "add rule ip kubepp " + chain + " ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n"
-          "add rule ip kubepp " + chain + " meta l4proto tcp dnat to 10.244.1.3:8080\n"
           "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
-          "add element ip kubepp hairpin-endpoints { 10.244.1.3 . 10.244.1.3 }\n");
+          "add element ip kubepp hairpin-endpoints { 10.244.1.3 . 10.244.1.3 }\n"
+          "delete element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 }\n"
+          "add element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 : 10.244.1.3 . 8080 }\n");
     CHECK(h.proxier.stats().partial_syncs == 1);
+  }
+  SECTION("a second endpoint: the ClusterIP moves to the shared chain for two") {
+    h.Sync(Web(R"([{"addresses":["10.244.1.2"]},{"addresses":["10.244.1.3"]}])"));
+    CHECK(h.Last() ==
+          "add chain ip kubepp pick-cluster-tcp-2\n"
+          "add rule ip kubepp pick-cluster-tcp-2 ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n"
+          "add rule ip kubepp pick-cluster-tcp-2 meta l4proto tcp dnat ip to "
+          "ip daddr . meta l4proto . th dport . numgen random mod 2 map @service-endpoints\n"
+          "add element ip kubepp hairpin-endpoints { 10.244.1.3 . 10.244.1.3 }\n"
+          "add element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 1 : 10.244.1.3 . 8080 }\n"
+          "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
+          "add element ip kubepp service-ips { 10.96.0.5 . tcp . 80 : goto pick-cluster-tcp-2 }\n"
+          "flush chain ip kubepp " + chain + "\n"
+          "delete chain ip kubepp " + chain + "\n");
   }
   SECTION("the last endpoint gone: the ClusterIP rejects, the chain goes after its element") {
     h.Sync(Web("[]"));
     CHECK(h.Last() ==
           "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
           "add element ip kubepp no-endpoint-services { 10.96.0.5 . tcp . 80 : goto reject-chain }\n"
+          "delete element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 }\n"
           "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
           "flush chain ip kubepp " + chain + "\n"
           "delete chain ip kubepp " + chain + "\n");
@@ -267,53 +282,69 @@ TEST_CASE("NftablesProxier partial sync: the commands one Service's changes prod
     h.Sync(Snapshot{});
     CHECK(h.Last() ==
           "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
+          "delete element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 }\n"
           "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
           "flush chain ip kubepp " + chain + "\n"
           "delete chain ip kubepp " + chain + "\n");
     h.Sync(Snapshot{});
     CHECK(h.proxier.stats().skipped_syncs == 1);
   }
-  SECTION("another Service added: only its chain and elements") {
+  SECTION("another Service added: only its elements (the shared chain is there)") {
     Snapshot two = BuildSnapshot(
         {Service("web", kWeb), Service("api", R"({"clusterIP":"10.96.0.6","ports":[{"port":443}]})")},
         {Slice("web-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])"),
          Slice("api-a", "api", R"([{"port":8443}])", R"([{"addresses":["10.244.1.9"]}])")});
     h.Sync(two);
-    const std::string api = "service-" + ShortHash("ns/api/tcp/") + "-ns/api/tcp/";
     CHECK(h.Last() ==
-          "add chain ip kubepp " + api + "\n"
-          "add rule ip kubepp " + api + " ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n"
-          "add rule ip kubepp " + api + " meta l4proto tcp dnat to 10.244.1.9:8443\n"
           "add element ip kubepp hairpin-endpoints { 10.244.1.9 . 10.244.1.9 }\n"
-          "add element ip kubepp service-ips { 10.96.0.6 . tcp . 443 : goto " + api + " }\n");
+          "add element ip kubepp service-endpoints { 10.96.0.6 . tcp . 443 . 0 : 10.244.1.9 . 8443 }\n"
+          "add element ip kubepp service-ips { 10.96.0.6 . tcp . 443 : goto " + chain + " }\n");
     CHECK(h.proxier.stats().last_changed_ports == 1);
   }
 }
 
 TEST_CASE("NftablesProxier partial sync: elements two Services share") {
   Harness h;
-  // Both use endpoint 10.244.1.2 (one hairpin element) and claim external IP 192.0.2.1:80.
-  auto svc = [](const std::string& name, const std::string& ip) {
-    return Service(name, R"({"clusterIP":")" + ip + R"(","externalIPs":["192.0.2.1"],"ports":[{"port":80}]})");
+  // Both use endpoint 10.244.1.2 (one hairpin element, a's on port 8080, b's on 9090) and
+  // claim external IP 192.0.2.1:80; b has ClientIP affinity (a chain of its own).
+  auto svc = [](const std::string& name, const std::string& ip, const std::string& extra) {
+    return Service(name, R"({"clusterIP":")" + ip + R"(","externalIPs":["192.0.2.1"],"ports":[{"port":80}])" +
+                             extra + "}");
   };
-  auto slice = [](const std::string& name) {
-    return Slice(name + "-a", name, R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])");
+  auto slice = [](const std::string& name, int port) {
+    return Slice(name + "-a", name, R"([{"port":)" + std::to_string(port) + "}]",
+                 R"([{"addresses":["10.244.1.2"]}])");
   };
-  Snapshot both = BuildSnapshot({svc("a", "10.96.0.5"), svc("b", "10.96.0.6")}, {slice("a"), slice("b")});
-  Snapshot only_a = BuildSnapshot({svc("a", "10.96.0.5")}, {slice("a")});
-  h.Sync(both);
-  const std::string ext_a = "external-" + ShortHash("ns/a/tcp/") + "-ns/a/tcp/";
+  const std::string affinity = R"(,"sessionAffinity":"ClientIP")";
+  Snapshot both = BuildSnapshot({svc("a", "10.96.0.5", ""), svc("b", "10.96.0.6", "")},
+                                {slice("a", 8080), slice("b", 9090)});
+  Snapshot only_a = BuildSnapshot({svc("a", "10.96.0.5", "")}, {slice("a", 8080)});
+  Snapshot b_affinity = BuildSnapshot({svc("a", "10.96.0.5", ""), svc("b", "10.96.0.6", affinity)},
+                                      {slice("a", 8080), slice("b", 9090)});
+  const std::string ext_key = "192.0.2.1 . tcp . 80";
   const std::string ext_b = "external-" + ShortHash("ns/b/tcp/") + "-ns/b/tcp/";
-  CHECK(h.kernel.table().sets.at("service-ips").elements.at("192.0.2.1 . tcp . 80") == "goto " + ext_b);
+  auto element = [&](const std::string& set, const std::string& key) {
+    const auto& elements = h.kernel.table().sets.at(set).elements;
+    auto it = elements.find(key);
+    return it == elements.end() ? std::string("none") : it->second;
+  };
+  h.Sync(both);
+  CHECK(element("service-endpoints", ext_key + " . 0") == "10.244.1.2 . 9090");
 
   h.Sync(only_a);  // b, the winner of the shared key, goes: a's claim takes over
   CHECK(h.Last().find("hairpin-endpoints") == std::string::npos);  // a still uses it
-  CHECK(h.Last().find("delete element ip kubepp service-ips { 10.96.0.6 . tcp . 80, 192.0.2.1 . tcp . 80 }\n"
-                      "add element ip kubepp service-ips { 192.0.2.1 . tcp . 80 : goto " + ext_a + " }\n") !=
+  CHECK(h.Last().find("delete element ip kubepp service-endpoints { 10.96.0.6 . tcp . 80 . 0, " + ext_key +
+                      " . 0 }\n"
+                      "add element ip kubepp service-endpoints { " + ext_key + " . 0 : 10.244.1.2 . 8080 }\n") !=
         std::string::npos);
 
   h.Sync(both);  // b back: it wins again
-  CHECK(h.kernel.table().sets.at("service-ips").elements.at("192.0.2.1 . tcp . 80") == "goto " + ext_b);
+  CHECK(element("service-endpoints", ext_key + " . 0") == "10.244.1.2 . 9090");
+  h.Sync(b_affinity);  // b wins with its own chain: the key's slots go
+  CHECK(element("service-ips", ext_key) == "goto " + ext_b);
+  CHECK(element("service-endpoints", ext_key + " . 0") == "none");
+  h.Sync(both);
+  CHECK(element("service-endpoints", ext_key + " . 0") == "10.244.1.2 . 9090");
   h.Sync(Snapshot{});
   CHECK(h.kernel.table() == BuildRuleset(Snapshot{}, h.config));
 }
@@ -399,7 +430,7 @@ TEST_CASE("NftablesProxier with a SnapshotBuilder: unchanged ports are not rende
   b.DeleteService(Service("web", kWeb));
   h.Sync(b.Build());
   CHECK(h.proxier.stats().last_changed_ports == 1);
-  CHECK(h.Last().find("delete chain ip kubepp service-" + ShortHash("ns/web/tcp/")) != std::string::npos);
+  CHECK(h.Last().find("delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }") != std::string::npos);
 }
 
 }  // namespace

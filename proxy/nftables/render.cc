@@ -7,6 +7,10 @@ namespace {
 
 constexpr const char* kMasqMark = "0x4000";  // kube-proxy's masquerade bit (14)
 
+// Why a traffic path DNATs: from a ClusterIP, from an external address (externalIPs,
+// LoadBalancer ingress), from a NodePort.
+enum class Entry { kCluster, kExternal, kNodePort };
+
 
 // Writes into a Ruleset it does not own: the base table, or one port's part of it.
 class Builder {
@@ -20,6 +24,12 @@ class Builder {
     sets["service-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
     sets["no-endpoint-services"].decl = "type ipv4_addr . inet_proto . inet_service : verdict ;";
     sets["no-endpoint-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
+    // The endpoints of each address . protocol . port (or NodePort) by slot, for the pick-
+    // chains' `numgen` (see PickChain).
+    sets[kServiceEndpoints].decl =
+        "typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport ;";
+    sets[kNodePortEndpoints].decl =
+        "typeof meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport ;";
 
     auto& ch = rs_.chains;
     ch["nat-prerouting"] = {"type nat hook prerouting priority dstnat ; policy accept ;",
@@ -68,7 +78,75 @@ class Builder {
   }
 
  public:
+  // A port without ClientIP affinity and without externalTrafficPolicy Local needs no chain
+  // of its own: each of its entries (ClusterIP, external addresses, NodePort) jumps to the
+  // shared chain for its kind, protocol and endpoint count, which DNATs to the endpoint in
+  // slot `numgen random mod N` of the entry's key. An endpoint change is then a change of
+  // map elements only: nft does not list thousands of chains before applying it, and the
+  // kernel re-validates nothing (the elements are addresses, not verdicts).
+  void SimplePort(const ServicePort& sp, const std::vector<const Endpoint*>& eps) {
+    const std::string l4 = " . " + sp.protocol + " . " + std::to_string(sp.port);
+    const size_t n = eps.size();
+    for (const auto& e : sp.endpoints) rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
+    if (n == 0) {
+      rs_.sets["no-endpoint-services"].elements[sp.cluster_ip + l4] = "goto reject-chain";
+      for (const auto& ip : sp.external_ips) rs_.sets["no-endpoint-services"].elements[ip + l4] = "goto reject-chain";
+      for (const auto& ip : sp.load_balancer_ips) rs_.sets["no-endpoint-services"].elements[ip + l4] = "goto reject-chain";
+      if (sp.node_port > 0) {
+        rs_.sets["no-endpoint-nodeports"].elements[sp.protocol + " . " + std::to_string(sp.node_port)] =
+            "goto reject-chain";
+      }
+      return;
+    }
+    auto entry = [&](Entry kind, const std::string& key) {
+      const bool np = kind == Entry::kNodePort;
+      rs_.sets[np ? "service-nodeports" : "service-ips"].elements[key] =
+          "goto " + PickChain(kind, sp.protocol, n);
+      auto& slots = rs_.sets[np ? kNodePortEndpoints : kServiceEndpoints].elements;
+      ErasePrefix(slots, key + " . ");  // an earlier port's, for the same key
+      for (size_t k = 0; k < n; ++k) {
+        slots[key + " . " + std::to_string(k)] = eps[k]->ip + " . " + std::to_string(eps[k]->port);
+      }
+    };
+    entry(Entry::kCluster, sp.cluster_ip + l4);
+    for (const auto& ip : sp.external_ips) entry(Entry::kExternal, ip + l4);
+    for (const auto& ip : sp.load_balancer_ips) entry(Entry::kExternal, ip + l4);
+    if (sp.node_port > 0) entry(Entry::kNodePort, sp.protocol + " . " + std::to_string(sp.node_port));
+  }
+
+  // The shared chain that DNATs entries of `kind` with `n` endpoints: traffic that came
+  // in from outside the cluster is masqueraded (an external entry always, as upstream with
+  // externalTrafficPolicy Cluster), then the endpoint of slot `numgen random mod n`.
+  std::string PickChain(Entry kind, const std::string& protocol, size_t n) {
+    static constexpr const char* kKind[] = {"cluster", "external", "nodeport"};
+    std::string name = std::string(kSharedChainPrefix) + kKind[static_cast<int>(kind)] + "-" +
+                       protocol + "-" + std::to_string(n);
+    auto [it, added] = rs_.chains.try_emplace(name);
+    if (!added) return name;
+    auto& rules = it->second.rules;
+    if (kind != Entry::kCluster || c_.cluster_cidr.empty()) {
+      rules.push_back("jump mark-for-masquerade");
+    } else {
+      rules.push_back("ip saddr != " + c_.cluster_cidr + " jump mark-for-masquerade");
+    }
+    const std::string mod = "numgen random mod " + std::to_string(n);
+    rules.push_back("meta l4proto " + protocol + " dnat ip to " +
+                    (kind == Entry::kNodePort
+                         ? "meta l4proto . th dport . " + mod + " map @" + kNodePortEndpoints
+                         : "ip daddr . meta l4proto . th dport . " + mod + " map @" + kServiceEndpoints));
+    return name;
+  }
+
+  static void ErasePrefix(std::map<std::string, std::string>& m, const std::string& prefix) {
+    auto it = m.lower_bound(prefix);
+    while (it != m.end() && it->first.compare(0, prefix.size(), prefix) == 0) it = m.erase(it);
+  }
+
   void Port(const ServicePort& sp) {
+    if (sp.affinity_timeout_seconds <= 0 && !sp.external_policy_local) {
+      auto eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
+      return SimplePort(sp, eps);
+    }
     const std::string id = sp.Id();
     const std::string h = ShortHash(id);
     const std::string svc_chain = "service-" + h + "-" + id;
@@ -123,6 +201,7 @@ class Builder {
       balance(cluster_eps, c.rules);
       rs_.chains[svc_chain] = std::move(c);
       rs_.sets["service-ips"].elements[sp.cluster_ip + l4] = "goto " + svc_chain;
+      ErasePrefix(rs_.sets[kServiceEndpoints].elements, sp.cluster_ip + l4 + " . ");
     }
     if (!external) return;
 
@@ -158,8 +237,14 @@ class Builder {
       }
     }
     rs_.chains[ext_chain] = std::move(c);
-    for (const auto& k : ext_keys) rs_.sets["service-ips"].elements[k] = "goto " + ext_chain;
-    if (sp.node_port > 0) rs_.sets["service-nodeports"].elements[np_key] = "goto " + ext_chain;
+    for (const auto& k : ext_keys) {
+      rs_.sets["service-ips"].elements[k] = "goto " + ext_chain;
+      ErasePrefix(rs_.sets[kServiceEndpoints].elements, k + " . ");
+    }
+    if (sp.node_port > 0) {
+      rs_.sets["service-nodeports"].elements[np_key] = "goto " + ext_chain;
+      ErasePrefix(rs_.sets[kNodePortEndpoints].elements, np_key + " . ");
+    }
   }
 
  private:

@@ -4,6 +4,14 @@
 //     ip daddr . meta l4proto . th dport vmap @service-ips        (ClusterIP, externalIPs,
 //                                                                  LoadBalancer ingress IPs)
 //     fib daddr type local  meta l4proto . th dport vmap @service-nodeports
+//   Most ports (no ClientIP affinity, no externalTrafficPolicy Local) have no chain of
+//   their own: their elements of those maps go to a shared chain
+//   pick-<cluster|external|nodeport>-<protocol>-<N> (N: the port's endpoint count) that
+//     marks what must be masqueraded and DNATs to
+//     `ip daddr . meta l4proto . th dport . numgen random mod N map @service-endpoints`
+//     (NodePorts: `meta l4proto . th dport . numgen ...` in @nodeport-endpoints), a uniform
+//     random choice, with the port's endpoints as the elements of slots 0..N-1;
+//   the others have chains of their own:
 //   service-<hash>-<ns/name/proto/port>: mark off-cluster sources for masquerade, ClientIP
 //     affinity lookups, then a uniform random choice among the endpoints (cascaded
 //     `numgen random mod k == 0`, see render.cc for why not kube-proxy's vmap) that DNATs;
@@ -15,8 +23,9 @@
 //   nat postrouting -> chain masquerading: masquerades marked packets, and hairpin
 //     connections (a DNATed packet whose source and destination are the same endpoint,
 //     looked up in the set hairpin-endpoints).
-// Per-endpoint chains only where affinity needs them keeps the table small: loading and
-// even listing it (which `nft` does before every transaction) costs per chain.
+// Few chains keep the table small: loading it, listing it (which `nft` does before every
+// transaction) and the kernel's validation of it (whenever a transaction adds a jump or a
+// NAT rule) cost per chain and rule, and most endpoint changes touch map elements only.
 // The hash keeps chain names unique and stable; the readable tail is for humans.
 // Thread safety: pure functions.
 #pragma once
@@ -28,6 +37,14 @@
 #include "proxy/service_snapshot.h"
 
 namespace kubepp::proxy::nft {
+
+// The slot maps: element "<entry key> . <k>" of a port's entry (the key of its element in
+// service-ips or service-nodeports) is its k-th endpoint. They follow that element: the
+// port whose element an entry key has is the port whose endpoints fill its slots.
+inline constexpr const char* kServiceEndpoints = "service-endpoints";
+inline constexpr const char* kNodePortEndpoints = "nodeport-endpoints";
+// Chains with this prefix are shared by every port that jumps to them.
+inline constexpr const char* kSharedChainPrefix = "pick-";
 
 struct RenderConfig : RuleConfig {
   std::string table = "kubepp";

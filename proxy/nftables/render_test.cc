@@ -33,11 +33,10 @@ TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
   RenderConfig config;
   config.node_name = "n1";
   Ruleset rs = BuildRuleset(testing::SampleSnapshot(), config);
-  const std::string web = "service-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http";
   const auto& ips = rs.sets.at("service-ips").elements;
-  CHECK(ips.at("10.96.0.5 . tcp . 80") == "goto " + web);
-  CHECK(rs.sets.at("service-nodeports").elements.at("tcp . 30080") ==
-        "goto external-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http");
+  // web (two endpoints, no affinity, Cluster policies): the shared chains for two endpoints.
+  CHECK(ips.at("10.96.0.5 . tcp . 80") == "goto pick-cluster-tcp-2");
+  CHECK(rs.sets.at("service-nodeports").elements.at("tcp . 30080") == "goto pick-nodeport-tcp-2");
   // No endpoints: ClusterIP, external IP, LoadBalancer IP and NodePort all reject.
   const auto& reject = rs.sets.at("no-endpoint-services").elements;
   CHECK(reject.count("10.96.0.7 . tcp . 443"));
@@ -45,11 +44,21 @@ TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
   CHECK(reject.count("192.0.2.10 . tcp . 443"));
   CHECK(rs.sets.at("no-endpoint-nodeports").elements.count("tcp . 31443"));
   CHECK_FALSE(ips.count("10.96.0.7 . tcp . 443"));
-  // Two endpoints: random choice among both endpoint chains.
-  const auto& rules = rs.chains.at(web).rules;
-  CHECK(rules == std::vector<std::string>{"ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
-                                          "numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.1.2:8080",
-                                          "meta l4proto tcp dnat to 10.244.2.2:8080"});
+  // Two endpoints: slot numgen random mod 2 of the entry's key.
+  CHECK(rs.chains.at("pick-cluster-tcp-2").rules ==
+        std::vector<std::string>{"ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
+                                 "meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport . "
+                                 "numgen random mod 2 map @service-endpoints"});
+  CHECK(rs.chains.at("pick-nodeport-tcp-2").rules ==
+        std::vector<std::string>{"jump mark-for-masquerade",
+                                 "meta l4proto tcp dnat ip to meta l4proto . th dport . "
+                                 "numgen random mod 2 map @nodeport-endpoints"});
+  const auto& slots = rs.sets.at("service-endpoints").elements;
+  CHECK(slots.at("10.96.0.5 . tcp . 80 . 0") == "10.244.1.2 . 8080");
+  CHECK(slots.at("10.96.0.5 . tcp . 80 . 1") == "10.244.2.2 . 8080");
+  CHECK_FALSE(slots.count("10.96.0.5 . tcp . 80 . 2"));
+  CHECK(rs.sets.at("nodeport-endpoints").elements.at("tcp . 30080 . 1") == "10.244.2.2 . 8080");
+  CHECK(rs.chains.count("service-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http") == 0);
   // No chain per endpoint without affinity; hairpin is one set lookup.
   CHECK(rs.chains.count("endpoint-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http__10.244.1.2/8080") == 0);
   CHECK(rs.sets.at("hairpin-endpoints").elements.count("10.244.1.2 . 10.244.1.2"));
