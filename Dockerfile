@@ -7,7 +7,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       g++ cmake ninja-build pkg-config libboost-dev libboost-system-dev rapidjson-dev libyaml-cpp-dev \
-      libsqlite3-dev libssl-dev libarchive-dev catch2 busybox-static python3 >/dev/null && \
+      libsqlite3-dev libssl-dev libarchive-dev libnftables-dev catch2 busybox-static python3 >/dev/null && \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads: editing docker/ or scripts/ reuses this stage.

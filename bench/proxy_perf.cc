@@ -132,9 +132,10 @@ int main(int argc, char** argv) {
     return proxier.Cleanup().ok() ? 0 : 1;
   }
   double nft_ms = 0;  // time inside the runner of the current sync
+  proxy::nft::NftRunner nft_runner;
   proxy::nft::NftablesProxier proxier(proxy::nft::RenderConfig{}, {}, [&](const std::string& script) {
     auto t = Clock::now();
-    Status st = dry ? Status::Ok() : proxy::nft::RunNft(script);
+    Status st = dry ? Status::Ok() : nft_runner(script);
     nft_ms = Ms(t);
     return st;
   });

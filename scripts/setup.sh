@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(cmake build-essential ninja-build pkg-config ccache curl
       libboost-dev libboost-system-dev rapidjson-dev libyaml-cpp-dev
-      libsqlite3-dev sqlite3 catch2 libssl-dev libarchive-dev python3-kubernetes python3-yaml
+      libsqlite3-dev sqlite3 catch2 libssl-dev libarchive-dev libnftables-dev
+      python3-kubernetes python3-yaml
       # the fuzz targets (fuzz/run.sh): clang with libFuzzer and the sanitizer runtimes
       clang libclang-rt-14-dev
       # the node: OCI runtime, CNI plugins, test image contents, kernel networking tools,

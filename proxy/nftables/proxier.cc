@@ -1,6 +1,7 @@
 #include "proxy/nftables/proxier.h"
 
 #include <malloc.h>
+#include <nftables/libnftables.h>
 
 #include <algorithm>
 
@@ -9,13 +10,43 @@
 
 namespace kubepp::proxy::nft {
 
-Status RunNft(const std::string& script) {
-  ASSIGN_OR_RETURN(util::CommandResult r, util::RunCommand({"nft", "-f", "-"}, script));
-  if (r.exit_code != 0) {
-    // nft names the failing line; the first lines of its message are enough to act on.
-    return Internal("nft -f failed (exit " + std::to_string(r.exit_code) + "): " +
-                    r.err.substr(0, 2000));
+namespace {
+
+// Larger scripts go to a child nft (see NftRunner).
+constexpr size_t kInProcessScriptBytes = 256 << 10;
+
+// nft names the failing line; the first lines of its message are enough to act on.
+Status NftFailed(const std::string& how, const std::string& message) {
+  return Internal("nft -f failed (" + how + "): " + message.substr(0, 2000));
+}
+
+}  // namespace
+
+struct NftRunner::Context {
+  nft_ctx* nft = nullptr;
+  ~Context() {
+    if (nft) nft_ctx_free(nft);
   }
+};
+
+NftRunner::NftRunner() : ctx_(std::make_shared<Context>()) {}
+
+Status NftRunner::operator()(const std::string& script) {
+  if (script.size() > kInProcessScriptBytes) {
+    ASSIGN_OR_RETURN(util::CommandResult r, util::RunCommand({"nft", "-f", "-"}, script));
+    if (r.exit_code != 0) return NftFailed("exit " + std::to_string(r.exit_code), r.err);
+    return Status::Ok();
+  }
+  if (!ctx_->nft) {
+    ctx_->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx_->nft) return Internal("libnftables: cannot create a context");
+    nft_ctx_buffer_output(ctx_->nft);
+    nft_ctx_buffer_error(ctx_->nft);
+  }
+  int rc = nft_run_cmd_from_buffer(ctx_->nft, script.c_str());
+  nft_ctx_get_output_buffer(ctx_->nft);  // discarded (and the buffer rewound)
+  std::string err = nft_ctx_get_error_buffer(ctx_->nft);
+  if (rc != 0) return NftFailed("libnftables", err);
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -26,9 +27,24 @@
 
 namespace kubepp::proxy::nft {
 
-// Applies one nft script (the seam tests replace). The default runs `nft -f -`.
+// Applies one nft script (the seam tests replace). The default is an NftRunner.
 using ScriptRunner = std::function<Status(const std::string& script)>;
-Status RunNft(const std::string& script);
+
+// Applies scripts as `nft -f` does. A large script (a full sync) goes to a child `nft -f -`:
+// parsing it takes ~40 times its size, which the child returns when it exits. A small one
+// runs in this process through libnftables, on a netlink socket kept open between calls:
+// a child's exit after a transaction that deleted elements waits for the kernel to release
+// them (an RCU grace period, ~10 ms), which is most of a small transaction's time.
+// Copies share the in-process context. Thread safety: one call at a time.
+class NftRunner {
+ public:
+  NftRunner();
+  Status operator()(const std::string& script);
+
+ private:
+  struct Context;
+  std::shared_ptr<Context> ctx_;
+};
 
 struct ProxierStats {
   std::atomic<uint64_t> full_syncs{0}, partial_syncs{0}, skipped_syncs{0}, failed_syncs{0};
@@ -41,7 +57,7 @@ class NftablesProxier : public Proxier {
   // Service ports whose ClusterIP is in `locally_served` are left alone (the cluster DNS
   // address, answered by this process on every node).
   NftablesProxier(RenderConfig config, std::set<std::string> locally_served = {},
-                  ScriptRunner run = RunNft);
+                  ScriptRunner run = NftRunner());
 
   Status Sync(const Snapshot& snapshot, bool full) override;
   Status Cleanup() override;

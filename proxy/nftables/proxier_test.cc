@@ -56,6 +56,19 @@ TEST_CASE("NftablesProxier: full first, nothing when unchanged, a diff after a c
   CHECK(rec.scripts[2].rfind("add table ip kubepp\n", 0) == 0);
 }
 
+TEST_CASE("NftRunner: a script nft cannot parse is an error naming the line, in process and in a child") {
+  NftRunner run;
+  Status small = run("add chain ip kubepp-test-nonexistent\nthis is not nft\n");
+  REQUIRE_FALSE(small.ok());
+  CHECK(small.message().find("libnftables") != std::string::npos);
+  CHECK(small.message().find("syntax error") != std::string::npos);
+  // Past the in-process limit: a child nft (or, without nft installed, a failed exec).
+  Status large = run("# " + std::string(300 << 10, 'x') + "\nthis is not nft\n");
+  CHECK_FALSE(large.ok());
+  // The context is still usable after an error.
+  CHECK_FALSE(run("this is not nft either\n").ok());
+}
+
 TEST_CASE("NftablesProxier: after a failed transaction the next sync is full") {
   Recorder rec;
   NftablesProxier p(RenderConfig{}, {}, rec.Runner());
