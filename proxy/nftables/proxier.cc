@@ -236,6 +236,8 @@ Status NftablesProxier::SyncPartial(
     for (const auto& [name, c] : shared_chains) {
       if (chain_claims_.count(name)) into.chains[name] = c;
     }
+    std::unordered_map<std::string, const Ruleset*> by_id;
+    for (const auto& [id, part] : parts) by_id.emplace(id, &part);
     std::map<std::string, Ruleset> rendered;  // winners not among `parts`, by Id
     for (const char* slot_map : {kServiceEndpoints, kNodePortEndpoints}) {
       const std::string owner = SlotOwner(slot_map);
@@ -246,15 +248,14 @@ Status NftablesProxier::SyncPartial(
         auto id = Winner(owner, key);
         if (!id) continue;
         const Ruleset* alone = nullptr;
-        for (const auto& [part_id, part] : parts) {
-          if (part_id == *id) alone = &part;
-        }
-        if (!alone) {
-          auto r = rendered.find(*id);
-          if (r == rendered.end()) {
-            r = rendered.emplace(*id, RenderAlone(*applied_.at(*id))).first;
-          }
+        if (auto p = by_id.find(*id); p != by_id.end()) {
+          alone = p->second;
+        } else if (auto r = rendered.find(*id); r != rendered.end()) {
           alone = &r->second;
+        } else if (auto a = applied_.find(*id); a != applied_.end()) {
+          alone = &rendered.emplace(*id, RenderAlone(*a->second)).first->second;
+        } else {
+          continue;  // a claim without its port: cannot happen
         }
         const auto& elements = alone->sets.at(slot_map).elements;
         const std::string prefix = key + " . ";

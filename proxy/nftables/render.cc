@@ -11,6 +11,18 @@ constexpr const char* kMasqMark = "0x4000";  // kube-proxy's masquerade bit (14)
 // LoadBalancer ingress), from a NodePort.
 enum class Entry { kCluster, kExternal, kNodePort };
 
+// " . <protocol> . <port>": what follows an address in the keys of a port's entries.
+std::string L4(const ServicePort& sp) { return " . " + sp.protocol + " . " + std::to_string(sp.port); }
+
+// The service-ips keys of a port's external addresses (externalIPs, LoadBalancer ingress).
+std::vector<std::string> ExternalKeys(const ServicePort& sp) {
+  std::vector<std::string> keys;
+  for (const auto& ip : sp.external_ips) keys.push_back(ip + L4(sp));
+  for (const auto& ip : sp.load_balancer_ips) keys.push_back(ip + L4(sp));
+  return keys;
+}
+
+std::string NodePortKey(const ServicePort& sp) { return sp.protocol + " . " + std::to_string(sp.node_port); }
 
 // Writes into a Ruleset it does not own: the base table, or one port's part of it.
 class Builder {
@@ -85,17 +97,11 @@ class Builder {
   // map elements only: nft does not list thousands of chains before applying it, and the
   // kernel re-validates nothing (the elements are addresses, not verdicts).
   void SimplePort(const ServicePort& sp, const std::vector<const Endpoint*>& eps) {
-    const std::string l4 = " . " + sp.protocol + " . " + std::to_string(sp.port);
     const size_t n = eps.size();
     for (const auto& e : sp.endpoints) rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
     if (n == 0) {
-      rs_.sets["no-endpoint-services"].elements[sp.cluster_ip + l4] = "goto reject-chain";
-      for (const auto& ip : sp.external_ips) rs_.sets["no-endpoint-services"].elements[ip + l4] = "goto reject-chain";
-      for (const auto& ip : sp.load_balancer_ips) rs_.sets["no-endpoint-services"].elements[ip + l4] = "goto reject-chain";
-      if (sp.node_port > 0) {
-        rs_.sets["no-endpoint-nodeports"].elements[sp.protocol + " . " + std::to_string(sp.node_port)] =
-            "goto reject-chain";
-      }
+      Reject(sp.cluster_ip + L4(sp));
+      RejectExternal(sp);
       return;
     }
     auto entry = [&](Entry kind, const std::string& key) {
@@ -108,10 +114,16 @@ class Builder {
         slots[key + " . " + std::to_string(k)] = eps[k]->ip + " . " + std::to_string(eps[k]->port);
       }
     };
-    entry(Entry::kCluster, sp.cluster_ip + l4);
-    for (const auto& ip : sp.external_ips) entry(Entry::kExternal, ip + l4);
-    for (const auto& ip : sp.load_balancer_ips) entry(Entry::kExternal, ip + l4);
-    if (sp.node_port > 0) entry(Entry::kNodePort, sp.protocol + " . " + std::to_string(sp.node_port));
+    entry(Entry::kCluster, sp.cluster_ip + L4(sp));
+    for (const auto& key : ExternalKeys(sp)) entry(Entry::kExternal, key);
+    if (sp.node_port > 0) entry(Entry::kNodePort, NodePortKey(sp));
+  }
+
+  // A new connection to `key` (a service-ips key) is rejected: no usable endpoint.
+  void Reject(const std::string& key) { rs_.sets["no-endpoint-services"].elements[key] = "goto reject-chain"; }
+  void RejectExternal(const ServicePort& sp) {
+    for (const auto& key : ExternalKeys(sp)) Reject(key);
+    if (sp.node_port > 0) rs_.sets["no-endpoint-nodeports"].elements[NodePortKey(sp)] = "goto reject-chain";
   }
 
   // The shared chain that DNATs entries of `kind` with `n` endpoints: traffic that came
@@ -152,7 +164,7 @@ class Builder {
     const std::string svc_chain = "service-" + h + "-" + id;
     const std::string ext_chain = "external-" + h + "-" + id;
     const bool external = sp.node_port > 0 || sp.HasExternalAddresses();
-    const std::string l4 = " . " + sp.protocol + " . " + std::to_string(sp.port);
+    const std::string cluster_key = sp.cluster_ip + L4(sp);
 
     auto cluster_eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
     auto local_eps = ServingEndpoints(sp, true, c_.node_name);
@@ -192,7 +204,7 @@ class Builder {
 
     // ClusterIP.
     if (cluster_eps.empty()) {
-      rs_.sets["no-endpoint-services"].elements[sp.cluster_ip + l4] = "goto reject-chain";
+      Reject(cluster_key);
     } else {
       Chain c;
       c.rules.push_back(c_.cluster_cidr.empty()
@@ -200,22 +212,14 @@ class Builder {
                             : "ip saddr != " + c_.cluster_cidr + " jump mark-for-masquerade");
       balance(cluster_eps, c.rules);
       rs_.chains[svc_chain] = std::move(c);
-      rs_.sets["service-ips"].elements[sp.cluster_ip + l4] = "goto " + svc_chain;
-      ErasePrefix(rs_.sets[kServiceEndpoints].elements, sp.cluster_ip + l4 + " . ");
+      rs_.sets["service-ips"].elements[cluster_key] = "goto " + svc_chain;
+      ErasePrefix(rs_.sets[kServiceEndpoints].elements, cluster_key + " . ");
     }
     if (!external) return;
 
     // NodePort, externalIPs, LoadBalancer ingress.
-    std::vector<std::string> ext_keys;
-    for (const auto& ip : sp.external_ips) ext_keys.push_back(ip + l4);
-    for (const auto& ip : sp.load_balancer_ips) ext_keys.push_back(ip + l4);
-    const std::string np_key = sp.protocol + " . " + std::to_string(sp.node_port);
     bool usable = sp.external_policy_local ? !sp.endpoints.empty() : !cluster_eps.empty();
-    if (!usable) {
-      for (const auto& k : ext_keys) rs_.sets["no-endpoint-services"].elements[k] = "goto reject-chain";
-      if (sp.node_port > 0) rs_.sets["no-endpoint-nodeports"].elements[np_key] = "goto reject-chain";
-      return;
-    }
+    if (!usable) return RejectExternal(sp);
     Chain c;
     if (!sp.external_policy_local) {
       c.rules = {"jump mark-for-masquerade", "goto " + svc_chain};
@@ -237,13 +241,13 @@ class Builder {
       }
     }
     rs_.chains[ext_chain] = std::move(c);
-    for (const auto& k : ext_keys) {
+    for (const auto& k : ExternalKeys(sp)) {
       rs_.sets["service-ips"].elements[k] = "goto " + ext_chain;
       ErasePrefix(rs_.sets[kServiceEndpoints].elements, k + " . ");
     }
     if (sp.node_port > 0) {
-      rs_.sets["service-nodeports"].elements[np_key] = "goto " + ext_chain;
-      ErasePrefix(rs_.sets[kNodePortEndpoints].elements, np_key + " . ");
+      rs_.sets["service-nodeports"].elements[NodePortKey(sp)] = "goto " + ext_chain;
+      ErasePrefix(rs_.sets[kNodePortEndpoints].elements, NodePortKey(sp) + " . ");
     }
   }
 
