@@ -214,11 +214,13 @@ Msgs PathSegmentErrors(std::string_view s) {
   }
   return e;
 }
-bool IsIp(std::string_view s) {
+bool IsIpOf(int family, std::string_view s) {
   std::string str(s);
   unsigned char buf[16];
-  return inet_pton(AF_INET, str.c_str(), buf) == 1 || inet_pton(AF_INET6, str.c_str(), buf) == 1;
+  return inet_pton(family, str.c_str(), buf) == 1;
 }
+bool IsIp(std::string_view s) { return IsIpOf(AF_INET, s) || IsIpOf(AF_INET6, s); }
+constexpr const char* kIpMsg = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
 
 // Object name rules. `prefix` is true for generateName, whose trailing dash is allowed.
 using NameFn = Msgs (*)(std::string_view name, bool prefix);
@@ -465,6 +467,10 @@ class Errors {
   // One Invalid error per message, as upstream reports []string results.
   void InvalidEach(const std::string& path, std::string_view bad, const Msgs& msgs) {
     for (const std::string& m : msgs) Invalid(path, bad, m);
+  }
+  void TooMany(const std::string& path, size_t actual, size_t max) {
+    Add("FieldValueTooMany", "Too many", path, std::to_string(actual),
+        "must have at most " + std::to_string(max) + " items");
   }
   void NonNegative(const std::string& path, std::optional<int64_t> v) {
     if (v && *v < 0) Invalid(path, std::to_string(*v), kNegativeMsg);
@@ -1727,6 +1733,25 @@ void Validator::Service(const Value& obj) {
       errs.NotSupported(Index(Child(path, "ipFamilies"), i), GoQuote(f), {"IPv4", "IPv6"});
     }
   }
+  // Addresses the service proxies write into the kernel's rules: never anything but one.
+  const Value* external_ips = Arr(spec, "externalIPs", path);
+  for (size_t i = 0; i < Size(external_ips); ++i) {
+    std::string_view ip = StrOf(&(*external_ips)[static_cast<rapidjson::SizeType>(i)]);
+    if (!IsIp(ip)) errs.Invalid(Index(Child(path, "externalIPs"), i), GoQuote(ip), kIpMsg);
+  }
+  const Value* lb = Obj(Obj(&obj, "status", ""), "loadBalancer", "status");
+  const Value* ingress = Arr(lb, "ingress", "status.loadBalancer");
+  for (size_t i = 0; i < Size(ingress); ++i) {
+    std::string p = Index("status.loadBalancer.ingress", i);
+    const Value* entry = ObjAt(ingress, i, "status.loadBalancer.ingress");
+    std::string_view ip = Str(entry, "ip", p);
+    if (!ip.empty() && !IsIp(ip)) errs.Invalid(Child(p, "ip"), GoQuote(ip), "must be a valid IP address");
+    std::string_view host = Str(entry, "hostname", p);
+    if (!host.empty()) {
+      errs.InvalidEach(Child(p, "hostname"), GoQuote(host), Dns1123SubdomainErrors(host));
+      if (IsIp(host)) errs.Invalid(Child(p, "hostname"), GoQuote(host), "must be a DNS name, not an IP address");
+    }
+  }
 }
 
 // ConfigMap (data, binaryData) and Secret (data, base64 already decoded by defaults).
@@ -1895,6 +1920,16 @@ void Validator::Endpoints(const Value& obj) {
     const Value* subset = ObjAt(subsets, i, "subsets");
     if (subset == nullptr) continue;
     std::string p = Index("subsets", i);
+    for (const char* list : {"addresses", "notReadyAddresses"}) {
+      const Value* addresses = Arr(subset, list, p);
+      for (size_t j = 0; j < Size(addresses); ++j) {
+        const Value* address = ObjAt(addresses, j, Child(p, list));
+        if (address == nullptr) continue;
+        std::string ap = Index(Child(p, list), j);
+        std::string_view ip = Str(address, "ip", ap);
+        if (!IsIp(ip)) errs.Invalid(Child(ap, "ip"), GoQuote(ip), "must be a valid IP address");
+      }
+    }
     const Value* ports = Arr(subset, "ports", p);
     for (size_t j = 0; j < Size(ports); ++j) {
       const Value* port = ObjAt(ports, j, Child(p, "ports"));
@@ -1918,6 +1953,44 @@ void Validator::EndpointSlice(const Value& obj) {
     errs.Required("addressType");
   } else if (type != "IPv4" && type != "IPv6" && type != "FQDN") {
     errs.NotSupported("addressType", GoQuote(type), {"FQDN", "IPv4", "IPv6"});
+  }
+  const Value* endpoints = Arr(&obj, "endpoints", "");
+  if (Size(endpoints) > 1000) return errs.TooMany("endpoints", Size(endpoints), 1000);
+  for (size_t i = 0; i < Size(endpoints); ++i) {
+    const Value* endpoint = ObjAt(endpoints, i, "endpoints");
+    if (endpoint == nullptr) continue;
+    std::string p = Child(Index("endpoints", i), "addresses");
+    const Value* addresses = Arr(endpoint, "addresses", Index("endpoints", i));
+    if (Size(addresses) == 0) {
+      errs.Required(p, "must contain at least 1 address");
+    } else if (Size(addresses) > 100) {
+      errs.TooMany(p, Size(addresses), 100);
+    }
+    for (size_t j = 0; j < Size(addresses); ++j) {
+      std::string_view a = StrOf(&(*addresses)[static_cast<rapidjson::SizeType>(j)]);
+      if (type == "IPv4" && !IsIpOf(AF_INET, a)) {
+        errs.Invalid(Index(p, j), GoQuote(a), "must be a valid IPv4 address");
+      } else if (type == "IPv6" && !IsIpOf(AF_INET6, a)) {
+        errs.Invalid(Index(p, j), GoQuote(a), "must be a valid IPv6 address");
+      } else if (type == "FQDN") {
+        std::string_view name = a;
+        if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+        errs.InvalidEach(Index(p, j), GoQuote(a), Dns1123SubdomainErrors(name));
+      }
+    }
+  }
+  const Value* ports = Arr(&obj, "ports", "");
+  for (size_t i = 0; i < Size(ports); ++i) {
+    const Value* port = ObjAt(ports, i, "ports");
+    if (port == nullptr) continue;
+    std::string pp = Index("ports", i);
+    if (auto number = Int(port, "port", pp)) {
+      errs.InvalidEach(Child(pp, "port"), std::to_string(*number), PortNumErrors(*number));
+    }
+    std::string_view protocol = Str(port, "protocol", pp);
+    if (!protocol.empty() && protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
+      errs.NotSupported(Child(pp, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
+    }
   }
 }
 

@@ -738,6 +738,51 @@ TEST_CASE("service validation") {
                   "FieldValueInvalid", "must be a valid IP address");
     REQUIRE_OK(svc(R"({"clusterIP":"10.96.0.10","ports":[{"port":53,"protocol":"UDP"}]})"));
   }
+  SECTION("externalIPs and status.loadBalancer.ingress must be IPs (the proxies write them into rules)") {
+    Status st = svc(R"({"externalIPs":["192.0.2.1","1.2.3.4 } ; flush ruleset"],"ports":[{"port":80}]})");
+    REQUIRE(st.message() ==
+            R"(Service "s" is invalid: spec.externalIPs[1]: Invalid value: "1.2.3.4 } ; flush ruleset": )"
+            R"(must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff))");
+    REQUIRE_OK(svc(R"({"externalIPs":["192.0.2.1","2001:db8::1"],"ports":[{"port":80}]})"));
+    auto lb = [](std::string_view ingress) {
+      return Create("services", R"({"metadata":{"name":"s","namespace":"d"},"spec":{"type":"LoadBalancer",)"
+                                R"("ports":[{"port":80}]},"status":{"loadBalancer":{"ingress":)" +
+                                    std::string(ingress) + "}}}");
+    };
+    REQUIRE_CAUSE(lb(R"([{"ip":"192.0.2.1"},{"ip":"nope"}])"), "status.loadBalancer.ingress[1].ip",
+                  "FieldValueInvalid", "must be a valid IP address");
+    REQUIRE_CAUSE(lb(R"([{"hostname":"192.0.2.1"}])"), "status.loadBalancer.ingress[0].hostname",
+                  "FieldValueInvalid", "must be a DNS name, not an IP address");
+    REQUIRE_OK(lb(R"([{"ip":"192.0.2.1"},{"hostname":"lb.example.com"}])"));
+  }
+}
+
+TEST_CASE("endpoint addresses must be addresses of the slice's type") {
+  auto slice = [](std::string_view type, std::string_view endpoints) {
+    return Create("endpointslices", R"({"metadata":{"name":"e","namespace":"d"},"addressType":")" +
+                                        std::string(type) + R"(","ports":[{"port":80}],"endpoints":)" +
+                                        std::string(endpoints) + "}");
+  };
+  REQUIRE_OK(slice("IPv4", R"([{"addresses":["10.244.1.2"]},{"addresses":["10.244.1.3"]}])"));
+  REQUIRE_CAUSE(slice("IPv4", R"([{"addresses":["10.244.1.2"]},{"addresses":["1.2.3.4 }"]}])"),
+                "endpoints[1].addresses[0]", "FieldValueInvalid", "must be a valid IPv4 address");
+  REQUIRE_CAUSE(slice("IPv4", R"([{"addresses":["2001:db8::1"]}])"), "endpoints[0].addresses[0]",
+                "FieldValueInvalid", "must be a valid IPv4 address");
+  REQUIRE_CAUSE(slice("IPv6", R"([{"addresses":["10.0.0.1"]}])"), "endpoints[0].addresses[0]",
+                "FieldValueInvalid", "must be a valid IPv6 address");
+  REQUIRE_OK(slice("FQDN", R"([{"addresses":["db.example.com"]}])"));
+  REQUIRE_CAUSE(slice("FQDN", R"([{"addresses":["not a name"]}])"), "endpoints[0].addresses[0]",
+                "FieldValueInvalid");
+  REQUIRE_CAUSE(slice("IPv4", R"([{"addresses":[]}])"), "endpoints[0].addresses", "FieldValueRequired",
+                "must contain at least 1 address");
+  REQUIRE_CAUSE(Create("endpointslices", R"({"metadata":{"name":"e","namespace":"d"},"addressType":"IPv4",)"
+                                         R"("ports":[{"port":70000,"protocol":"ICMP"}]})"),
+                "ports[0].port", "FieldValueInvalid", "must be between 1 and 65535, inclusive");
+
+  Status ep = Create("endpoints", R"({"metadata":{"name":"e","namespace":"d"},"subsets":[)"
+                                  R"({"addresses":[{"ip":"10.0.0.1"}],"notReadyAddresses":[{"ip":"x; y"}],)"
+                                  R"("ports":[{"port":80,"protocol":"TCP"}]}]})");
+  REQUIRE_CAUSE(ep, "subsets[0].notReadyAddresses[0].ip", "FieldValueInvalid", "must be a valid IP address");
 }
 
 TEST_CASE("configmap, secret, lease, namespace, node, event validation") {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <set>
 
+#include "common/net/ipv4.h"
+
 namespace kubepp::proxy {
 namespace {
 
@@ -16,6 +18,11 @@ std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+
+// Only IPv4 addresses reach the rules (the tables are IPv4 ones): an IPv6 address, or text
+// that is no address at all (which an older apiserver let through), would make nft or
+// iptables refuse the whole transaction, and must never become part of a script.
+bool IsIpv4(std::string_view s) { return net::ParseIpv4(s).ok(); }
 
 // A condition that is absent counts as true, as the EndpointSlice API says for `ready`.
 bool Condition(const api::Value& endpoint, const char* name, bool absent) {
@@ -47,6 +54,7 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
       const api::Value* addrs = api::Find(e, "addresses");
       if (!addrs || !addrs->IsArray() || addrs->Empty() || !(*addrs)[0].IsString()) continue;
       // Upstream uses only the first address of an endpoint.
+      if (!IsIpv4(api::View((*addrs)[0]))) continue;
       Endpoint ep{std::string(api::View((*addrs)[0])), port, api::GetString(e, "nodeName")};
       if (!seen.insert({ep.ip, port}).second) continue;
       bool is_ready = Condition(e, "ready", true);
@@ -67,12 +75,13 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
   return std::move(use);
 }
 
-std::vector<std::string> Strings(const api::Value& v, const char* path) {
+// The IPv4 addresses among the strings at `path`.
+std::vector<std::string> Ipv4s(const api::Value& v, const char* path) {
   std::vector<std::string> out;
   const api::Value* arr = api::Find(v, path);
   if (!arr || !arr->IsArray()) return out;
   for (const auto& s : arr->GetArray()) {
-    if (s.IsString()) out.emplace_back(api::View(s));
+    if (s.IsString() && IsIpv4(api::View(s))) out.emplace_back(api::View(s));
   }
   return out;
 }
@@ -131,7 +140,7 @@ std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector
   std::vector<ServicePort> out;
   std::string type = api::GetString(svc, "spec.type", "ClusterIP");
   std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
-  if (type == "ExternalName" || cluster_ip.empty() || cluster_ip == "None") return out;
+  if (type == "ExternalName" || !IsIpv4(cluster_ip)) return out;  // also headless ("None")
   const api::Value* ports = api::Find(svc, "spec.ports");
   if (!ports || !ports->IsArray()) return out;
 
@@ -139,11 +148,11 @@ std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector
   base.ns = api::GetString(svc, "metadata.namespace");
   base.name = api::GetString(svc, "metadata.name");
   base.cluster_ip = cluster_ip;
-  base.external_ips = Strings(svc, "spec.externalIPs");
+  base.external_ips = Ipv4s(svc, "spec.externalIPs");
   if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
     for (const auto& i : ing->GetArray()) {
       std::string ip = api::GetString(i, "ip");
-      if (!ip.empty()) base.load_balancer_ips.push_back(ip);
+      if (IsIpv4(ip)) base.load_balancer_ips.push_back(ip);
     }
   }
   if (api::GetString(svc, "spec.sessionAffinity") == "ClientIP") {

@@ -28,6 +28,24 @@ TEST_CASE("BuildSnapshot: ports, endpoints matched by port name and protocol") {
   CHECK(s.ports[1]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 5353, ""}, {"10.244.1.3", 5353, "n1"}});
 }
 
+TEST_CASE("BuildSnapshot: only IPv4 addresses reach the rules") {
+  // What an apiserver without address validation would store: text, IPv6.
+  auto svc = Service("web", R"({"type":"LoadBalancer","clusterIP":"10.96.0.5",
+      "externalIPs":["192.0.2.1","1.2.3.4 } ; flush ruleset","2001:db8::1"],"ports":[{"port":80}]})",
+                     R"({"loadBalancer":{"ingress":[{"ip":"192.0.2.9"},{"ip":"x; y"},{"hostname":"lb.example"}]}})");
+  auto slice = Slice("web-1", "web", R"([{"port":8080}])",
+                     R"([{"addresses":["10.244.1.2"]},{"addresses":["10.244.1.3 } ; flush ruleset"]},
+                         {"addresses":["fd00::1"]},{"addresses":[7]}])");
+  Snapshot s = BuildSnapshot({svc}, {slice});
+  REQUIRE(s.ports.size() == 1);
+  CHECK(s.ports[0]->external_ips == std::vector<std::string>{"192.0.2.1"});
+  CHECK(s.ports[0]->load_balancer_ips == std::vector<std::string>{"192.0.2.9"});
+  CHECK(s.ports[0]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 8080, ""}});
+  // A Service whose clusterIP is no IPv4 address has no ports to program.
+  CHECK(BuildSnapshot({Service("v6", R"({"clusterIP":"fd00::10","ports":[{"port":80}]})")}, {}).ports.empty());
+  CHECK(BuildSnapshot({Service("bad", R"({"clusterIP":"10.0.0.1 ; x","ports":[{"port":80}]})")}, {}).ports.empty());
+}
+
 TEST_CASE("BuildSnapshot: serving terminating endpoints are used only when none is ready") {
   auto svc = Service("web", R"({"clusterIP":"10.96.0.5","ports":[{"port":80}]})");
   auto terminating = R"({"addresses":["10.244.1.4"],"conditions":{"ready":false,"serving":true,"terminating":true}})";
