@@ -7,8 +7,9 @@
 // host's: it programs nftables for real.
 //   proxy_perf [services=10000] [endpoints=10] [updates=50] [dry|verify|iptables|iptables-legacy]
 // `dry` hands the scripts to nobody: the proxy's own cost, without nft (no root needed).
-// `verify` also checks that the kernel's table after the partial syncs (`nft list table`)
-// is the one a full resync then writes; use it with a few hundred Services (listing is slow).
+// `verify` also changes the number of endpoints and checks that the kernel's table after
+// the partial syncs (`nft list table`) is the one a full resync then writes; use it with a
+// few hundred Services (listing is slow). CI runs it (e2e_nft_sync).
 // `iptables` / `iptables-legacy`: the IptablesProxier instead (the host's iptables, or
 // iptables-legacy): one full sync, then `updates` one-Service endpoint changes, each a
 // whole iptables-restore.
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -158,7 +160,10 @@ int main(int argc, char** argv) {
   std::vector<double> incr, incr_nft, incr_snap;
   size_t incr_bytes = 0;
   for (int u = 1; u <= updates; ++u) {
-    auto changed = Slice((u * 37) % n, m, u * 7919);  // one Service's endpoints change
+    // One Service's endpoints change; `verify` also changes their number (a Service
+    // moves to another shared chain, which may be created or deleted).
+    int count = verify ? std::max(1, m - 1 + u % 3) : m;
+    auto changed = Slice((u * 37) % n, count, u * 7919);
     t = Clock::now();
     builder.SetSlice(changed);
     snap = builder.Build();
@@ -191,9 +196,26 @@ int main(int argc, char** argv) {
   }
   long rss = StatusKb("VmRSS:"), hwm = StatusKb("VmHWM:");
   if (verify) {
+    // The table's listing with its chains, sets and maps in name order (nft lists them in
+    // the order they were created, which partial syncs change).
     auto list = [] {
       auto r = util::RunCommand({"nft", "list", "table", "ip", "kubepp"});
-      return r.ok() && r->exit_code == 0 ? r->out : std::string("nft list failed");
+      if (!r.ok() || r->exit_code != 0) return std::string("nft list failed");
+      std::vector<std::string> blocks;
+      std::string out, block;
+      std::istringstream in(r->out);
+      for (std::string line; std::getline(in, line);) {
+        if (!block.empty() || line.rfind("\tchain ", 0) == 0 || line.rfind("\tmap ", 0) == 0 ||
+            line.rfind("\tset ", 0) == 0) {
+          block += line + "\n";
+          if (line == "\t}") blocks.push_back(std::exchange(block, std::string()));
+        } else if (!line.empty()) {
+          out += line + "\n";
+        }
+      }
+      std::sort(blocks.begin(), blocks.end());
+      for (const auto& b : blocks) out += b;
+      return out;
     };
     std::string partial = list();
     st = proxier.Sync(snap, true);
@@ -202,7 +224,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "verify: table after %d partial syncs %s the full resync's (%zu bytes)\n",
                  updates + static_cast<int>(removal.size()), same ? "equals" : "DIFFERS FROM",
                  full.size());
-    if (!same) return 1;
+    if (!same) {
+      if (const char* dump = std::getenv("PROXY_PERF_DUMP")) {
+        std::ofstream(std::string(dump) + ".partial") << partial;
+        std::ofstream(std::string(dump) + ".full") << full;
+      }
+      return 1;
+    }
   }
   std::printf("| services x endpoints | snapshot build | full sync (nft part) | full script | "
               "incremental p50 / p99 (%d updates) | nft part p50 / p99 | snapshot part p50 | "

@@ -255,6 +255,17 @@ class ProxyTest(unittest.TestCase):
         for name in [NODE_NS] + [PREFIX + p for p in PODS]:
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
+    def setUp(self):
+        self.log_mark = os.path.getsize(self.proxy.log_path)
+
+    def tearDown(self):
+        # Every change must reach the kernel as a partial sync: a failed one is repaired by
+        # the next full sync, which would hide the failure from the traffic checks.
+        with open(self.proxy.log_path, errors="replace") as f:
+            f.seek(self.log_mark)
+            failed = [line for line in f if "sync failed" in line]
+        self.assertEqual(failed, [], "the proxy failed to program the rules")
+
     def run(self, result=None):
         failures = len(result.failures) + len(result.errors) if result else 0
         out = super().run(result)

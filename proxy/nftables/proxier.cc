@@ -104,13 +104,6 @@ namespace {
 
 bool SharedChain(const std::string& name) { return name.rfind(kSharedChainPrefix, 0) == 0; }
 
-// The map whose elements decide a slot map's (render.h), or nullptr for other sets.
-const char* SlotOwner(const std::string& set) {
-  if (set == kServiceEndpoints) return "service-ips";
-  if (set == kNodePortEndpoints) return "service-nodeports";
-  return nullptr;
-}
-
 }  // namespace
 
 void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool add) {
@@ -124,7 +117,7 @@ void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool ad
   }
   for (const auto& [name, s] : alone.sets) {
     // Slot maps follow their owner map's elements: not claimed themselves.
-    if (!shared_.sets.count(name) || SlotOwner(name)) continue;
+    if (!shared_.sets.count(name) || !SlotOwner(name).empty()) continue;
     if (s.is_map()) {
       auto& claims = map_claims_[name];
       for (const auto& [key, value] : s.elements) {
@@ -211,7 +204,7 @@ Status NftablesProxier::SyncPartial(
       }
     }
     for (const auto& [name, s] : alone.sets) {
-      if (SlotOwner(name)) continue;  // see `slots` below
+      if (!SlotOwner(name).empty()) continue;  // see `resolve` below
       if (shared_.sets.count(name)) {
         for (const auto& [key, value] : s.elements) touched[name].insert(key);
       } else {
@@ -239,11 +232,9 @@ Status NftablesProxier::SyncPartial(
     std::unordered_map<std::string, const Ruleset*> by_id;
     for (const auto& [id, part] : parts) by_id.emplace(id, &part);
     std::map<std::string, Ruleset> rendered;  // winners not among `parts`, by Id
-    for (const char* slot_map : {kServiceEndpoints, kNodePortEndpoints}) {
-      const std::string owner = SlotOwner(slot_map);
+    for (const char* owner : {"service-ips", "service-nodeports"}) {
       auto keys = touched.find(owner);
       if (keys == touched.end()) continue;
-      auto& slots = into.sets[slot_map].elements;
       for (const auto& key : keys->second) {
         auto id = Winner(owner, key);
         if (!id) continue;
@@ -257,11 +248,12 @@ Status NftablesProxier::SyncPartial(
         } else {
           continue;  // a claim without its port: cannot happen
         }
-        const auto& elements = alone->sets.at(slot_map).elements;
-        const std::string prefix = key + " . ";
-        for (auto e = elements.lower_bound(prefix);
-             e != elements.end() && e->first.compare(0, prefix.size(), prefix) == 0; ++e) {
-          slots.insert(*e);
+        const Slots slots = SlotsOf(owner, key);
+        const auto& elements = alone->sets.at(slots.map).elements;
+        auto& into_elements = into.sets[slots.map].elements;
+        for (auto e = elements.lower_bound(slots.prefix);
+             e != elements.end() && e->first.compare(0, slots.prefix.size(), slots.prefix) == 0; ++e) {
+          into_elements.insert(*e);
         }
       }
     }

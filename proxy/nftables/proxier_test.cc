@@ -46,7 +46,7 @@ TEST_CASE("NftablesProxier: full first, nothing when unchanged, a diff after a c
   REQUIRE(p.Sync(Snap("10.244.1.3"), false).ok());
   REQUIRE(rec.scripts.size() == 2);
   CHECK(rec.scripts[1].find("table ip kubepp {") == std::string::npos);
-  CHECK(rec.scripts[1].find("add element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 : 10.244.1.3 . 8080 }") !=
+  CHECK(rec.scripts[1].find("add element ip kubepp service-endpoints-tcp { 10.96.0.5 . 80 . 0 : 10.244.1.3 . 8080 }") !=
         std::string::npos);
   CHECK(rec.scripts[1].find("chain") == std::string::npos);
   CHECK(rec.scripts[1].find("delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }") !=
@@ -260,8 +260,8 @@ TEST_CASE("NftablesProxier partial sync: the commands one Service's changes prod
     CHECK(h.Last() ==
           "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
           "add element ip kubepp hairpin-endpoints { 10.244.1.3 . 10.244.1.3 }\n"
-          "delete element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 }\n"
-          "add element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 : 10.244.1.3 . 8080 }\n");
+          "delete element ip kubepp service-endpoints-tcp { 10.96.0.5 . 80 . 0 }\n"
+          "add element ip kubepp service-endpoints-tcp { 10.96.0.5 . 80 . 0 : 10.244.1.3 . 8080 }\n");
     CHECK(h.proxier.stats().partial_syncs == 1);
   }
   SECTION("a second endpoint: the ClusterIP moves to the shared chain for two") {
@@ -270,9 +270,9 @@ TEST_CASE("NftablesProxier partial sync: the commands one Service's changes prod
           "add chain ip kubepp pick-cluster-tcp-2\n"
           "add rule ip kubepp pick-cluster-tcp-2 ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n"
           "add rule ip kubepp pick-cluster-tcp-2 meta l4proto tcp dnat ip to "
-          "ip daddr . meta l4proto . th dport . numgen random mod 2 map @service-endpoints\n"
+          "ip daddr . tcp dport . numgen random mod 2 map @service-endpoints-tcp\n"
           "add element ip kubepp hairpin-endpoints { 10.244.1.3 . 10.244.1.3 }\n"
-          "add element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 1 : 10.244.1.3 . 8080 }\n"
+          "add element ip kubepp service-endpoints-tcp { 10.96.0.5 . 80 . 1 : 10.244.1.3 . 8080 }\n"
           "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
           "add element ip kubepp service-ips { 10.96.0.5 . tcp . 80 : goto pick-cluster-tcp-2 }\n"
           "flush chain ip kubepp " + chain + "\n"
@@ -283,7 +283,7 @@ TEST_CASE("NftablesProxier partial sync: the commands one Service's changes prod
     CHECK(h.Last() ==
           "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
           "add element ip kubepp no-endpoint-services { 10.96.0.5 . tcp . 80 : goto reject-chain }\n"
-          "delete element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 }\n"
+          "delete element ip kubepp service-endpoints-tcp { 10.96.0.5 . 80 . 0 }\n"
           "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
           "flush chain ip kubepp " + chain + "\n"
           "delete chain ip kubepp " + chain + "\n");
@@ -295,7 +295,7 @@ TEST_CASE("NftablesProxier partial sync: the commands one Service's changes prod
     h.Sync(Snapshot{});
     CHECK(h.Last() ==
           "delete element ip kubepp hairpin-endpoints { 10.244.1.2 . 10.244.1.2 }\n"
-          "delete element ip kubepp service-endpoints { 10.96.0.5 . tcp . 80 . 0 }\n"
+          "delete element ip kubepp service-endpoints-tcp { 10.96.0.5 . 80 . 0 }\n"
           "delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }\n"
           "flush chain ip kubepp " + chain + "\n"
           "delete chain ip kubepp " + chain + "\n");
@@ -310,7 +310,7 @@ TEST_CASE("NftablesProxier partial sync: the commands one Service's changes prod
     h.Sync(two);
     CHECK(h.Last() ==
           "add element ip kubepp hairpin-endpoints { 10.244.1.9 . 10.244.1.9 }\n"
-          "add element ip kubepp service-endpoints { 10.96.0.6 . tcp . 443 . 0 : 10.244.1.9 . 8443 }\n"
+          "add element ip kubepp service-endpoints-tcp { 10.96.0.6 . 443 . 0 : 10.244.1.9 . 8443 }\n"
           "add element ip kubepp service-ips { 10.96.0.6 . tcp . 443 : goto " + chain + " }\n");
     CHECK(h.proxier.stats().last_changed_ports == 1);
   }
@@ -334,7 +334,7 @@ TEST_CASE("NftablesProxier partial sync: elements two Services share") {
   Snapshot only_a = BuildSnapshot({svc("a", "10.96.0.5", "")}, {slice("a", 8080)});
   Snapshot b_affinity = BuildSnapshot({svc("a", "10.96.0.5", ""), svc("b", "10.96.0.6", affinity)},
                                       {slice("a", 8080), slice("b", 9090)});
-  const std::string ext_key = "192.0.2.1 . tcp . 80";
+  const std::string ext_key = "192.0.2.1 . tcp . 80", ext_slot = "192.0.2.1 . 80 . 0";
   const std::string ext_b = "external-" + ShortHash("ns/b/tcp/") + "-ns/b/tcp/";
   auto element = [&](const std::string& set, const std::string& key) {
     const auto& elements = h.kernel.table().sets.at(set).elements;
@@ -342,22 +342,22 @@ TEST_CASE("NftablesProxier partial sync: elements two Services share") {
     return it == elements.end() ? std::string("none") : it->second;
   };
   h.Sync(both);
-  CHECK(element("service-endpoints", ext_key + " . 0") == "10.244.1.2 . 9090");
+  CHECK(element("service-endpoints-tcp", ext_slot) == "10.244.1.2 . 9090");
 
   h.Sync(only_a);  // b, the winner of the shared key, goes: a's claim takes over
   CHECK(h.Last().find("hairpin-endpoints") == std::string::npos);  // a still uses it
-  CHECK(h.Last().find("delete element ip kubepp service-endpoints { 10.96.0.6 . tcp . 80 . 0, " + ext_key +
-                      " . 0 }\n"
-                      "add element ip kubepp service-endpoints { " + ext_key + " . 0 : 10.244.1.2 . 8080 }\n") !=
+  CHECK(h.Last().find("delete element ip kubepp service-endpoints-tcp { 10.96.0.6 . 80 . 0, " + ext_slot +
+                      " }\n"
+                      "add element ip kubepp service-endpoints-tcp { " + ext_slot + " : 10.244.1.2 . 8080 }\n") !=
         std::string::npos);
 
   h.Sync(both);  // b back: it wins again
-  CHECK(element("service-endpoints", ext_key + " . 0") == "10.244.1.2 . 9090");
+  CHECK(element("service-endpoints-tcp", ext_slot) == "10.244.1.2 . 9090");
   h.Sync(b_affinity);  // b wins with its own chain: the key's slots go
   CHECK(element("service-ips", ext_key) == "goto " + ext_b);
-  CHECK(element("service-endpoints", ext_key + " . 0") == "none");
+  CHECK(element("service-endpoints-tcp", ext_slot) == "none");
   h.Sync(both);
-  CHECK(element("service-endpoints", ext_key + " . 0") == "10.244.1.2 . 9090");
+  CHECK(element("service-endpoints-tcp", ext_slot) == "10.244.1.2 . 9090");
   h.Sync(Snapshot{});
   CHECK(h.kernel.table() == BuildRuleset(Snapshot{}, h.config));
 }

@@ -6,6 +6,7 @@ namespace kubepp::proxy::nft {
 namespace {
 
 constexpr const char* kMasqMark = "0x4000";  // kube-proxy's masquerade bit (14)
+constexpr const char* kProtocols[] = {"tcp", "udp", "sctp"};
 
 // Why a traffic path DNATs: from a ClusterIP, from an external address (externalIPs,
 // LoadBalancer ingress), from a NodePort.
@@ -36,12 +37,13 @@ class Builder {
     sets["service-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
     sets["no-endpoint-services"].decl = "type ipv4_addr . inet_proto . inet_service : verdict ;";
     sets["no-endpoint-nodeports"].decl = "type inet_proto . inet_service : verdict ;";
-    // The endpoints of each address . protocol . port (or NodePort) by slot, for the pick-
-    // chains' `numgen` (see PickChain).
-    sets[kServiceEndpoints].decl =
-        "typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport ;";
-    sets[kNodePortEndpoints].decl =
-        "typeof meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport ;";
+    // The endpoints of each address . port (or NodePort) by slot, for the pick- chains'
+    // `numgen` (see PickChain).
+    for (std::string p : kProtocols) {
+      const std::string slot = p + " dport . numgen random mod 1 : ip daddr . " + p + " dport ;";
+      sets["service-endpoints-" + p].decl = "typeof ip daddr . " + slot;
+      sets["nodeport-endpoints-" + p].decl = "typeof " + slot;
+    }
 
     auto& ch = rs_.chains;
     ch["nat-prerouting"] = {"type nat hook prerouting priority dstnat ; policy accept ;",
@@ -105,13 +107,12 @@ class Builder {
       return;
     }
     auto entry = [&](Entry kind, const std::string& key) {
-      const bool np = kind == Entry::kNodePort;
-      rs_.sets[np ? "service-nodeports" : "service-ips"].elements[key] =
-          "goto " + PickChain(kind, sp.protocol, n);
-      auto& slots = rs_.sets[np ? kNodePortEndpoints : kServiceEndpoints].elements;
-      ErasePrefix(slots, key + " . ");  // an earlier port's, for the same key
+      const char* owner = kind == Entry::kNodePort ? "service-nodeports" : "service-ips";
+      rs_.sets[owner].elements[key] = "goto " + PickChain(kind, sp.protocol, n);
+      Slots slots = EraseSlots(owner, key);  // an earlier port's, for the same key
+      auto& elements = rs_.sets[slots.map].elements;
       for (size_t k = 0; k < n; ++k) {
-        slots[key + " . " + std::to_string(k)] = eps[k]->ip + " . " + std::to_string(eps[k]->port);
+        elements[slots.prefix + std::to_string(k)] = eps[k]->ip + " . " + std::to_string(eps[k]->port);
       }
     };
     entry(Entry::kCluster, sp.cluster_ip + L4(sp));
@@ -141,17 +142,20 @@ class Builder {
     } else {
       rules.push_back("ip saddr != " + c_.cluster_cidr + " jump mark-for-masquerade");
     }
-    const std::string mod = "numgen random mod " + std::to_string(n);
+    const std::string key = protocol + " dport . numgen random mod " + std::to_string(n);
     rules.push_back("meta l4proto " + protocol + " dnat ip to " +
-                    (kind == Entry::kNodePort
-                         ? "meta l4proto . th dport . " + mod + " map @" + kNodePortEndpoints
-                         : "ip daddr . meta l4proto . th dport . " + mod + " map @" + kServiceEndpoints));
+                    (kind == Entry::kNodePort ? key + " map @nodeport-endpoints-" + protocol
+                                              : "ip daddr . " + key + " map @service-endpoints-" + protocol));
     return name;
   }
 
-  static void ErasePrefix(std::map<std::string, std::string>& m, const std::string& prefix) {
-    auto it = m.lower_bound(prefix);
-    while (it != m.end() && it->first.compare(0, prefix.size(), prefix) == 0) it = m.erase(it);
+  // Removes the slots of `key` of map `owner` (what an earlier port put there); returns them.
+  Slots EraseSlots(const std::string& owner, const std::string& key) {
+    Slots slots = SlotsOf(owner, key);
+    auto& m = rs_.sets[slots.map].elements;
+    auto it = m.lower_bound(slots.prefix);
+    while (it != m.end() && it->first.compare(0, slots.prefix.size(), slots.prefix) == 0) it = m.erase(it);
+    return slots;
   }
 
   void Port(const ServicePort& sp) {
@@ -213,7 +217,7 @@ class Builder {
       balance(cluster_eps, c.rules);
       rs_.chains[svc_chain] = std::move(c);
       rs_.sets["service-ips"].elements[cluster_key] = "goto " + svc_chain;
-      ErasePrefix(rs_.sets[kServiceEndpoints].elements, cluster_key + " . ");
+      EraseSlots("service-ips", cluster_key);
     }
     if (!external) return;
 
@@ -243,11 +247,11 @@ class Builder {
     rs_.chains[ext_chain] = std::move(c);
     for (const auto& k : ExternalKeys(sp)) {
       rs_.sets["service-ips"].elements[k] = "goto " + ext_chain;
-      ErasePrefix(rs_.sets[kServiceEndpoints].elements, k + " . ");
+      EraseSlots("service-ips", k);
     }
     if (sp.node_port > 0) {
       rs_.sets["service-nodeports"].elements[NodePortKey(sp)] = "goto " + ext_chain;
-      ErasePrefix(rs_.sets[kNodePortEndpoints].elements, NodePortKey(sp) + " . ");
+      EraseSlots("service-nodeports", NodePortKey(sp));
     }
   }
 
@@ -257,6 +261,22 @@ class Builder {
 };
 
 }  // namespace
+
+Slots SlotsOf(const std::string& owner, const std::string& entry_key) {
+  // service-ips: "<address> . <protocol> . <port>"; service-nodeports: "<protocol> . <port>".
+  const bool nodeport = owner == "service-nodeports";
+  size_t a = nodeport ? 0 : entry_key.find(" . ") + 3;
+  size_t b = entry_key.find(" . ", a);
+  std::string protocol = entry_key.substr(a, b - a);
+  return {(nodeport ? "nodeport-endpoints-" : "service-endpoints-") + protocol,
+          entry_key.substr(0, a) + entry_key.substr(b + 3) + " . "};
+}
+
+std::string SlotOwner(const std::string& map) {
+  if (map.rfind("service-endpoints-", 0) == 0) return "service-ips";
+  if (map.rfind("nodeport-endpoints-", 0) == 0) return "service-nodeports";
+  return "";
+}
 
 Ruleset BaseRuleset(const RenderConfig& config) {
   Ruleset rs;

@@ -8,9 +8,9 @@
 //   their own: their elements of those maps go to a shared chain
 //   pick-<cluster|external|nodeport>-<protocol>-<N> (N: the port's endpoint count) that
 //     marks what must be masqueraded and DNATs to
-//     `ip daddr . meta l4proto . th dport . numgen random mod N map @service-endpoints`
-//     (NodePorts: `meta l4proto . th dport . numgen ...` in @nodeport-endpoints), a uniform
-//     random choice, with the port's endpoints as the elements of slots 0..N-1;
+//     `ip daddr . tcp dport . numgen random mod N map @service-endpoints-tcp`
+//     (NodePorts: `tcp dport . numgen ...` in @nodeport-endpoints-tcp), a uniform random
+//     choice, with the port's endpoints as the elements of slots 0..N-1;
 //   the others have chains of their own:
 //   service-<hash>-<ns/name/proto/port>: mark off-cluster sources for masquerade, ClientIP
 //     affinity lookups, then a uniform random choice among the endpoints (cascaded
@@ -38,11 +38,20 @@
 
 namespace kubepp::proxy::nft {
 
-// The slot maps: element "<entry key> . <k>" of a port's entry (the key of its element in
-// service-ips or service-nodeports) is its k-th endpoint. They follow that element: the
-// port whose element an entry key has is the port whose endpoints fill its slots.
-inline constexpr const char* kServiceEndpoints = "service-endpoints";
-inline constexpr const char* kNodePortEndpoints = "nodeport-endpoints";
+// The slot maps, one per protocol (nft 1.0.6 cannot add a rule that maps through a map
+// whose typeof names another protocol's header): element "<address> . <port> . <k>" of
+// service-endpoints-<protocol> (NodePorts: "<port> . <k>" of nodeport-endpoints-<protocol>)
+// is the k-th endpoint of the port whose element has that entry key in service-ips
+// ("<address> . <protocol> . <port>") or service-nodeports ("<protocol> . <port>"): the
+// slots follow the entry's element.
+struct Slots {
+  std::string map;     // "service-endpoints-tcp"
+  std::string prefix;  // "10.96.0.5 . 80 . ": the keys of the entry's slots start so
+};
+// The slots of `entry_key` of map `owner` ("service-ips" or "service-nodeports").
+Slots SlotsOf(const std::string& owner, const std::string& entry_key);
+// The owner of slot map `map` ("service-ips" or "service-nodeports"), or "" for other sets.
+std::string SlotOwner(const std::string& map);
 // Chains with this prefix are shared by every port that jumps to them.
 inline constexpr const char* kSharedChainPrefix = "pick-";
 

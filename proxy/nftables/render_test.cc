@@ -47,17 +47,23 @@ TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
   // Two endpoints: slot numgen random mod 2 of the entry's key.
   CHECK(rs.chains.at("pick-cluster-tcp-2").rules ==
         std::vector<std::string>{"ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
-                                 "meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport . "
-                                 "numgen random mod 2 map @service-endpoints"});
+                                 "meta l4proto tcp dnat ip to ip daddr . tcp dport . "
+                                 "numgen random mod 2 map @service-endpoints-tcp"});
   CHECK(rs.chains.at("pick-nodeport-tcp-2").rules ==
         std::vector<std::string>{"jump mark-for-masquerade",
-                                 "meta l4proto tcp dnat ip to meta l4proto . th dport . "
-                                 "numgen random mod 2 map @nodeport-endpoints"});
-  const auto& slots = rs.sets.at("service-endpoints").elements;
-  CHECK(slots.at("10.96.0.5 . tcp . 80 . 0") == "10.244.1.2 . 8080");
-  CHECK(slots.at("10.96.0.5 . tcp . 80 . 1") == "10.244.2.2 . 8080");
-  CHECK_FALSE(slots.count("10.96.0.5 . tcp . 80 . 2"));
-  CHECK(rs.sets.at("nodeport-endpoints").elements.at("tcp . 30080 . 1") == "10.244.2.2 . 8080");
+                                 "meta l4proto tcp dnat ip to tcp dport . "
+                                 "numgen random mod 2 map @nodeport-endpoints-tcp"});
+  const auto& slots = rs.sets.at("service-endpoints-tcp").elements;
+  CHECK(slots.at("10.96.0.5 . 80 . 0") == "10.244.1.2 . 8080");
+  CHECK(slots.at("10.96.0.5 . 80 . 1") == "10.244.2.2 . 8080");
+  CHECK_FALSE(slots.count("10.96.0.5 . 80 . 2"));
+  CHECK(rs.sets.at("nodeport-endpoints-tcp").elements.at("30080 . 1") == "10.244.2.2 . 8080");
+  CHECK(SlotsOf("service-ips", "10.96.0.5 . udp . 53").map == "service-endpoints-udp");
+  CHECK(SlotsOf("service-ips", "10.96.0.5 . udp . 53").prefix == "10.96.0.5 . 53 . ");
+  CHECK(SlotsOf("service-nodeports", "sctp . 30000").map == "nodeport-endpoints-sctp");
+  CHECK(SlotsOf("service-nodeports", "sctp . 30000").prefix == "30000 . ");
+  CHECK(SlotOwner("nodeport-endpoints-udp") == "service-nodeports");
+  CHECK(SlotOwner("hairpin-endpoints").empty());
   CHECK(rs.chains.count("service-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http") == 0);
   // No chain per endpoint without affinity; hairpin is one set lookup.
   CHECK(rs.chains.count("endpoint-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http__10.244.1.2/8080") == 0);
