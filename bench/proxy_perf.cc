@@ -6,6 +6,8 @@
 // Run it as root in a throw-away network namespace (bench/proxy.sh does), never in the
 // host's: it programs nftables for real.
 //   proxy_perf [services=10000] [endpoints=10] [updates=50] [dry|verify|iptables|iptables-legacy]
+// PROXY_PERF_NODES=N spreads the endpoints over N nodes (nodeName, as the EndpointSlice
+// controller writes it) with the proxier on one of them; unset, endpoints name no node.
 // `dry` hands the scripts to nobody: the proxy's own cost, without nft (no root needed).
 // `verify` also changes the number of endpoints and checks that the kernel's table after
 // the partial syncs (`nft list table`) is the one a full resync then writes; use it with a
@@ -56,11 +58,16 @@ proxy::ObjectPtr Service(int i) {
                std::to_string(30000 + i % 2768) + "}]}}");
 }
 
+// Endpoints spread over this many nodes ("nodeName": "node<k>"; the proxier is node0's);
+// 0: no nodeName.
+int g_nodes = 0;
+
 proxy::ObjectPtr Slice(int i, int endpoints, int generation) {
   std::string eps;
   for (int e = 0; e < endpoints; ++e) {
     eps += std::string(e ? "," : "") + R"({"addresses":[")" +
-           Ip(10, 0xF40000 + ((i * endpoints + e + generation) & 0xFFFF)) + R"("]})";
+           Ip(10, 0xF40000 + ((i * endpoints + e + generation) & 0xFFFF)) + "\"]" +
+           (g_nodes > 0 ? R"(,"nodeName":"node)" + std::to_string((i + e) % g_nodes) + "\"" : "") + "}";
   }
   return Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
                R"(-1","namespace":"bench","labels":{"kubernetes.io/service-name":"s)" +
@@ -101,6 +108,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argc > 4 ? argv[4] : "";
+  if (const char* nodes = std::getenv("PROXY_PERF_NODES")) g_nodes = std::atoi(nodes);
+  proxy::nft::RenderConfig nft_config;
+  if (g_nodes > 0) nft_config.node_name = "node0";
   proxy::SnapshotBuilder builder;
   {
     std::vector<proxy::ObjectPtr> services, slices;
@@ -135,7 +145,7 @@ int main(int argc, char** argv) {
   }
   double nft_ms = 0;  // time inside the runner of the current sync
   proxy::nft::NftRunner nft_runner;
-  proxy::nft::NftablesProxier proxier(proxy::nft::RenderConfig{}, {}, [&](const std::string& script) {
+  proxy::nft::NftablesProxier proxier(nft_config, {}, [&](const std::string& script) {
     auto t = Clock::now();
     Status st = dry ? Status::Ok() : nft_runner(script);
     nft_ms = Ms(t);

@@ -100,7 +100,7 @@ class Builder {
   // kernel re-validates nothing (the elements are addresses, not verdicts).
   void SimplePort(const ServicePort& sp, const std::vector<const Endpoint*>& eps) {
     const size_t n = eps.size();
-    for (const auto& e : sp.endpoints) rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
+    Hairpin(sp);
     if (n == 0) {
       Reject(sp.cluster_ip + L4(sp));
       RejectExternal(sp);
@@ -118,6 +118,18 @@ class Builder {
     entry(Entry::kCluster, sp.cluster_ip + L4(sp));
     for (const auto& key : ExternalKeys(sp)) entry(Entry::kExternal, key);
     if (sp.node_port > 0) entry(Entry::kNodePort, NodePortKey(sp));
+  }
+
+  // Hairpin: a pod that reaches itself through the Service must see the reply come from
+  // the node, not from itself. Its connection is DNATed on its own node, so only this
+  // node's endpoints (and those whose node is not known) can be hairpin ones here: in a
+  // cluster of many nodes that is a small part of the set, which every full sync loads.
+  void Hairpin(const ServicePort& sp) {
+    for (const auto& e : sp.endpoints) {
+      if (c_.node_name.empty() || e.node_name.empty() || e.node_name == c_.node_name) {
+        rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
+      }
+    }
   }
 
   // A new connection to `key` (a service-ips key) is rejected: no usable endpoint.
@@ -182,15 +194,14 @@ class Builder {
     auto affinity_set = [&](const Endpoint& e) {
       return "affinity-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
     };
-    for (const auto& e : sp.endpoints) {
-      // Hairpin: a pod that reaches itself through the Service must see the reply come
-      // from the node, not from itself.
-      rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
-      if (!affinity) continue;
-      // With ClientIP affinity each endpoint has a chain that remembers the client.
-      rs_.sets[affinity_set(e)].decl = "type ipv4_addr ; flags dynamic,timeout ; timeout " +
-                                       std::to_string(sp.affinity_timeout_seconds) + "s ;";
-      rs_.chains[ep_chain(e)].rules = {"update @" + affinity_set(e) + " { ip saddr }", dnat(e)};
+    Hairpin(sp);
+    // With ClientIP affinity each endpoint has a chain that remembers the client.
+    if (affinity) {
+      for (const auto& e : sp.endpoints) {
+        rs_.sets[affinity_set(e)].decl = "type ipv4_addr ; flags dynamic,timeout ; timeout " +
+                                         std::to_string(sp.affinity_timeout_seconds) + "s ;";
+        rs_.chains[ep_chain(e)].rules = {"update @" + affinity_set(e) + " { ip saddr }", dnat(e)};
+      }
     }
     // Affinity lookups first, then a random endpoint: DNAT right there, or (affinity) its chain.
     auto balance = [&](const std::vector<const Endpoint*>& eps, std::vector<std::string>& rules) {

@@ -68,6 +68,13 @@ TEST_CASE("BuildRuleset: maps send each address to its chain or to reject") {
   // No chain per endpoint without affinity; hairpin is one set lookup.
   CHECK(rs.chains.count("endpoint-" + ShortHash("ns/web/tcp/http") + "-ns/web/tcp/http__10.244.1.2/8080") == 0);
   CHECK(rs.sets.at("hairpin-endpoints").elements.count("10.244.1.2 . 10.244.1.2"));
+  // Hairpin only for endpoints that can be on this node (n1's, or of no known node): a
+  // connection is DNATed on its client's node.
+  CHECK_FALSE(rs.sets.at("hairpin-endpoints").elements.count("10.244.2.2 . 10.244.2.2"));
+  CHECK(rs.sets.at("hairpin-endpoints").elements.count("10.244.1.3 . 10.244.1.3"));  // no nodeName
+  RenderConfig anywhere;  // node unknown: every endpoint
+  CHECK(BuildRuleset(testing::SampleSnapshot(), anywhere).sets.at("hairpin-endpoints").elements.count(
+      "10.244.2.2 . 10.244.2.2"));
 }
 
 TEST_CASE("BuildRuleset: externalTrafficPolicy Local uses only this node's endpoints") {
