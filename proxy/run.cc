@@ -231,10 +231,14 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
   event_options.component = "kube-proxy";
   event_options.host = rules.node_name;
   client::EventRecorder events(client.get(), event_options);
-  ServiceProxy service_proxy(&services, &slices, proxier.get(),
-                             {.min_sync_period = o.min_sync_period,
-                              .full_sync_period = o.sync_period,
-                              .flush_udp = RunConntrack});
+  ServiceProxy service_proxy(
+      &services, &slices, proxier.get(),
+      {.min_sync_period = o.min_sync_period,
+       .full_sync_period = o.sync_period,
+       .flush_udp = RunConntrack,
+       .warn = [&events](const informer::ObjectPtr& svc, const std::string& message) {
+         events.Record(client::ObjectReferenceOf(*svc), "Warning", "AddressNotProgrammed", message);
+       }});
   LoadBalancerController lb(client.get(), &services, &events, lb_range);
   dns::Zone zone;
   dns::ZoneFeed feed(&services, &slices, &zone);

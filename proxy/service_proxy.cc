@@ -35,10 +35,12 @@ ServiceProxy::ServiceProxy(informer::Informer* services, informer::Informer* sli
     : services_(services), slices_(slices), proxier_(proxier), config_(config) {
   services_->AddEventHandler({
       [this](const informer::ObjectPtr& o) {
+        WarnUnprogrammable(nullptr, o);
         builder_.SetService(o);
         MarkDirty();
       },
-      [this](const informer::ObjectPtr&, const informer::ObjectPtr& o) {
+      [this](const informer::ObjectPtr& old, const informer::ObjectPtr& o) {
+        WarnUnprogrammable(old.get(), o);
         builder_.SetService(o);
         MarkDirty();
       },
@@ -64,6 +66,15 @@ ServiceProxy::ServiceProxy(informer::Informer* services, informer::Informer* sli
 }
 
 ServiceProxy::~ServiceProxy() { Stop(); }
+
+void ServiceProxy::WarnUnprogrammable(const api::Value* before, const informer::ObjectPtr& now) {
+  if (!config_.warn) return;
+  std::vector<std::string> bad = UnprogrammableAddresses(*now);
+  if (bad.empty() || (before && UnprogrammableAddresses(*before) == bad)) return;
+  std::string list;
+  for (const auto& a : bad) list += (list.empty() ? "" : ", ") + a;
+  config_.warn(now, "not programmed on this node, which serves IPv4 only: " + list);
+}
 
 void ServiceProxy::Start() { thread_ = std::thread([this] { Loop(); }); }
 

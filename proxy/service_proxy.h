@@ -27,6 +27,9 @@ struct ServiceProxyConfig {
   // Called after each successful sync with the conntrack commands that remove stale UDP
   // flows (conntrack.h); null: none are run (tests without the kernel).
   std::function<void(const std::vector<std::vector<std::string>>&)> flush_udp;
+  // Called when a Service is added, or changes its addresses, with addresses the rules
+  // leave out (UnprogrammableAddresses), and a message saying so; null: nobody is told.
+  std::function<void(const informer::ObjectPtr& service, const std::string& message)> warn;
 };
 
 class ServiceProxy {
@@ -47,6 +50,8 @@ class ServiceProxy {
 
  private:
   void MarkDirty();
+  // Tells config_.warn about `now`'s unprogrammable addresses unless `before` had the same.
+  void WarnUnprogrammable(const api::Value* before, const informer::ObjectPtr& now);
   void Loop();
 
   informer::Informer* services_;

@@ -101,6 +101,25 @@ std::string ServiceKeyOfSlice(const api::Value& slice) {
 
 }  // namespace
 
+std::vector<std::string> UnprogrammableAddresses(const api::Value& svc) {
+  std::vector<std::string> out;
+  if (api::GetString(svc, "spec.type") == "ExternalName") return out;
+  std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
+  if (!cluster_ip.empty() && cluster_ip != "None" && !IsIpv4(cluster_ip)) out.push_back(cluster_ip);
+  if (const api::Value* ips = api::Find(svc, "spec.externalIPs"); ips && ips->IsArray()) {
+    for (const auto& ip : ips->GetArray()) {
+      if (ip.IsString() && !IsIpv4(api::View(ip))) out.emplace_back(api::View(ip));
+    }
+  }
+  if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
+    for (const auto& i : ing->GetArray()) {
+      std::string ip = api::GetString(i, "ip");
+      if (!ip.empty() && !IsIpv4(ip)) out.push_back(ip);
+    }
+  }
+  return out;
+}
+
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
 
 std::vector<const Endpoint*> ServingEndpoints(const ServicePort& sp, bool local_only,

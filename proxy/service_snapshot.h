@@ -74,6 +74,10 @@ std::string ShortHash(const std::string& s);
 // Groups EndpointSlices by "<namespace>/<service name>".
 std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices);
 
+// The addresses of `service` that its ports' rules leave out because they are not IPv4
+// addresses (the rules are IPv4 ones): its clusterIP, externalIPs, LoadBalancer ingress IPs.
+std::vector<std::string> UnprogrammableAddresses(const api::Value& service);
+
 // The ServicePorts of one Service (none for headless/ExternalName Services).
 std::vector<ServicePort> ServicePortsOf(const api::Value& service,
                                         const std::vector<ObjectPtr>& slices);

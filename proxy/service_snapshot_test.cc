@@ -44,6 +44,12 @@ TEST_CASE("BuildSnapshot: only IPv4 addresses reach the rules") {
   // A Service whose clusterIP is no IPv4 address has no ports to program.
   CHECK(BuildSnapshot({Service("v6", R"({"clusterIP":"fd00::10","ports":[{"port":80}]})")}, {}).ports.empty());
   CHECK(BuildSnapshot({Service("bad", R"({"clusterIP":"10.0.0.1 ; x","ports":[{"port":80}]})")}, {}).ports.empty());
+  // What a Warning Event names.
+  CHECK(UnprogrammableAddresses(*svc) ==
+        std::vector<std::string>{"1.2.3.4 } ; flush ruleset", "2001:db8::1", "x; y"});
+  CHECK(UnprogrammableAddresses(*Service("v6", R"({"clusterIP":"fd00::10","ports":[{"port":80}]})")) ==
+        std::vector<std::string>{"fd00::10"});
+  CHECK(UnprogrammableAddresses(*Service("h", R"({"clusterIP":"None","ports":[{"port":80}]})")).empty());
 }
 
 TEST_CASE("BuildSnapshot: serving terminating endpoints are used only when none is ready") {

@@ -365,6 +365,22 @@ class ProxyTest(unittest.TestCase):
         wait_for(lambda: curl(url)[0] == 0, what="ClusterIP answering")
         self.assertEqual(len(self.backends_seen(url, 15)), 1)
 
+    def test_ipv6_address_is_left_out_with_an_event(self):
+        # The apiserver accepts an IPv6 external IP; these IPv4 rules cannot carry it: the
+        # rest of the Service is programmed and the Service gets a Warning Event.
+        svc = self.make_service("v6ext", externalIPs=["2001:db8::1"])
+        self.set_endpoints("v6ext", ["pod1"])
+        url = "http://%s/" % svc["spec"]["clusterIP"]
+        self.assertEqual(wait_for(lambda: curl(url)[1], what="ClusterIP of v6ext"), "pod1")
+
+        def events():
+            items = self.server.get("/api/v1/namespaces/%s/events" % self.ns).json()["items"]
+            return [e for e in items if e["involvedObject"]["name"] == "v6ext"
+                    and e["reason"] == "AddressNotProgrammed"]
+        event = wait_for(events, what="an AddressNotProgrammed event")[0]
+        self.assertEqual(event["type"], "Warning")
+        self.assertIn("2001:db8::1", event["message"])
+
     def test_removed_endpoint_stops_receiving(self):
         svc = self.make_service("shrink")
         self.set_endpoints("shrink", ["pod1", "pod2"])
