@@ -598,6 +598,9 @@ class Validator {
 
   void ObjectMeta(const Value* meta, NameFn name_fn);
   void Labels(const Value* labels, const std::string& path);
+  // The `protocol` of a port object at `path`: TCP, UDP or SCTP (absent: an error only when
+  // `required`). Returns it as given.
+  std::string_view Protocol(const Value* port, const std::string& path, bool required);
   void Annotations(const Value* annotations, const std::string& path);
   void LabelSelector(const Value* sel, const std::string& path);
 
@@ -731,6 +734,16 @@ void Validator::ObjectMeta(const Value* meta, NameFn name_fn) {
   for (const Value* f : Elems(Arr(meta, "finalizers", path))) {
     errs.InvalidEach(Child(path, "finalizers"), Repr(f), QualifiedNameErrors(StrOf(f)));
   }
+}
+
+std::string_view Validator::Protocol(const Value* port, const std::string& path, bool required) {
+  std::string_view protocol = Str(port, "protocol", path);
+  if (protocol.empty()) {
+    if (required) errs.Required(Child(path, "protocol"));
+  } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
+    errs.NotSupported(Child(path, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
+  }
+  return protocol;
 }
 
 void Validator::Labels(const Value* labels, const std::string& path) {
@@ -970,12 +983,7 @@ void Validator::ContainerPorts(const Value* c, const std::string& path) {
     if (auto host_port = Int(port, "hostPort", p); host_port.value_or(0) != 0) {
       errs.InvalidEach(Child(p, "hostPort"), std::to_string(*host_port), PortNumErrors(*host_port));
     }
-    std::string_view protocol = Str(port, "protocol", p);
-    if (protocol.empty()) {
-      errs.Required(Child(p, "protocol"));
-    } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-      errs.NotSupported(Child(p, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
-    }
+    Protocol(port, p, true);
   }
 }
 
@@ -1677,12 +1685,7 @@ void Validator::Service(const Value& obj) {
     }
     int64_t number = Int(port, "port", p).value_or(0);
     errs.InvalidEach(Child(p, "port"), std::to_string(number), PortNumErrors(number));
-    std::string_view protocol = Str(port, "protocol", p);
-    if (protocol.empty()) {
-      errs.Required(Child(p, "protocol"));
-    } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-      errs.NotSupported(Child(p, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
-    }
+    std::string_view protocol = Protocol(port, p, true);
     PortNumOrName(Get(port, "targetPort"), Child(p, "targetPort"));
     auto node_port = Int(port, "nodePort", p);
     if (node_port.value_or(0) != 0) {
@@ -1937,12 +1940,7 @@ void Validator::Endpoints(const Value& obj) {
       std::string pp = Index(Child(p, "ports"), j);
       int64_t number = Int(port, "port", pp).value_or(0);
       errs.InvalidEach(Child(pp, "port"), std::to_string(number), PortNumErrors(number));
-      std::string_view protocol = Str(port, "protocol", pp);
-      if (protocol.empty()) {
-        errs.Required(Child(pp, "protocol"));
-      } else if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-        errs.NotSupported(Child(pp, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
-      }
+      Protocol(port, pp, true);
     }
   }
 }
@@ -1987,10 +1985,7 @@ void Validator::EndpointSlice(const Value& obj) {
     if (auto number = Int(port, "port", pp)) {
       errs.InvalidEach(Child(pp, "port"), std::to_string(*number), PortNumErrors(*number));
     }
-    std::string_view protocol = Str(port, "protocol", pp);
-    if (!protocol.empty() && protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-      errs.NotSupported(Child(pp, "protocol"), GoQuote(protocol), {"SCTP", "TCP", "UDP"});
-    }
+    Protocol(port, pp, false);
   }
 }
 

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/testing/json.h"
+
 namespace kubepp::apiserver {
 namespace {
 
@@ -14,14 +16,10 @@ const ResourceInfo& Res(std::string_view plural) {
   std::abort();
 }
 
-api::Document Doc(std::string_view json) {
-  Result<api::Document> d = api::ParseJson(json);
-  REQUIRE(d.ok());
-  return std::move(d).value();
-}
+using testing::Json;
 
 api::Document Defaulted(std::string_view plural, std::string_view json) {
-  api::Document d = Doc(json);
+  api::Document d = Json(json);
   ApplyDefaults(Res(plural), d);
   return d;
 }

@@ -2,14 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/testing/json.h"
+
 namespace kubepp::apiserver {
 namespace {
 
-api::Document Json(const std::string& s) {
-  auto d = api::ParseJson(s);
-  REQUIRE(d.ok());
-  return std::move(*d);
-}
+using testing::Json;
 
 // The first container of a Deployment (or null).
 const api::Value* App(const api::Value& d) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "apiserver/bootstrap_policy.h"
+#include "common/testing/json.h"
 
 namespace kubepp::apiserver {
 namespace {
@@ -22,11 +23,7 @@ Attributes Node(const std::string& node, const std::string& method, const std::s
   return RequestAttributes(r);
 }
 
-api::Document Json(const std::string& text) {
-  auto doc = api::ParseJson(text);
-  REQUIRE(doc.ok());
-  return std::move(*doc);
-}
+using testing::Json;
 
 // A pod on `node` in namespace "default" naming what `spec` adds.
 api::Document Pod(const std::string& name, const std::string& node, const std::string& spec = "",

@@ -4,14 +4,12 @@
 #include <map>
 #include <memory>
 
+#include "common/testing/json.h"
+
 namespace kubepp::apiserver {
 namespace {
 
-api::Document Json(const std::string& text) {
-  auto doc = api::ParseJson(text);
-  REQUIRE(doc.ok());
-  return std::move(*doc);
-}
+using testing::Json;
 
 // A fake store of the objects admission looks up.
 struct Store {

@@ -5,14 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/testing/json.h"
+
 namespace kubepp::apiserver {
 namespace {
 
-api::Document Json(std::string_view text) {
-  auto doc = api::ParseJson(text);
-  REQUIRE(doc.ok());
-  return std::move(doc).value();
-}
+using testing::Json;
 
 // The patched object as JSON, or "error: <code> <message>".
 template <typename Apply>

@@ -3,14 +3,12 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "common/testing/json.h"
+
 namespace kubepp::apiserver {
 namespace {
 
-api::Document Doc(std::string_view json) {
-  auto d = api::ParseJson(json);
-  REQUIRE(d.ok());
-  return std::move(d).value();
-}
+using testing::Json;
 
 // One RSA key for the whole file: generating one takes a while.
 const jwt::Key& RsaKey() {
@@ -32,7 +30,7 @@ std::string Part(const std::string& token, int i) {
 api::Document Decoded(const std::string& part) {
   auto raw = jwt::Base64UrlDecode(part);
   REQUIRE(raw.ok());
-  return Doc(*raw);
+  return Json(*raw);
 }
 
 TEST_CASE("jwt: base64url round trip, strict decoding") {
@@ -53,7 +51,7 @@ TEST_CASE("jwt: RS256 and ES256 tokens verify with their key only") {
   REQUIRE(ec.ok());
   auto other = jwt::Key::GenerateEc();
   REQUIRE(other.ok());
-  api::Document claims = Doc(R"({"sub":"x","n":1})");
+  api::Document claims = Json(R"({"sub":"x","n":1})");
   for (const jwt::Key* key : std::vector<const jwt::Key*>{&RsaKey(), &*ec}) {
     INFO(key->alg());
     auto token = jwt::Sign(*key, claims);
@@ -77,7 +75,7 @@ TEST_CASE("jwt: RS256 and ES256 tokens verify with their key only") {
 }
 
 TEST_CASE("jwt: tampered, unsigned and malformed tokens are Unauthorized") {
-  auto token = jwt::Sign(RsaKey(), Doc(R"({"sub":"alice"})"));
+  auto token = jwt::Sign(RsaKey(), Json(R"({"sub":"alice"})"));
   REQUIRE(token.ok());
   std::vector<jwt::Key> keys = {RsaKey()};
   auto refused = [&](const std::string& t) {
@@ -106,7 +104,7 @@ TEST_CASE("jwt: tampered, unsigned and malformed tokens are Unauthorized") {
     refused(g);
   }
   // Claims that are not an object, validly signed.
-  auto array = jwt::Sign(RsaKey(), Doc("[1]"));
+  auto array = jwt::Sign(RsaKey(), Json("[1]"));
   REQUIRE(array.ok());
   refused(*array);
 }
@@ -121,7 +119,7 @@ TEST_CASE("jwt: PEM key files") {
   CHECK((*keys)[0].kid() == RsaKey().kid());
   CHECK(!jwt::Key::ParsePem("").ok());
   CHECK(!jwt::Key::ParsePem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").ok());
-  auto jwk = Doc(RsaKey().PublicJwk());
+  auto jwk = Json(RsaKey().PublicJwk());
   CHECK(api::GetString(jwk, "kty") == "RSA");
   CHECK(api::GetString(jwk, "e") == "AQAB");
   CHECK(api::GetString(jwk, "kid") == RsaKey().kid());
@@ -259,9 +257,9 @@ TEST_CASE("service account token: an unbound token needs only its service accoun
   CHECK(r->audiences == std::vector<std::string>{"b"});
   CHECK(r->user.extra.count("authentication.kubernetes.io/pod-name") == 0);
   // The JWKS lists the signing key.
-  auto jwks = Doc(tokens.Jwks());
+  auto jwks = Json(tokens.Jwks());
   CHECK(api::GetString(jwks["keys"][0], "kid") == RsaKey().kid());
-  auto oidc = Doc(tokens.OpenIdConfiguration());
+  auto oidc = Json(tokens.OpenIdConfiguration());
   CHECK(api::GetString(oidc, "jwks_uri") == std::string(kDefaultServiceAccountIssuer) + "/openid/v1/jwks");
 }
 
@@ -272,7 +270,7 @@ constexpr const char* kPod = R"({"metadata":{"name":"p"},"spec":{
   "volumes":[{"name":"own","emptyDir":{}}]}})";
 
 TEST_CASE("admission: the kube-api-access projected volume, upstream's shape") {
-  api::Document pod = Doc(kPod);
+  api::Document pod = Json(kPod);
   MountServiceAccountToken(pod, "abcde", pod.GetAllocator());
   const api::Value& vols = *api::Find(pod, "spec.volumes");
   REQUIRE(vols.Size() == 2);
@@ -296,21 +294,21 @@ TEST_CASE("admission: the kube-api-access projected volume, upstream's shape") {
 }
 
 TEST_CASE("admission: no volume when no container needs it; automount opt-outs") {
-  api::Document pod = Doc(R"({"spec":{"containers":[{"name":"a","volumeMounts":[{"name":"x","mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}]}]}})");
+  api::Document pod = Json(R"({"spec":{"containers":[{"name":"a","volumeMounts":[{"name":"x","mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}]}]}})");
   MountServiceAccountToken(pod, "abcde", pod.GetAllocator());
   CHECK(!api::Has(pod, "spec.volumes"));
 
-  api::Document plain = Doc(R"({"spec":{"containers":[{"name":"a"}]}})");
-  api::Document sa_off = Doc(R"({"automountServiceAccountToken":false})");
-  api::Document sa_on = Doc(R"({"automountServiceAccountToken":true})");
-  api::Document pod_off = Doc(R"({"spec":{"automountServiceAccountToken":false}})");
-  api::Document pod_on = Doc(R"({"spec":{"automountServiceAccountToken":true}})");
+  api::Document plain = Json(R"({"spec":{"containers":[{"name":"a"}]}})");
+  api::Document sa_off = Json(R"({"automountServiceAccountToken":false})");
+  api::Document sa_on = Json(R"({"automountServiceAccountToken":true})");
+  api::Document pod_off = Json(R"({"spec":{"automountServiceAccountToken":false}})");
+  api::Document pod_on = Json(R"({"spec":{"automountServiceAccountToken":true}})");
   CHECK(ShouldAutomount(plain, nullptr));
   CHECK(!ShouldAutomount(plain, &sa_off));
   CHECK(ShouldAutomount(plain, &sa_on));
   CHECK(!ShouldAutomount(pod_off, &sa_on));  // the pod's word wins
   CHECK(ShouldAutomount(pod_on, &sa_off));
-  CHECK(IsMirrorPod(Doc(R"({"metadata":{"annotations":{"kubernetes.io/config.mirror":"x"}}})")));
+  CHECK(IsMirrorPod(Json(R"({"metadata":{"annotations":{"kubernetes.io/config.mirror":"x"}}})")));
   CHECK(!IsMirrorPod(plain));
 }
 

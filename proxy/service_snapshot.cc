@@ -75,15 +75,31 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
   return std::move(use);
 }
 
-// The IPv4 addresses among the strings at `path`.
-std::vector<std::string> Ipv4s(const api::Value& v, const char* path) {
-  std::vector<std::string> out;
-  const api::Value* arr = api::Find(v, path);
-  if (!arr || !arr->IsArray()) return out;
-  for (const auto& s : arr->GetArray()) {
-    if (s.IsString() && IsIpv4(api::View(s))) out.emplace_back(api::View(s));
+// The addresses a Service's rules may carry besides its clusterIP, as the object gives
+// them: spec.externalIPs, then status.loadBalancer.ingress[].ip.
+struct ExtraAddresses {
+  std::vector<std::string> external, load_balancer;
+};
+ExtraAddresses ExtraAddressesOf(const api::Value& svc) {
+  ExtraAddresses out;
+  if (const api::Value* ips = api::Find(svc, "spec.externalIPs"); ips && ips->IsArray()) {
+    for (const auto& ip : ips->GetArray()) {
+      if (ip.IsString()) out.external.emplace_back(api::View(ip));
+    }
+  }
+  if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
+    for (const auto& i : ing->GetArray()) {
+      std::string ip = api::GetString(i, "ip");
+      if (!ip.empty()) out.load_balancer.push_back(std::move(ip));
+    }
   }
   return out;
+}
+
+// `ips` without what is not an IPv4 address (`keep` false: only that).
+std::vector<std::string> Ipv4Only(std::vector<std::string> ips, bool keep = true) {
+  std::erase_if(ips, [keep](const std::string& ip) { return IsIpv4(ip) != keep; });
+  return ips;
 }
 
 std::string KeyOf(const api::Value& obj) {
@@ -105,19 +121,11 @@ std::vector<std::string> UnprogrammableAddresses(const api::Value& svc) {
   std::vector<std::string> out;
   if (api::GetString(svc, "spec.type") == "ExternalName") return out;
   std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
-  if (!cluster_ip.empty() && cluster_ip != "None" && !IsIpv4(cluster_ip)) out.push_back(cluster_ip);
-  if (const api::Value* ips = api::Find(svc, "spec.externalIPs"); ips && ips->IsArray()) {
-    for (const auto& ip : ips->GetArray()) {
-      if (ip.IsString() && !IsIpv4(api::View(ip))) out.emplace_back(api::View(ip));
-    }
-  }
-  if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
-    for (const auto& i : ing->GetArray()) {
-      std::string ip = api::GetString(i, "ip");
-      if (!ip.empty() && !IsIpv4(ip)) out.push_back(ip);
-    }
-  }
-  return out;
+  if (!cluster_ip.empty() && cluster_ip != "None") out.push_back(cluster_ip);
+  ExtraAddresses extra = ExtraAddressesOf(svc);
+  out.insert(out.end(), extra.external.begin(), extra.external.end());
+  out.insert(out.end(), extra.load_balancer.begin(), extra.load_balancer.end());
+  return Ipv4Only(std::move(out), false);
 }
 
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
@@ -167,13 +175,9 @@ std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector
   base.ns = api::GetString(svc, "metadata.namespace");
   base.name = api::GetString(svc, "metadata.name");
   base.cluster_ip = cluster_ip;
-  base.external_ips = Ipv4s(svc, "spec.externalIPs");
-  if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
-    for (const auto& i : ing->GetArray()) {
-      std::string ip = api::GetString(i, "ip");
-      if (IsIpv4(ip)) base.load_balancer_ips.push_back(ip);
-    }
-  }
+  ExtraAddresses extra = ExtraAddressesOf(svc);
+  base.external_ips = Ipv4Only(std::move(extra.external));
+  base.load_balancer_ips = Ipv4Only(std::move(extra.load_balancer));
   if (api::GetString(svc, "spec.sessionAffinity") == "ClientIP") {
     base.affinity_timeout_seconds = static_cast<int>(api::GetInt(
         svc, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", kDefaultAffinityTimeout));

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/api/json.h"
+#include "common/testing/json.h"
 
 using namespace kubepp;
 using namespace kubepp::scheduler;
@@ -12,11 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-api::Document Json(const std::string& s) {
-  auto d = api::ParseJson(s);
-  REQUIRE(d.ok());
-  return std::move(*d);
-}
+using testing::Json;
 
 void CreateNode(client::FakeRestClient& c, const std::string& name, const std::string& cpu) {
   REQUIRE(c.Create(client::kNodes, "",

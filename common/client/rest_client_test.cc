@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/http/server.h"
+#include "common/testing/json.h"
 
 namespace kubepp::client {
 namespace {
@@ -17,11 +18,7 @@ http::ClientOptions Options(const http::Server& server) {
   return o;
 }
 
-api::Document Json(const std::string& text) {
-  auto doc = api::ParseJson(text);
-  REQUIRE(doc.ok());
-  return std::move(doc).value();
-}
+using testing::Json;
 
 TEST_CASE("rest client: resource paths") {
   CHECK(kPods.Path("default", "web-0") == "/api/v1/namespaces/default/pods/web-0");

@@ -171,9 +171,9 @@ class Builder {
   }
 
   void Port(const ServicePort& sp) {
+    auto cluster_eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
     if (sp.affinity_timeout_seconds <= 0 && !sp.external_policy_local) {
-      auto eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
-      return SimplePort(sp, eps);
+      return SimplePort(sp, cluster_eps);
     }
     const std::string id = sp.Id();
     const std::string h = ShortHash(id);
@@ -182,7 +182,6 @@ class Builder {
     const bool external = sp.node_port > 0 || sp.HasExternalAddresses();
     const std::string cluster_key = sp.cluster_ip + L4(sp);
 
-    auto cluster_eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
     auto local_eps = ServingEndpoints(sp, true, c_.node_name);
     auto ep_chain = [&](const Endpoint& e) {
       return "endpoint-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
