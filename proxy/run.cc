@@ -193,7 +193,9 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
       return std::make_unique<ipt::IptablesProxier>(ipt::RenderConfig{rules, o.iptables_prefix},
                                                     o.iptables_backend, served_here);
     }
-    return std::make_unique<nft::NftablesProxier>(nft::RenderConfig{rules, o.table}, served_here);
+    return std::make_unique<nft::NftablesProxier>(nft::RenderConfig{rules, o.table}, served_here,
+                                                  nft::NftRunner(),
+                                                  std::make_shared<nft::NetlinkElementLoader>());
   };
   std::unique_ptr<Proxier> proxier = make_proxier(mode);
 

@@ -51,8 +51,11 @@ Status NftRunner::operator()(const std::string& script) {
 }
 
 NftablesProxier::NftablesProxier(RenderConfig config, std::set<std::string> locally_served,
-                                 ScriptRunner run)
-    : config_(std::move(config)), locally_served_(std::move(locally_served)), run_(std::move(run)) {
+                                 ScriptRunner run, std::shared_ptr<ElementLoader> loader)
+    : config_(std::move(config)),
+      locally_served_(std::move(locally_served)),
+      run_(std::move(run)),
+      loader_(std::move(loader)) {
   Ruleset base = BaseRuleset(config_);
   shared_.family = base.family;
   shared_.table = base.table;
@@ -171,14 +174,31 @@ Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports
     Claim(id, RenderAlone(**p), true);
     applied_.emplace_hint(applied_.end(), std::move(id), *p);
   }
+  // Into a kernel without the table (a node's first start) the slot maps' elements, most
+  // of a large table, go through the loader after nft has made the table with them empty:
+  // nft parses them ~10 times slower. Nothing is served yet that the moment between the
+  // two could break. Over an existing table everything is one nft transaction, so that
+  // the old rules serve until the new ones replace them at once.
+  bool fresh = false;
+  if (loader_) {
+    Result<bool> exists = loader_->TableExists("ip", config_.table);
+    fresh = exists.ok() && !*exists;
+  }
   std::string script;
+  std::vector<std::pair<std::string, Set>> bulk;
   {
     Ruleset table = BaseRuleset(config_);
     for (const ServicePortPtr* p : ports) RenderPort(**p, config_, table);
+    for (auto& [name, s] : table.sets) {
+      if (!fresh || SlotOwner(name).empty() || s.elements.empty()) continue;
+      bulk.emplace_back(name, Set{s.decl, std::move(s.elements)});
+      s.elements.clear();
+    }
     script = RenderFull(table);
   }
-  Status st = Apply(script, true);
+  Status st = Apply(script, true, bulk);
   script = std::string();
+  bulk.clear();
   // A full sync builds and drops a model and a script of the whole table; give the pages
   // back rather than keeping the peak resident until the next one.
   malloc_trim(0);
@@ -284,9 +304,17 @@ Status NftablesProxier::SyncPartial(
   return Apply(*diff, false);
 }
 
-Status NftablesProxier::Apply(const std::string& script, bool full) {
+Status NftablesProxier::Apply(const std::string& script, bool full,
+                              const std::vector<std::pair<std::string, Set>>& bulk) {
   stats_.last_script_bytes = script.size();
   Status st = run_(script);
+  size_t loaded = 0;
+  for (const auto& [name, s] : bulk) {
+    if (!st.ok()) break;
+    st = loader_->Add("ip", config_.table, name, s);
+    loaded += s.elements.size();
+  }
+  if (full) stats_.last_loaded_elements = loaded;
   if (!st.ok()) {
     ++stats_.failed_syncs;
     Forget();  // the kernel's state is unknown now: next time, everything

@@ -8,7 +8,8 @@
 // as the applied ports plus, for each element of a shared map, the ports that claim it;
 // not as rendered text. The shared pick- chains are claimed like set elements (a chain is
 // there while a port uses it); the slot maps are not claimed: a touched entry's slots are
-// rendered from the port that wins its entry element.
+// rendered from the port that wins its entry element. A full sync into a kernel that does
+// not have the table yet leaves the slot maps' elements to an ElementLoader (netlink.h).
 // Thread safety: Sync/Cleanup from one thread at a time; stats() from any thread.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "proxy/nftables/netlink.h"
 #include "proxy/nftables/render.h"
 #include "proxy/nftables/ruleset.h"
 #include "proxy/proxier.h"
@@ -49,6 +51,7 @@ class NftRunner {
 struct ProxierStats {
   std::atomic<uint64_t> full_syncs{0}, partial_syncs{0}, skipped_syncs{0}, failed_syncs{0};
   std::atomic<uint64_t> last_script_bytes{0};
+  std::atomic<uint64_t> last_loaded_elements{0};  // through the ElementLoader, last full sync
   std::atomic<uint64_t> last_changed_ports{0};  // ports rewritten by the last partial sync
 };
 
@@ -56,8 +59,10 @@ class NftablesProxier : public Proxier {
  public:
   // Service ports whose ClusterIP is in `locally_served` are left alone (the cluster DNS
   // address, answered by this process on every node).
+  // With a `loader`, a full sync into a kernel without the table loads the slot maps'
+  // elements through it instead of nft (see SyncFull).
   NftablesProxier(RenderConfig config, std::set<std::string> locally_served = {},
-                  ScriptRunner run = NftRunner());
+                  ScriptRunner run = NftRunner(), std::shared_ptr<ElementLoader> loader = nullptr);
 
   Status Sync(const Snapshot& snapshot, bool full) override;
   Status Cleanup() override;
@@ -81,12 +86,15 @@ class NftablesProxier : public Proxier {
   std::optional<std::string> Winner(const std::string& map, const std::string& key) const;
   // The element `key` of shared set `set` as the claims say it is, if it is there.
   std::optional<std::string> Effective(const std::string& set, const std::string& key) const;
-  Status Apply(const std::string& script, bool full);
+  // Runs `script`, then loads `bulk` (sets of the table, by name) through loader_.
+  Status Apply(const std::string& script, bool full,
+               const std::vector<std::pair<std::string, Set>>& bulk = {});
   void Forget();  // the kernel's table is unknown (a failure) or about to be replaced
 
   RenderConfig config_;
   std::set<std::string> locally_served_;
   ScriptRunner run_;
+  std::shared_ptr<ElementLoader> loader_;
   Ruleset shared_;  // BaseRuleset's sets without elements: the scratch for RenderAlone
   bool synced_ = false;  // applied_ and the claims describe the kernel's table
   std::map<std::string, ServicePortPtr> applied_;  // by Id
