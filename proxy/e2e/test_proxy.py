@@ -14,6 +14,7 @@ The proxy binary comes from $KUBEPP_PROXY (ctest sets it), else build/bin/proxy.
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -112,9 +113,11 @@ def dns_query(server, port, name, qtype=1, tcp=False):
 
 def proxy_rules(mode):
     """The proxy's rules, sorted: its nftables table as nft lists it (without the dynamic
-    affinity entries), or its iptables chains and rules as iptables-save lists them."""
+    affinity entries; the slot maps without the name suffix a full resync switches), or its
+    iptables chains and rules as iptables-save lists them."""
     if mode == "nftables":
         text = sh("nft", "list", "table", "ip", "kubepp").stdout
+        text = re.sub(r"-endpoints-(tcp|udp|sctp)-2\b", r"-endpoints-\1", text)
         return sorted(line for line in text.splitlines() if "expires" not in line)
     text = sh("iptables-save").stdout
     return sorted(line for line in text.splitlines() if "KUBEPP" in line)

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
 
 namespace kubepp::proxy::nft {
 namespace {
@@ -120,42 +121,20 @@ class Messages {
   uint32_t seq_ = 0;
 };
 
-// The kernel's answers to the messages that asked for one (NLM_F_ACK): 0, or -errno.
+// A NETLINK_NETFILTER socket, opened by the first Send.
 class Socket {
  public:
   ~Socket() {
     if (fd_ >= 0) close(fd_);
   }
 
-  // Sends `m` in one write and collects `expected` answers, or those that came up to a
+  // Sends `m` in one write and collects the kernel's answers to the messages that asked
+  // for one (NLM_F_ACK): 0 or -errno, `expected` of them, or those that came up to a
   // failure (an aborted batch may answer fewer). The kernel handles the write (a whole
   // batch included) before it returns, so the answers are queued by then; the receive
   // timeout only guards against an answer that never comes.
   Result<std::vector<int>> Talk(const Messages& m, size_t expected) {
-    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd_ < 0) return Errno("socket");
-    int one = 1;
-    // Acknowledgements without a copy of the request: thousands of elements each.
-    setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-    // One write carries the whole batch: the send buffer must hold it (root may exceed
-    // the system's limit, as nft does).
-    int sndbuf = static_cast<int>(std::min<size_t>(m.size() + (1 << 16), 1 << 30));
-    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0) {
-      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    }
-    int rcvbuf = 4 << 20;
-    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
-      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    }
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    ssize_t sent = sendto(fd_, m.buf().data(), m.size(), 0,
-                          reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
-    if (sent < 0) return Errno("send");
-    if (static_cast<size_t>(sent) != m.size()) return Internal("netlink: short send");
-
+    RETURN_IF_ERROR(Send(m));
     std::vector<int> answers;
     bool failed = false;  // then the rest may not come: an aborted batch stops early
     std::vector<char> buf(1 << 16);
@@ -180,12 +159,78 @@ class Socket {
     return answers;
   }
 
+  // Sends the dump request `m` and returns the attributes of each message of the answer.
+  Result<std::vector<std::map<uint16_t, std::string>>> Dump(const Messages& m) {
+    RETURN_IF_ERROR(Send(m));
+    std::vector<std::map<uint16_t, std::string>> out;
+    std::vector<char> buf(1 << 16);
+    while (true) {
+      ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Errno("recv");
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
+           h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_type == NLMSG_DONE) return out;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          int error = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+          if (error == 0) return out;
+          return Internal(std::string("netlink: dump: ") + std::strerror(-error));
+        }
+        auto& attrs = out.emplace_back();
+        const char* p = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
+        const char* end = reinterpret_cast<const char*>(h) + h->nlmsg_len;
+        while (p + NLA_HDRLEN <= end) {
+          nlattr a;
+          std::memcpy(&a, p, sizeof a);
+          if (a.nla_len < NLA_HDRLEN || p + a.nla_len > end) break;
+          attrs[a.nla_type & NLA_TYPE_MASK].assign(p + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
+          p += NLA_ALIGN(a.nla_len);
+        }
+      }
+    }
+  }
+
  private:
+  Status Send(const Messages& m) {
+    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd_ < 0) return Errno("socket");
+    int one = 1;
+    // Acknowledgements without a copy of the request: thousands of elements each.
+    setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+    // One write carries the whole batch: the send buffer must hold it (root may exceed
+    // the system's limit, as nft does).
+    int sndbuf = static_cast<int>(std::min<size_t>(m.size() + (1 << 16), 1 << 30));
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    }
+    int rcvbuf = 4 << 20;
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t sent = sendto(fd_, m.buf().data(), m.size(), 0,
+                          reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
+    if (sent < 0) return Errno("send");
+    if (static_cast<size_t>(sent) != m.size()) return Internal("netlink: short send");
+    return Status::Ok();
+  }
+
   static Status Errno(const char* what) {
     return Internal(std::string("netlink: ") + what + ": " + std::strerror(errno));
   }
   int fd_ = -1;
 };
+
+// A NUL-terminated string attribute's text.
+std::string Text(const std::map<uint16_t, std::string>& attrs, uint16_t type) {
+  auto it = attrs.find(type);
+  if (it == attrs.end()) return "";
+  return std::string(it->second.c_str());
+}
 
 }  // namespace
 
@@ -235,18 +280,46 @@ Result<std::string> Encode(const std::vector<Field>& fields, std::string_view te
   return out;
 }
 
-Result<bool> NetlinkElementLoader::TableExists(const std::string& family, const std::string& table) {
+Result<std::optional<TableObjects>> NetlinkElementLoader::Objects(const std::string& family,
+                                                                   const std::string& table) {
   ASSIGN_OR_RETURN(uint8_t fam, FamilyOf(family));
-  Messages m;
-  size_t msg = m.Begin((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_REQUEST | NLM_F_ACK,
-                       fam, 0);
-  m.Str(NFTA_TABLE_NAME, table);
-  m.End(msg);
-  Socket s;
-  ASSIGN_OR_RETURN(std::vector<int> answers, s.Talk(m, 1));
-  if (answers[0] == -ENOENT) return false;
-  if (answers[0] != 0) return Internal("netlink: table " + table + ": " + std::strerror(-answers[0]));
-  return true;
+  {
+    Messages m;
+    size_t msg = m.Begin((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_REQUEST | NLM_F_ACK,
+                         fam, 0);
+    m.Str(NFTA_TABLE_NAME, table);
+    m.End(msg);
+    Socket s;
+    ASSIGN_OR_RETURN(std::vector<int> answers, s.Talk(m, 1));
+    if (answers[0] == -ENOENT) return std::optional<TableObjects>();
+    if (answers[0] != 0) return Internal("netlink: table " + table + ": " + std::strerror(-answers[0]));
+  }
+  // Dumps of the family's chains and sets, filtered here by table.
+  auto dump = [&](uint16_t type, uint16_t table_attr) {
+    Messages m;
+    size_t msg = m.Begin((NFNL_SUBSYS_NFTABLES << 8) | type, NLM_F_REQUEST | NLM_F_DUMP, fam, 0);
+    m.Str(table_attr, table);
+    m.End(msg);
+    Socket s;
+    return s.Dump(m);
+  };
+  TableObjects objects;
+  ASSIGN_OR_RETURN(auto chains, dump(NFT_MSG_GETCHAIN, NFTA_CHAIN_TABLE));
+  for (const auto& c : chains) {
+    if (Text(c, NFTA_CHAIN_TABLE) == table) objects.chains.insert(Text(c, NFTA_CHAIN_NAME));
+  }
+  ASSIGN_OR_RETURN(auto sets, dump(NFT_MSG_GETSET, NFTA_SET_TABLE));
+  for (const auto& s : sets) {
+    if (Text(s, NFTA_SET_TABLE) != table) continue;
+    uint32_t flags = 0;
+    if (auto f = s.find(NFTA_SET_FLAGS); f != s.end() && f->second.size() == 4) {
+      std::memcpy(&flags, f->second.data(), 4);
+      flags = ntohl(flags);
+    }
+    if (flags & NFT_SET_ANONYMOUS) continue;  // a rule's own: goes with the rule
+    objects.sets[Text(s, NFTA_SET_NAME)] = (flags & NFT_SET_MAP) != 0;
+  }
+  return std::optional<TableObjects>(std::move(objects));
 }
 
 Status NetlinkElementLoader::Add(const std::string& family, const std::string& table,

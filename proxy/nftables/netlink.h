@@ -8,6 +8,7 @@
 // Thread safety: the functions are pure; a NetlinkElementLoader serves one call at a time.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,8 +23,10 @@ namespace kubepp::proxy::nft {
 class ElementLoader {
  public:
   virtual ~ElementLoader() = default;
-  // Whether table `table` of family `family` ("ip") exists.
-  virtual Result<bool> TableExists(const std::string& family, const std::string& table) = 0;
+  // The chains and named sets of table `table` of family `family` ("ip"), or nullopt when
+  // there is no such table.
+  virtual Result<std::optional<TableObjects>> Objects(const std::string& family,
+                                                      const std::string& table) = 0;
   // Adds the elements of `s` (as the Ruleset holds them) to its set `name`, which must
   // exist, empty or holding none of them: in one transaction, all or nothing.
   virtual Status Add(const std::string& family, const std::string& table, const std::string& name,
@@ -50,7 +53,8 @@ Result<std::string> Encode(const std::vector<Field>& fields, std::string_view te
 // The kernel, over a NETLINK_NETFILTER socket opened for each call (root).
 class NetlinkElementLoader : public ElementLoader {
  public:
-  Result<bool> TableExists(const std::string& family, const std::string& table) override;
+  Result<std::optional<TableObjects>> Objects(const std::string& family,
+                                              const std::string& table) override;
   Status Add(const std::string& family, const std::string& table, const std::string& name,
              const Set& s) override;
 };

@@ -59,12 +59,14 @@ TEST_CASE("Encode: fields as the kernel's registers hold them (what nft --debug=
   CHECK_FALSE(Encode({Field::kHostU32}, "-1").ok());
 }
 
-// A kernel in memory: which tables exist, what was loaded.
+// What the proxier asks the kernel, and what it loads.
 struct FakeLoader : ElementLoader {
-  bool exists = false;
+  std::optional<TableObjects> objects;  // nullopt: no table
   Status next = Status::Ok();
   std::map<std::string, Set> loaded;
-  Result<bool> TableExists(const std::string&, const std::string&) override { return exists; }
+  Result<std::optional<TableObjects>> Objects(const std::string&, const std::string&) override {
+    return objects;
+  }
   Status Add(const std::string&, const std::string&, const std::string& name, const Set& s) override {
     if (!next.ok()) return std::exchange(next, Status::Ok());
     loaded[name] = s;
@@ -72,61 +74,111 @@ struct FakeLoader : ElementLoader {
   }
 };
 
-Snapshot Snap() {
+Snapshot Snap(const std::string& second_endpoint = "10.244.1.3") {
   return BuildSnapshot({testing::Service("web", R"({"clusterIP":"10.96.0.5","type":"NodePort","ports":[{"port":80,"nodePort":30080}]})")},
                        {testing::Slice("web-a", "web", R"([{"port":8080}])",
-                                       R"([{"addresses":["10.244.1.2"]},{"addresses":["10.244.1.3"]}])")});
+                                       R"([{"addresses":["10.244.1.2"]},{"addresses":[")" +
+                                           second_endpoint + R"("]}])")});
 }
 
-TEST_CASE("NftablesProxier: into a kernel without the table, slot elements go through the loader") {
+struct Fixture {
   std::vector<std::string> scripts;
-  auto loader = std::make_shared<FakeLoader>();
-  NftablesProxier p(RenderConfig{}, {},
-                    [&](const std::string& s) {
-                      scripts.push_back(s);
-                      return Status::Ok();
-                    },
-                    loader);
-  REQUIRE(p.Sync(Snap(), true).ok());
-  REQUIRE(scripts.size() == 1);
+  std::shared_ptr<FakeLoader> loader = std::make_shared<FakeLoader>();
+  NftablesProxier proxier{RenderConfig{}, {},
+                          [this](const std::string& s) {
+                            scripts.push_back(s);
+                            return Status::Ok();
+                          },
+                          loader};
+};
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_CASE("NftablesProxier: into a kernel without the table, slot elements go through the loader") {
+  Fixture f;
+  REQUIRE(f.proxier.Sync(Snap(), true).ok());
+  REQUIRE(f.scripts.size() == 1);
   // The script makes the slot maps, empty; everything else has its elements.
-  CHECK(scripts[0].find("map service-endpoints-tcp { typeof") != std::string::npos);
-  CHECK(scripts[0].find("10.96.0.5 . 80 . 0") == std::string::npos);
-  CHECK(scripts[0].find("10.96.0.5 . tcp . 80 : goto pick-cluster-tcp-2") != std::string::npos);
-  REQUIRE(loader->loaded.count("service-endpoints-tcp"));
-  CHECK(loader->loaded["service-endpoints-tcp"].elements ==
+  CHECK(f.scripts[0].rfind("add table ip kubepp\ndelete table ip kubepp\n", 0) == 0);
+  CHECK(Has(f.scripts[0], "map service-endpoints-tcp { typeof"));
+  CHECK_FALSE(Has(f.scripts[0], "10.96.0.5 . 80 . 0"));
+  CHECK(Has(f.scripts[0], "10.96.0.5 . tcp . 80 : goto pick-cluster-tcp-2"));
+  REQUIRE(f.loader->loaded.count("service-endpoints-tcp"));
+  CHECK(f.loader->loaded["service-endpoints-tcp"].elements ==
         std::map<std::string, std::string>{{"10.96.0.5 . 80 . 0", "10.244.1.2 . 8080"},
                                            {"10.96.0.5 . 80 . 1", "10.244.1.3 . 8080"}});
-  CHECK(loader->loaded["nodeport-endpoints-tcp"].elements.size() == 2);
-  CHECK(p.stats().last_loaded_elements == 4);
+  CHECK(f.loader->loaded["nodeport-endpoints-tcp"].elements.size() == 2);
+  CHECK(f.proxier.stats().last_loaded_elements == 4);
+}
 
-  // Over the table now there: one nft transaction with every element, the loader unused.
-  loader->exists = true;
-  loader->loaded.clear();
-  REQUIRE(p.Sync(Snap(), true).ok());
-  REQUIRE(scripts.size() == 2);
-  CHECK(scripts[1].find("10.96.0.5 . 80 . 0 : 10.244.1.2 . 8080") != std::string::npos);
-  CHECK(loader->loaded.empty());
-  CHECK(p.stats().last_loaded_elements == 0);
+TEST_CASE("NftablesProxier: over a table, the other slot maps are filled, then everything switches at once") {
+  Fixture f;
+  // The kernel's table as the first full sync left it, and a set of an older version.
+  f.loader->objects = TableObjects{{"services", "pick-cluster-tcp-2", "nat-output"},
+                                   {{"service-ips", true},
+                                    {"service-endpoints-tcp", true},
+                                    {"service-endpoints-udp", true},
+                                    {"hairpin-endpoints", false},
+                                    {"old-set", false}}};
+  REQUIRE(f.proxier.Sync(Snap(), true).ok());
+  REQUIRE(f.scripts.size() == 2);
+  // 1. The new slot maps, empty; 2. (the loader fills them); 3. the switch.
+  CHECK(Has(f.scripts[0], "add map ip kubepp service-endpoints-tcp-2 { typeof ip daddr . tcp dport"));
+  CHECK(Has(f.scripts[0], "add map ip kubepp nodeport-endpoints-udp-2 { typeof"));
+  CHECK(f.loader->loaded.count("service-endpoints-tcp-2"));
+  CHECK(f.loader->loaded.count("nodeport-endpoints-tcp-2"));
+  const std::string& sw = f.scripts[1];
+  CHECK(sw.rfind("add table ip kubepp\nflush chain ip kubepp nat-output\n", 0) == 0);
+  CHECK_FALSE(Has(sw, "delete table"));
+  CHECK(Has(sw, "delete chain ip kubepp pick-cluster-tcp-2\n"));
+  CHECK(Has(sw, "delete map ip kubepp service-endpoints-tcp\n"));
+  CHECK(Has(sw, "delete map ip kubepp service-ips\n"));
+  CHECK(Has(sw, "delete set ip kubepp old-set\n"));
+  CHECK(Has(sw, "map service-ips { type"));
+  CHECK_FALSE(Has(sw, "map service-endpoints-tcp-2 {"));  // there already, with its elements
+  CHECK(Has(sw, "map @service-endpoints-tcp-2"));
+  CHECK(Has(sw, "map @nodeport-endpoints-tcp-2"));
+
+  // Partial syncs write to the slot maps in use.
+  REQUIRE(f.proxier.Sync(Snap("10.244.1.4"), false).ok());
+  REQUIRE(f.scripts.size() == 3);
+  CHECK(Has(f.scripts[2], "add element ip kubepp service-endpoints-tcp-2 { 10.96.0.5 . 80 . 1 : 10.244.1.4 . 8080 }"));
+
+  // The next full sync switches back.
+  f.loader->objects->sets = {{"service-ips", true}, {"service-endpoints-tcp-2", true}};
+  f.loader->loaded.clear();
+  REQUIRE(f.proxier.Sync(Snap("10.244.1.4"), true).ok());
+  REQUIRE(f.scripts.size() == 5);
+  CHECK(f.loader->loaded.count("service-endpoints-tcp"));
+  CHECK(Has(f.scripts[4], "delete map ip kubepp service-endpoints-tcp-2\n"));
+  CHECK(Has(f.scripts[4], "map @service-endpoints-tcp "));
+}
+
+TEST_CASE("NftablesProxier: slot maps of both names in the kernel: the whole table in one nft transaction") {
+  Fixture f;
+  f.loader->objects = TableObjects{{}, {{"service-endpoints-tcp", true}, {"service-endpoints-tcp-2", true}}};
+  REQUIRE(f.proxier.Sync(Snap(), true).ok());
+  REQUIRE(f.scripts.size() == 1);
+  CHECK(f.scripts[0].rfind("add table ip kubepp\ndelete table ip kubepp\n", 0) == 0);
+  CHECK(Has(f.scripts[0], "10.96.0.5 . 80 . 1 : 10.244.1.3 . 8080"));
+  CHECK(Has(f.scripts[0], "map @service-endpoints-tcp "));
+  CHECK(f.loader->loaded.empty());
+  CHECK(f.proxier.stats().last_loaded_elements == 0);
 }
 
 TEST_CASE("NftablesProxier: a failed load fails the sync, and the next sync is full") {
-  std::vector<std::string> scripts;
-  auto loader = std::make_shared<FakeLoader>();
-  NftablesProxier p(RenderConfig{}, {},
-                    [&](const std::string& s) {
-                      scripts.push_back(s);
-                      return Status::Ok();
-                    },
-                    loader);
-  loader->next = Internal("netlink: no");
-  CHECK_FALSE(p.Sync(Snap(), false).ok());
-  CHECK(p.stats().failed_syncs == 1);
-  loader->exists = true;  // the failed sync's nft made it
-  REQUIRE(p.Sync(Snap(), false).ok());
-  REQUIRE(scripts.size() == 2);
-  CHECK(scripts[1].rfind("add table ip kubepp\ndelete table ip kubepp\n", 0) == 0);
-  CHECK(scripts[1].find("10.96.0.5 . 80 . 1 : 10.244.1.3 . 8080") != std::string::npos);
+  Fixture f;
+  f.loader->objects = TableObjects{{"services"}, {{"service-endpoints-tcp", true}}};
+  f.loader->next = Internal("netlink: no");
+  CHECK_FALSE(f.proxier.Sync(Snap(), false).ok());
+  CHECK(f.proxier.stats().failed_syncs == 1);
+  REQUIRE(f.scripts.size() == 1);  // the new slot maps only: the rules were not touched
+  // They are in the kernel now, beside the old ones.
+  f.loader->objects->sets["service-endpoints-tcp-2"] = true;
+  REQUIRE(f.proxier.Sync(Snap(), false).ok());
+  REQUIRE(f.scripts.size() == 2);
+  CHECK(f.scripts[1].rfind("add table ip kubepp\ndelete table ip kubepp\n", 0) == 0);
+  CHECK(Has(f.scripts[1], "10.96.0.5 . 80 . 1 : 10.244.1.3 . 8080"));
 }
 
 }  // namespace

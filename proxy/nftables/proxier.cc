@@ -56,7 +56,12 @@ NftablesProxier::NftablesProxier(RenderConfig config, std::set<std::string> loca
       locally_served_(std::move(locally_served)),
       run_(std::move(run)),
       loader_(std::move(loader)) {
+  ResetShared();
+}
+
+void NftablesProxier::ResetShared() {
   Ruleset base = BaseRuleset(config_);
+  shared_ = Ruleset();
   shared_.family = base.family;
   shared_.table = base.table;
   for (auto& [name, s] : base.sets) shared_.sets[name].decl = s.decl;
@@ -165,6 +170,47 @@ std::optional<std::string> NftablesProxier::Effective(const std::string& set,
 
 Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports) {
   Forget();
+  // Most of a large table is the slot maps' elements, which nft parses ~10 times slower
+  // than the loader writes them as netlink messages. So, with a loader:
+  //  - no table yet (a node's first start): nft makes the table with the slot maps empty,
+  //    then the loader fills them (nothing is served yet that the moment between could
+  //    break);
+  //  - a table whose rules use the slot maps of one suffix: nft makes empty slot maps of
+  //    the other, the loader fills them while nothing refers to them, then one nft
+  //    transaction replaces every chain and other set, the new rules referring to the new
+  //    slot maps, and deletes the old ones: the kernel switches at once, as below;
+  //  - otherwise (slot maps of both suffixes, which a switch that failed half way leaves,
+  //    or no loader): one nft transaction replaces the whole table.
+  enum class How { kWhole, kFresh, kSwitch } how = How::kWhole;
+  std::optional<TableObjects> kernel;
+  std::string suffix;
+  if (loader_) {
+    Result<std::optional<TableObjects>> objects = loader_->Objects("ip", config_.table);
+    if (!objects.ok()) {
+      LOG(WARNING) << "proxy: " << objects.status().message() << "; the whole table goes through nft";
+    } else if (!objects->has_value()) {
+      how = How::kFresh;
+    } else {
+      kernel = std::move(**objects);
+      auto uses = [&](const std::string& sfx) {
+        RenderConfig c = config_;
+        c.slot_suffix = sfx;
+        for (const auto& [name, set] : BaseRuleset(c).sets) {
+          if (!SlotOwner(name).empty() && kernel->sets.count(name)) return true;
+        }
+        return false;
+      };
+      bool plain = uses(""), other = uses(kOtherSlotSuffix);
+      if (!(plain && other)) {
+        how = How::kSwitch;
+        suffix = plain ? kOtherSlotSuffix : "";
+      }
+    }
+  }
+  if (suffix != config_.slot_suffix) {
+    config_.slot_suffix = suffix;
+    ResetShared();
+  }
   // First what is kept (the claims), then what is dropped (the model and the script of the
   // whole table): kept allocations interleaved with dropped ones would pin their pages.
   // Rendering twice costs ~0.1 s here and saves ~18 MB of resident pages at 10,000
@@ -174,31 +220,37 @@ Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports
     Claim(id, RenderAlone(**p), true);
     applied_.emplace_hint(applied_.end(), std::move(id), *p);
   }
-  // Into a kernel without the table (a node's first start) the slot maps' elements, most
-  // of a large table, go through the loader after nft has made the table with them empty:
-  // nft parses them ~10 times slower. Nothing is served yet that the moment between the
-  // two could break. Over an existing table everything is one nft transaction, so that
-  // the old rules serve until the new ones replace them at once.
-  bool fresh = false;
-  if (loader_) {
-    Result<bool> exists = loader_->TableExists("ip", config_.table);
-    fresh = exists.ok() && !*exists;
-  }
-  std::string script;
-  std::vector<std::pair<std::string, Set>> bulk;
+  std::string script, prepare;
+  std::vector<std::pair<std::string, Set>> bulk;  // the slot maps' elements, for the loader
   {
     Ruleset table = BaseRuleset(config_);
     for (const ServicePortPtr* p : ports) RenderPort(**p, config_, table);
+    std::set<std::string> slot_maps;
     for (auto& [name, s] : table.sets) {
-      if (!fresh || SlotOwner(name).empty() || s.elements.empty()) continue;
-      bulk.emplace_back(name, Set{s.decl, std::move(s.elements)});
-      s.elements.clear();
+      if (how == How::kWhole || SlotOwner(name).empty()) continue;
+      slot_maps.insert(name);
+      prepare += "add map ip " + config_.table + " " + name + " { " + s.decl + " }\n";
+      if (!s.elements.empty()) bulk.emplace_back(name, Set{s.decl, std::exchange(s.elements, {})});
     }
-    script = RenderFull(table);
+    script = how == How::kSwitch ? RenderReplace(table, *kernel, slot_maps) : RenderFull(table);
   }
-  Status st = Apply(script, true, bulk);
+  auto load = [&]() -> Status {
+    for (const auto& [name, s] : bulk) {
+      RETURN_IF_ERROR(loader_->Add("ip", config_.table, name, s));
+      stats_.last_loaded_elements += s.elements.size();
+    }
+    return Status::Ok();
+  };
+  stats_.last_script_bytes = script.size();
+  stats_.last_loaded_elements = 0;
+  Status st = Status::Ok();
+  if (how == How::kSwitch) st = run_(prepare);
+  if (st.ok() && how == How::kSwitch) st = load();
+  if (st.ok()) st = run_(script);
+  if (st.ok() && how == How::kFresh) st = load();
   script = std::string();
   bulk.clear();
+  st = Finish(std::move(st), true);
   // A full sync builds and drops a model and a script of the whole table; give the pages
   // back rather than keeping the peak resident until the next one.
   malloc_trim(0);
@@ -268,7 +320,7 @@ Status NftablesProxier::SyncPartial(
         } else {
           continue;  // a claim without its port: cannot happen
         }
-        const Slots slots = SlotsOf(owner, key);
+        const Slots slots = SlotsOf(owner, key, config_.slot_suffix);
         const auto& elements = alone->sets.at(slots.map).elements;
         auto& into_elements = into.sets[slots.map].elements;
         for (auto e = elements.lower_bound(slots.prefix);
@@ -304,17 +356,12 @@ Status NftablesProxier::SyncPartial(
   return Apply(*diff, false);
 }
 
-Status NftablesProxier::Apply(const std::string& script, bool full,
-                              const std::vector<std::pair<std::string, Set>>& bulk) {
+Status NftablesProxier::Apply(const std::string& script, bool full) {
   stats_.last_script_bytes = script.size();
-  Status st = run_(script);
-  size_t loaded = 0;
-  for (const auto& [name, s] : bulk) {
-    if (!st.ok()) break;
-    st = loader_->Add("ip", config_.table, name, s);
-    loaded += s.elements.size();
-  }
-  if (full) stats_.last_loaded_elements = loaded;
+  return Finish(run_(script), full);
+}
+
+Status NftablesProxier::Finish(Status st, bool full) {
   if (!st.ok()) {
     ++stats_.failed_syncs;
     Forget();  // the kernel's state is unknown now: next time, everything

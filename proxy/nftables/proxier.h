@@ -8,8 +8,8 @@
 // as the applied ports plus, for each element of a shared map, the ports that claim it;
 // not as rendered text. The shared pick- chains are claimed like set elements (a chain is
 // there while a port uses it); the slot maps are not claimed: a touched entry's slots are
-// rendered from the port that wins its entry element. A full sync into a kernel that does
-// not have the table yet leaves the slot maps' elements to an ElementLoader (netlink.h).
+// rendered from the port that wins its entry element. A full sync leaves the slot maps'
+// elements to an ElementLoader (netlink.h) and still switches the kernel at once.
 // Thread safety: Sync/Cleanup from one thread at a time; stats() from any thread.
 #pragma once
 
@@ -48,6 +48,10 @@ class NftRunner {
   std::shared_ptr<Context> ctx_;
 };
 
+// The slot maps' other name suffix (RenderConfig::slot_suffix): a full sync over an existing
+// table switches between "" and this one.
+inline constexpr const char* kOtherSlotSuffix = "-2";
+
 struct ProxierStats {
   std::atomic<uint64_t> full_syncs{0}, partial_syncs{0}, skipped_syncs{0}, failed_syncs{0};
   std::atomic<uint64_t> last_script_bytes{0};
@@ -59,8 +63,8 @@ class NftablesProxier : public Proxier {
  public:
   // Service ports whose ClusterIP is in `locally_served` are left alone (the cluster DNS
   // address, answered by this process on every node).
-  // With a `loader`, a full sync into a kernel without the table loads the slot maps'
-  // elements through it instead of nft (see SyncFull).
+  // With a `loader`, full syncs load the slot maps' elements through it instead of nft
+  // (see SyncFull).
   NftablesProxier(RenderConfig config, std::set<std::string> locally_served = {},
                   ScriptRunner run = NftRunner(), std::shared_ptr<ElementLoader> loader = nullptr);
 
@@ -86,9 +90,10 @@ class NftablesProxier : public Proxier {
   std::optional<std::string> Winner(const std::string& map, const std::string& key) const;
   // The element `key` of shared set `set` as the claims say it is, if it is there.
   std::optional<std::string> Effective(const std::string& set, const std::string& key) const;
-  // Runs `script`, then loads `bulk` (sets of the table, by name) through loader_.
-  Status Apply(const std::string& script, bool full,
-               const std::vector<std::pair<std::string, Set>>& bulk = {});
+  Status Apply(const std::string& script, bool full);
+  // Counts a sync that ended with `st`; after a failure the next sync is full.
+  Status Finish(Status st, bool full);
+  void ResetShared();  // shared_ from BaseRuleset(config_)
   void Forget();  // the kernel's table is unknown (a failure) or about to be replaced
 
   RenderConfig config_;

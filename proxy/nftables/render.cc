@@ -41,8 +41,8 @@ class Builder {
     // `numgen` (see PickChain).
     for (std::string p : kProtocols) {
       const std::string slot = p + " dport . numgen random mod 1 : ip daddr . " + p + " dport ;";
-      sets["service-endpoints-" + p].decl = "typeof ip daddr . " + slot;
-      sets["nodeport-endpoints-" + p].decl = "typeof " + slot;
+      sets["service-endpoints-" + p + c_.slot_suffix].decl = "typeof ip daddr . " + slot;
+      sets["nodeport-endpoints-" + p + c_.slot_suffix].decl = "typeof " + slot;
     }
 
     auto& ch = rs_.chains;
@@ -156,14 +156,15 @@ class Builder {
     }
     const std::string key = protocol + " dport . numgen random mod " + std::to_string(n);
     rules.push_back("meta l4proto " + protocol + " dnat ip to " +
-                    (kind == Entry::kNodePort ? key + " map @nodeport-endpoints-" + protocol
-                                              : "ip daddr . " + key + " map @service-endpoints-" + protocol));
+                    (kind == Entry::kNodePort
+                         ? key + " map @nodeport-endpoints-" + protocol + c_.slot_suffix
+                         : "ip daddr . " + key + " map @service-endpoints-" + protocol + c_.slot_suffix));
     return name;
   }
 
   // Removes the slots of `key` of map `owner` (what an earlier port put there); returns them.
   Slots EraseSlots(const std::string& owner, const std::string& key) {
-    Slots slots = SlotsOf(owner, key);
+    Slots slots = SlotsOf(owner, key, c_.slot_suffix);
     auto& m = rs_.sets[slots.map].elements;
     auto it = m.lower_bound(slots.prefix);
     while (it != m.end() && it->first.compare(0, slots.prefix.size(), slots.prefix) == 0) it = m.erase(it);
@@ -272,13 +273,13 @@ class Builder {
 
 }  // namespace
 
-Slots SlotsOf(const std::string& owner, const std::string& entry_key) {
+Slots SlotsOf(const std::string& owner, const std::string& entry_key, const std::string& suffix) {
   // service-ips: "<address> . <protocol> . <port>"; service-nodeports: "<protocol> . <port>".
   const bool nodeport = owner == "service-nodeports";
   size_t a = nodeport ? 0 : entry_key.find(" . ") + 3;
   size_t b = entry_key.find(" . ", a);
   std::string protocol = entry_key.substr(a, b - a);
-  return {(nodeport ? "nodeport-endpoints-" : "service-endpoints-") + protocol,
+  return {(nodeport ? "nodeport-endpoints-" : "service-endpoints-") + protocol + suffix,
           entry_key.substr(0, a) + entry_key.substr(b + 3) + " . "};
 }
 

@@ -48,8 +48,9 @@ struct Slots {
   std::string map;     // "service-endpoints-tcp"
   std::string prefix;  // "10.96.0.5 . 80 . ": the keys of the entry's slots start so
 };
-// The slots of `entry_key` of map `owner` ("service-ips" or "service-nodeports").
-Slots SlotsOf(const std::string& owner, const std::string& entry_key);
+// The slots of `entry_key` of map `owner` ("service-ips" or "service-nodeports"), in the
+// slot maps named with `suffix` (RenderConfig::slot_suffix).
+Slots SlotsOf(const std::string& owner, const std::string& entry_key, const std::string& suffix = "");
 // The owner of slot map `map` ("service-ips" or "service-nodeports"), or "" for other sets.
 std::string SlotOwner(const std::string& map);
 // Chains with this prefix are shared by every port that jumps to them.
@@ -57,6 +58,9 @@ inline constexpr const char* kSharedChainPrefix = "pick-";
 
 struct RenderConfig : RuleConfig {
   std::string table = "kubepp";
+  // Ends the slot maps' names: a full sync over an existing table fills the slot maps the
+  // rules do not use, then switches the rules to them (NftablesProxier::SyncFull).
+  std::string slot_suffix;
 };
 
 // The whole table: BaseRuleset plus RenderPort of every port, in the snapshot's order.

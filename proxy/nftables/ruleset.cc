@@ -13,13 +13,12 @@ void AppendElements(std::string& out, const Set& s) {
   }
 }
 
-}  // namespace
-
-std::string RenderFull(const Ruleset& rs) {
-  std::string t = rs.family + " " + rs.table;
-  std::string out = "add table " + t + "\ndelete table " + t + "\ntable " + t + " {\n";
+// The table block defining `rs` but for the sets in `skip`.
+void AppendTable(std::string& out, const Ruleset& rs, const std::set<std::string>& skip) {
+  out += "table " + rs.family + " " + rs.table + " {\n";
   // Sets first: rules refer to them by name.
   for (const auto& [name, s] : rs.sets) {
+    if (skip.count(name)) continue;
     out += "  " + std::string(s.is_map() ? "map " : "set ") + name + " { " + s.decl;
     if (!s.elements.empty()) {
       out += " elements = {";
@@ -35,6 +34,29 @@ std::string RenderFull(const Ruleset& rs) {
     out += " }\n";
   }
   out += "}\n";
+}
+
+}  // namespace
+
+std::string RenderFull(const Ruleset& rs) {
+  std::string t = rs.family + " " + rs.table;
+  std::string out = "add table " + t + "\ndelete table " + t + "\n";
+  AppendTable(out, rs, {});
+  return out;
+}
+
+std::string RenderReplace(const Ruleset& rs, const TableObjects& existing,
+                          const std::set<std::string>& keep) {
+  const std::string t = " " + rs.family + " " + rs.table + " ";
+  std::string out = "add table " + rs.family + " " + rs.table + "\n";
+  // Rules first (they refer to chains and sets), then the sets (a verdict map's elements
+  // refer to chains), then the chains.
+  for (const auto& c : existing.chains) out += "flush chain" + t + c + "\n";
+  for (const auto& [name, is_map] : existing.sets) {
+    if (!keep.count(name)) out += std::string("delete ") + (is_map ? "map" : "set") + t + name + "\n";
+  }
+  for (const auto& c : existing.chains) out += "delete chain" + t + c + "\n";
+  AppendTable(out, rs, keep);
   return out;
 }
 

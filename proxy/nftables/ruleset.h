@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,19 @@ struct Ruleset {
 // Creates the table if needed, deletes it and defines it anew, in one transaction: the
 // kernel switches from the old rules to the new ones atomically.
 std::string RenderFull(const Ruleset& rs);
+
+// What a table in the kernel holds, by name: its chains, and its named sets and maps.
+struct TableObjects {
+  std::set<std::string> chains;
+  std::map<std::string, bool> sets;  // name -> whether it is a map
+};
+
+// RenderFull over a table that holds `existing`, keeping the sets named in `keep`, which
+// must be there already (elements included): every existing chain is emptied and deleted,
+// every other existing set deleted, and `rs` but for the kept sets defined anew, in one
+// transaction.
+std::string RenderReplace(const Ruleset& rs, const TableObjects& existing,
+                          const std::set<std::string>& keep);
 
 // The transaction from `from` to `to` (empty when they are equal), or nullopt when only
 // RenderFull can express the change (another table, a changed base chain or set

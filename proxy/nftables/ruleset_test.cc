@@ -33,6 +33,30 @@ TEST_CASE("RenderFull replaces the table in one transaction") {
         "}\n");
 }
 
+TEST_CASE("RenderReplace: the table's objects go one by one, the kept sets stay") {
+  Ruleset rs = WithService(Base(), "a", "10.244.1.2");
+  rs.sets["slots-2"].decl = "typeof ip daddr : ip daddr ;";
+  rs.sets["slots-2"].elements["10.96.0.1"] = "10.244.1.2";  // loaded beforehand
+  TableObjects kernel{{"nat-output", "service-old"}, {{"service-ips", true}, {"slots", true}, {"hairpin", false}}};
+  CHECK(RenderReplace(rs, kernel, {"slots-2"}) ==
+        "add table ip kubepp\n"
+        // rules first, then sets (a verdict map's elements name chains), then chains
+        "flush chain ip kubepp nat-output\n"
+        "flush chain ip kubepp service-old\n"
+        "delete set ip kubepp hairpin\n"
+        "delete map ip kubepp service-ips\n"
+        "delete map ip kubepp slots\n"
+        "delete chain ip kubepp nat-output\n"
+        "delete chain ip kubepp service-old\n"
+        "table ip kubepp {\n"
+        "  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; elements = { "
+        "10.96.0.1 . tcp . 80 : goto service-a } ; }\n"
+        "  chain nat-output { type nat hook output priority -100 ; policy accept ; jump services ; }\n"
+        "  chain service-a { meta l4proto tcp dnat to 10.244.1.2:80 ; }\n"
+        "  chain services { ip daddr . meta l4proto . th dport vmap @service-ips ; }\n"
+        "}\n");
+}
+
 TEST_CASE("RenderDiff: nothing, additions, changes and removals in a valid order") {
   Ruleset base = Base();
   Ruleset one = WithService(base, "a", "10.244.1.2");
