@@ -130,11 +130,20 @@ class Proxy:
         self.log_path = os.path.join(tmp, "proxy.log")
         self.proc = None
         self.healthz_port = harness.free_port()
+        self.extra_args = []
 
     def args(self):
         return [PROXY, "--server", self.server_url, "--hostname-override", "node1",
                 "--node-ip", NODE_IP, "--healthz-port", str(self.healthz_port), "--min-sync-period", "100ms",
-                "--resolv-conf", "/dev/null", "--proxy-mode", self.mode]
+                "--resolv-conf", "/dev/null", "--proxy-mode", self.mode] + self.extra_args
+
+    def full_syncs(self):
+        """Successful full syncs so far, from /metrics."""
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.healthz_port, timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith('kubepp_proxy_syncs_total{kind="full",result="ok"}'):
+                    return int(float(line.split()[-1]))
+        return 0
 
     def start(self):
         with open(self.log_path, "ab") as log:
@@ -447,6 +456,28 @@ class ProxyTest(unittest.TestCase):
                "s=socket.socket(2,2);s.settimeout(5);s.sendto(q,(%r,53));d=s.recv(512);"
                "print(socket.inet_ntoa(d[-4:]))" % (name, DNS_IP), netns=PREFIX + "pod1")
         self.assertEqual(r.stdout.strip(), ip)
+
+    def test_full_resyncs_do_not_interrupt_new_connections(self):
+        # Every full sync rewrites the whole table (nftables: fills the unused slot maps,
+        # then switches to them in one transaction); connections made meanwhile all work.
+        svc = self.make_service("resynced")
+        self.set_endpoints("resynced", ["pod1", "pod2"])
+        url = "http://%s/" % svc["spec"]["clusterIP"]
+        wait_for(lambda: curl(url)[1] in ("pod1", "pod2"), what="served")
+        self.proxy.kill()
+        self.proxy.extra_args = ["--sync-period", "200ms"]
+        try:
+            self.proxy.start()
+            self.proxy.wait_healthy()
+            first = self.proxy.full_syncs()
+            answers = [curl(url, max_time=2) for _ in range(60)]
+            self.assertGreaterEqual(self.proxy.full_syncs() - first, 3)
+        finally:
+            self.proxy.kill()
+            self.proxy.extra_args = []
+            self.proxy.start()
+            self.proxy.wait_healthy()
+        self.assertEqual([a for a in answers if a[1] not in ("pod1", "pod2")], [])
 
     def test_zz_restart_converges_and_cleanup_removes_everything(self):
         svc = self.make_service("durable")

@@ -235,8 +235,7 @@ std::string Text(const std::map<uint16_t, std::string>& attrs, uint16_t type) {
 }  // namespace
 
 Result<Layout> LayoutOf(std::string_view decl) {
-  decl = Trim(decl);
-  if (!decl.empty() && decl.back() == ';') decl = Trim(decl.substr(0, decl.size() - 1));
+  decl = Trim(decl.substr(0, decl.find(';')));  // the type; flags, size etc. follow
   if (decl.substr(0, 7) != "typeof ") {
     return Invalid("cannot encode elements of a set declared `" + std::string(decl) + "`");
   }

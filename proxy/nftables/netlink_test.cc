@@ -29,6 +29,9 @@ TEST_CASE("LayoutOf: the fields of the slot maps' typeof declarations") {
   auto np = LayoutOf("typeof udp dport . numgen random mod 1 : ip daddr . udp dport ;");
   REQUIRE(np.ok());
   CHECK(np->key == std::vector<Field>{Field::kPort, Field::kHostU32});
+  auto sized = LayoutOf("typeof tcp dport . numgen random mod 1 : ip daddr . tcp dport ; size 65536 ;");
+  REQUIRE(sized.ok());
+  CHECK(sized->data == std::vector<Field>{Field::kIpv4, Field::kPort});
   auto set = LayoutOf("typeof ip saddr . ip daddr");
   REQUIRE(set.ok());
   CHECK(set->data.empty());
