@@ -111,6 +111,8 @@ class Messages {
   }
   void Str(uint16_t type, const std::string& s) { Attr(type, s.c_str(), s.size() + 1); }
 
+  void Reserve(size_t n) { buf_.reserve(n); }
+  void Clear() { buf_.clear(); }
   const std::string& buf() const { return buf_; }
   size_t size() const { return buf_.size(); }
 
@@ -121,7 +123,7 @@ class Messages {
   uint32_t seq_ = 0;
 };
 
-// A NETLINK_NETFILTER socket, opened by the first Send.
+// A NETLINK_NETFILTER socket, opened by the first send.
 class Socket {
  public:
   ~Socket() {
@@ -193,11 +195,13 @@ class Socket {
 
  private:
   Status Send(const Messages& m) {
-    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd_ < 0) return Errno("socket");
-    int one = 1;
-    // Acknowledgements without a copy of the request: thousands of elements each.
-    setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+    if (fd_ < 0) {
+      fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+      if (fd_ < 0) return Errno("socket");
+      int one = 1;
+      // Acknowledgements without a copy of the request: thousands of elements each.
+      setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+    }
     // One write carries the whole batch: the send buffer must hold it (root may exceed
     // the system's limit, as nft does).
     int sndbuf = static_cast<int>(std::min<size_t>(m.size() + (1 << 16), 1 << 30));
@@ -326,45 +330,48 @@ Status NetlinkElementLoader::Add(const std::string& family, const std::string& t
   ASSIGN_OR_RETURN(uint8_t fam, FamilyOf(family));
   ASSIGN_OR_RETURN(Layout layout, LayoutOf(s.decl));
   if (s.is_map() == layout.data.empty()) return Invalid("netlink: set " + name + ": declaration without data");
-  // A nest's length is 16 bits: a message carries up to ~60 KB of elements (~1,300).
-  constexpr size_t kElementBytes = 60000;
-  Messages m;
-  size_t begin = m.Begin(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, AF_UNSPEC, htons(NFNL_SUBSYS_NFTABLES));
-  m.End(begin);
-  size_t messages = 0;
-  for (auto it = s.elements.begin(); it != s.elements.end();) {
-    size_t msg = m.Begin((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM,
-                         NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK, fam, 0);
-    m.Str(NFTA_SET_ELEM_LIST_TABLE, table);
-    m.Str(NFTA_SET_ELEM_LIST_SET, name);
-    size_t list = m.Nest(NFTA_SET_ELEM_LIST_ELEMENTS);
-    for (; it != s.elements.end() && m.size() - list < kElementBytes; ++it) {
-      size_t elem = m.Nest(NFTA_LIST_ELEM);
-      ASSIGN_OR_RETURN(std::string key, Encode(layout.key, it->first));
-      size_t k = m.Nest(NFTA_SET_ELEM_KEY);
-      m.Attr(NFTA_DATA_VALUE, key.data(), key.size());
-      m.EndNest(k);
-      if (s.is_map()) {
-        ASSIGN_OR_RETURN(std::string data, Encode(layout.data, it->second));
-        size_t d = m.Nest(NFTA_SET_ELEM_DATA);
-        m.Attr(NFTA_DATA_VALUE, data.data(), data.size());
-        m.EndNest(d);
-      }
-      m.EndNest(elem);
-    }
-    if (!m.EndNest(list)) return Internal("netlink: element list too long");
-    m.End(msg);
-    ++messages;
-  }
-  if (messages == 0) return Status::Ok();
-  size_t end = m.Begin(NFNL_MSG_BATCH_END, NLM_F_REQUEST, AF_UNSPEC, htons(NFNL_SUBSYS_NFTABLES));
-  m.End(end);
+  // A nest's length is 16 bits: a message carries up to ~60 KB of elements (~1,300); a
+  // batch up to ~1 MB (a buffer that size is all this takes).
+  constexpr size_t kElementBytes = 60000, kBatchBytes = 1 << 20;
   Socket sock;
-  ASSIGN_OR_RETURN(std::vector<int> answers, sock.Talk(m, messages));
-  for (int e : answers) {
-    if (e != 0) {
-      return Internal("netlink: adding " + std::to_string(s.elements.size()) + " elements to " +
-                      family + " " + table + " " + name + ": " + std::strerror(-e));
+  Messages m;
+  m.Reserve(kBatchBytes + (kElementBytes << 1));
+  for (auto it = s.elements.begin(); it != s.elements.end();) {
+    m.Clear();
+    size_t begin = m.Begin(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, AF_UNSPEC, htons(NFNL_SUBSYS_NFTABLES));
+    m.End(begin);
+    size_t messages = 0;
+    for (; it != s.elements.end() && m.size() < kBatchBytes; ++messages) {
+      size_t msg = m.Begin((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM,
+                           NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK, fam, 0);
+      m.Str(NFTA_SET_ELEM_LIST_TABLE, table);
+      m.Str(NFTA_SET_ELEM_LIST_SET, name);
+      size_t list = m.Nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+      for (; it != s.elements.end() && m.size() - list < kElementBytes; ++it) {
+        size_t elem = m.Nest(NFTA_LIST_ELEM);
+        ASSIGN_OR_RETURN(std::string key, Encode(layout.key, it->first));
+        size_t k = m.Nest(NFTA_SET_ELEM_KEY);
+        m.Attr(NFTA_DATA_VALUE, key.data(), key.size());
+        m.EndNest(k);
+        if (s.is_map()) {
+          ASSIGN_OR_RETURN(std::string data, Encode(layout.data, it->second));
+          size_t d = m.Nest(NFTA_SET_ELEM_DATA);
+          m.Attr(NFTA_DATA_VALUE, data.data(), data.size());
+          m.EndNest(d);
+        }
+        m.EndNest(elem);
+      }
+      if (!m.EndNest(list)) return Internal("netlink: element list too long");
+      m.End(msg);
+    }
+    size_t end = m.Begin(NFNL_MSG_BATCH_END, NLM_F_REQUEST, AF_UNSPEC, htons(NFNL_SUBSYS_NFTABLES));
+    m.End(end);
+    ASSIGN_OR_RETURN(std::vector<int> answers, sock.Talk(m, messages));
+    for (int e : answers) {
+      if (e != 0) {
+        return Internal("netlink: adding " + std::to_string(s.elements.size()) + " elements to " +
+                        family + " " + table + " " + name + ": " + std::strerror(-e));
+      }
     }
   }
   return Status::Ok();

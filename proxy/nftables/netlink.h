@@ -28,7 +28,8 @@ class ElementLoader {
   virtual Result<std::optional<TableObjects>> Objects(const std::string& family,
                                                       const std::string& table) = 0;
   // Adds the elements of `s` (as the Ruleset holds them) to its set `name`, which must
-  // exist, empty or holding none of them: in one transaction, all or nothing.
+  // exist, empty or holding none of them. Not one transaction: after a failure some may be
+  // there (the proxier loads only sets that no rule uses yet).
   virtual Status Add(const std::string& family, const std::string& table, const std::string& name,
                      const Set& s) = 0;
 };
