@@ -242,19 +242,18 @@ int main(int argc, char** argv) {
   if (verify) {
     // The table's listing with its chains, sets and maps in name order (nft lists them in
     // the order they were created, which partial syncs change).
-    // The slot maps' names lose their suffix: a full resync switches it.
+    // The large sets' names lose their suffix: a full resync switches it.
     auto list = [] {
       auto r = util::RunCommand({"nft", "list", "table", "ip", "kubepp"});
       if (!r.ok() || r->exit_code != 0) return std::string("nft list failed");
       std::vector<std::string> blocks;
       std::string out, block;
       std::istringstream in(r->out);
+      const std::string suffix = proxy::nft::kOtherLargeSetSuffix;
       for (std::string line; std::getline(in, line);) {
-        for (const char* proto : {"tcp", "udp", "sctp"}) {
-          std::string named = std::string("-endpoints-") + proto + proxy::nft::kOtherSlotSuffix;
-          for (size_t at; (at = line.find(named)) != std::string::npos;) {
-            line.erase(at + named.size() - std::strlen(proxy::nft::kOtherSlotSuffix),
-                       std::strlen(proxy::nft::kOtherSlotSuffix));
+        for (const char* name : {"-endpoints-tcp", "-endpoints-udp", "-endpoints-sctp", "hairpin-endpoints"}) {
+          for (size_t at; (at = line.find(name + suffix)) != std::string::npos;) {
+            line.erase(at + std::strlen(name), suffix.size());
           }
         }
         if (!block.empty() || line.rfind("\tchain ", 0) == 0 || line.rfind("\tmap ", 0) == 0 ||

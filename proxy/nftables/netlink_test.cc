@@ -97,7 +97,7 @@ struct Fixture {
 
 bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-TEST_CASE("NftablesProxier: into a kernel without the table, slot elements go through the loader") {
+TEST_CASE("NftablesProxier: into a kernel without the table, large sets' elements go through the loader") {
   Fixture f;
   REQUIRE(f.proxier.Sync(Snap(), true).ok());
   REQUIRE(f.scripts.size() == 1);
@@ -111,10 +111,12 @@ TEST_CASE("NftablesProxier: into a kernel without the table, slot elements go th
         std::map<std::string, std::string>{{"10.96.0.5 . 80 . 0", "10.244.1.2 . 8080"},
                                            {"10.96.0.5 . 80 . 1", "10.244.1.3 . 8080"}});
   CHECK(f.loader->loaded["nodeport-endpoints-tcp"].elements.size() == 2);
-  CHECK(f.proxier.stats().last_loaded_elements == 4);
+  CHECK(f.loader->loaded["hairpin-endpoints"].elements.size() == 2);
+  CHECK_FALSE(Has(f.scripts[0], "10.244.1.2 . 10.244.1.2"));
+  CHECK(f.proxier.stats().last_loaded_elements == 6);
 }
 
-TEST_CASE("NftablesProxier: over a table, the other slot maps are filled, then everything switches at once") {
+TEST_CASE("NftablesProxier: over a table, the other large sets are filled, then everything switches at once") {
   Fixture f;
   // The kernel's table as the first full sync left it, and a set of an older version.
   f.loader->objects = TableObjects{{"services", "pick-cluster-tcp-2", "nat-output"},
@@ -128,6 +130,7 @@ TEST_CASE("NftablesProxier: over a table, the other slot maps are filled, then e
   // 1. The new slot maps, empty; 2. (the loader fills them); 3. the switch.
   CHECK(Has(f.scripts[0], "add map ip kubepp service-endpoints-tcp-2 { typeof ip daddr . tcp dport"));
   CHECK(Has(f.scripts[0], "add map ip kubepp nodeport-endpoints-udp-2 { typeof"));
+  CHECK(Has(f.scripts[0], "add set ip kubepp hairpin-endpoints-2 { typeof ip saddr . ip daddr"));
   CHECK(f.loader->loaded.count("service-endpoints-tcp-2"));
   CHECK(f.loader->loaded.count("nodeport-endpoints-tcp-2"));
   const std::string& sw = f.scripts[1];
@@ -141,6 +144,8 @@ TEST_CASE("NftablesProxier: over a table, the other slot maps are filled, then e
   CHECK_FALSE(Has(sw, "map service-endpoints-tcp-2 {"));  // there already, with its elements
   CHECK(Has(sw, "map @service-endpoints-tcp-2"));
   CHECK(Has(sw, "map @nodeport-endpoints-tcp-2"));
+  CHECK(Has(sw, "@hairpin-endpoints-2 masquerade"));
+  CHECK(Has(sw, "delete set ip kubepp hairpin-endpoints\n"));
 
   // Partial syncs write to the slot maps in use.
   REQUIRE(f.proxier.Sync(Snap("10.244.1.4"), false).ok());
@@ -157,7 +162,7 @@ TEST_CASE("NftablesProxier: over a table, the other slot maps are filled, then e
   CHECK(Has(f.scripts[4], "map @service-endpoints-tcp "));
 }
 
-TEST_CASE("NftablesProxier: slot maps of both names in the kernel: the whole table in one nft transaction") {
+TEST_CASE("NftablesProxier: large sets of both names in the kernel: the whole table in one nft transaction") {
   Fixture f;
   f.loader->objects = TableObjects{{}, {{"service-endpoints-tcp", true}, {"service-endpoints-tcp-2", true}}};
   REQUIRE(f.proxier.Sync(Snap(), true).ok());

@@ -4,6 +4,7 @@
 #include <nftables/libnftables.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "common/log.h"
 #include "common/util/exec.h"
@@ -170,16 +171,17 @@ std::optional<std::string> NftablesProxier::Effective(const std::string& set,
 
 Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports) {
   Forget();
-  // Most of a large table is the slot maps' elements, which nft parses ~10 times slower
-  // than the loader writes them as netlink messages. So, with a loader:
-  //  - no table yet (a node's first start): nft makes the table with the slot maps empty,
+  // Most of a large table is the large sets' elements (LargeSet: an element or more per
+  // endpoint), which nft parses ~10 times slower than the loader writes them as netlink
+  // messages. So, with a loader:
+  //  - no table yet (a node's first start): nft makes the table with the large sets empty,
   //    then the loader fills them (nothing is served yet that the moment between could
   //    break);
-  //  - a table whose rules use the slot maps of one suffix: nft makes empty slot maps of
+  //  - a table whose rules use the large sets of one suffix: nft makes empty large sets of
   //    the other, the loader fills them while nothing refers to them, then one nft
   //    transaction replaces every chain and other set, the new rules referring to the new
-  //    slot maps, and deletes the old ones: the kernel switches at once, as below;
-  //  - otherwise (slot maps of both suffixes, which a switch that failed half way leaves,
+  //    large sets, and deletes the old ones: the kernel switches at once, as below;
+  //  - otherwise (large sets of both suffixes, which a switch that failed half way leaves,
   //    or no loader): one nft transaction replaces the whole table.
   enum class How { kWhole, kFresh, kSwitch } how = How::kWhole;
   std::optional<TableObjects> kernel;
@@ -194,45 +196,49 @@ Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports
       kernel = std::move(**objects);
       auto uses = [&](const std::string& sfx) {
         RenderConfig c = config_;
-        c.slot_suffix = sfx;
+        c.large_set_suffix = sfx;
         for (const auto& [name, set] : BaseRuleset(c).sets) {
-          if (!SlotOwner(name).empty() && kernel->sets.count(name)) return true;
+          if (LargeSet(name) && kernel->sets.count(name)) return true;
         }
         return false;
       };
-      bool plain = uses(""), other = uses(kOtherSlotSuffix);
+      bool plain = uses(""), other = uses(kOtherLargeSetSuffix);
       if (!(plain && other)) {
         how = How::kSwitch;
-        suffix = plain ? kOtherSlotSuffix : "";
+        suffix = plain ? kOtherLargeSetSuffix : "";
       }
     }
   }
-  if (suffix != config_.slot_suffix) {
-    config_.slot_suffix = suffix;
+  if (suffix != config_.large_set_suffix) {
+    config_.large_set_suffix = suffix;
     ResetShared();
   }
-  // First what is kept (the claims), then what is dropped (the model and the script of the
-  // whole table): kept allocations interleaved with dropped ones would pin their pages.
-  // Rendering twice costs ~0.1 s here and saves ~18 MB of resident pages at 10,000
-  // Services (bench/proxy_perf). The table is BuildRuleset's, port by port.
-  for (const ServicePortPtr* p : ports) {
-    std::string id = (*p)->Id();
-    Claim(id, RenderAlone(**p), true);
-    applied_.emplace_hint(applied_.end(), std::move(id), *p);
-  }
+  // The claims (what partial syncs start from) are made on a thread of their own while
+  // this one renders the table and the kernel loads it: ~0.1-0.2 s at 10,000 Services off
+  // the sync's time. The two render the ports apart (the table is BuildRuleset's, port by
+  // port); their allocations stay apart too, so that the model and the script dropped
+  // here pin no page of what is kept.
+  std::thread claims([&] {
+    for (const ServicePortPtr* p : ports) {
+      std::string id = (*p)->Id();
+      Claim(id, RenderAlone(**p), true);
+      applied_.emplace_hint(applied_.end(), std::move(id), *p);
+    }
+  });
   std::string script, prepare;
-  std::vector<std::pair<std::string, Set>> bulk;  // the slot maps' elements, for the loader
+  std::vector<std::pair<std::string, Set>> bulk;  // the large sets' elements, for the loader
   {
     Ruleset table = BaseRuleset(config_);
     for (const ServicePortPtr* p : ports) RenderPort(**p, config_, table);
-    std::set<std::string> slot_maps;
+    std::set<std::string> large;
     for (auto& [name, s] : table.sets) {
-      if (how == How::kWhole || SlotOwner(name).empty()) continue;
-      slot_maps.insert(name);
-      prepare += "add map ip " + config_.table + " " + name + " { " + s.decl + " }\n";
+      if (how == How::kWhole || !LargeSet(name)) continue;
+      large.insert(name);
+      prepare += std::string("add ") + (s.is_map() ? "map" : "set") + " ip " + config_.table + " " +
+                 name + " { " + s.decl + " }\n";
       if (!s.elements.empty()) bulk.emplace_back(name, Set{s.decl, std::exchange(s.elements, {})});
     }
-    script = how == How::kSwitch ? RenderReplace(table, *kernel, slot_maps) : RenderFull(table);
+    script = how == How::kSwitch ? RenderReplace(table, *kernel, large) : RenderFull(table);
   }
   auto load = [&]() -> Status {
     for (const auto& [name, s] : bulk) {
@@ -250,6 +256,7 @@ Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports
   if (st.ok() && how == How::kFresh) st = load();
   script = std::string();
   bulk.clear();
+  claims.join();
   st = Finish(std::move(st), true);
   // A full sync builds and drops a model and a script of the whole table; give the pages
   // back rather than keeping the peak resident until the next one.
@@ -320,7 +327,7 @@ Status NftablesProxier::SyncPartial(
         } else {
           continue;  // a claim without its port: cannot happen
         }
-        const Slots slots = SlotsOf(owner, key, config_.slot_suffix);
+        const Slots slots = SlotsOf(owner, key, config_.large_set_suffix);
         const auto& elements = alone->sets.at(slots.map).elements;
         auto& into_elements = into.sets[slots.map].elements;
         for (auto e = elements.lower_bound(slots.prefix);

@@ -8,8 +8,8 @@
 // as the applied ports plus, for each element of a shared map, the ports that claim it;
 // not as rendered text. The shared pick- chains are claimed like set elements (a chain is
 // there while a port uses it); the slot maps are not claimed: a touched entry's slots are
-// rendered from the port that wins its entry element. A full sync leaves the slot maps'
-// elements to an ElementLoader (netlink.h) and still switches the kernel at once.
+// rendered from the port that wins its entry element. A full sync leaves the large sets'
+// elements (LargeSet) to an ElementLoader (netlink.h) and still switches the kernel at once.
 // Thread safety: Sync/Cleanup from one thread at a time; stats() from any thread.
 #pragma once
 
@@ -48,9 +48,9 @@ class NftRunner {
   std::shared_ptr<Context> ctx_;
 };
 
-// The slot maps' other name suffix (RenderConfig::slot_suffix): a full sync over an existing
-// table switches between "" and this one.
-inline constexpr const char* kOtherSlotSuffix = "-2";
+// The large sets' other name suffix (RenderConfig::large_set_suffix): a full sync over an
+// existing table switches between "" and this one.
+inline constexpr const char* kOtherLargeSetSuffix = "-2";
 
 struct ProxierStats {
   std::atomic<uint64_t> full_syncs{0}, partial_syncs{0}, skipped_syncs{0}, failed_syncs{0};
@@ -63,7 +63,7 @@ class NftablesProxier : public Proxier {
  public:
   // Service ports whose ClusterIP is in `locally_served` are left alone (the cluster DNS
   // address, answered by this process on every node).
-  // With a `loader`, full syncs load the slot maps' elements through it instead of nft
+  // With a `loader`, full syncs load the large sets' elements through it instead of nft
   // (see SyncFull).
   NftablesProxier(RenderConfig config, std::set<std::string> locally_served = {},
                   ScriptRunner run = NftRunner(), std::shared_ptr<ElementLoader> loader = nullptr);

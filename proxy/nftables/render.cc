@@ -41,8 +41,8 @@ class Builder {
     // `numgen` (see PickChain).
     for (std::string p : kProtocols) {
       const std::string slot = p + " dport . numgen random mod 1 : ip daddr . " + p + " dport ;";
-      sets["service-endpoints-" + p + c_.slot_suffix].decl = "typeof ip daddr . " + slot;
-      sets["nodeport-endpoints-" + p + c_.slot_suffix].decl = "typeof " + slot;
+      sets["service-endpoints-" + p + c_.large_set_suffix].decl = "typeof ip daddr . " + slot;
+      sets["nodeport-endpoints-" + p + c_.large_set_suffix].decl = "typeof " + slot;
     }
 
     auto& ch = rs_.chains;
@@ -56,8 +56,9 @@ class Builder {
         "ip daddr . meta l4proto . th dport vmap @service-ips",
         "fib daddr type local meta l4proto . th dport vmap @service-nodeports"};
     ch["mark-for-masquerade"].rules = {std::string("meta mark set meta mark | ") + kMasqMark};
-    sets["hairpin-endpoints"].decl = "type ipv4_addr . ipv4_addr ;";
-    ch["masquerading"].rules = {"ct status dnat ip saddr . ip daddr @hairpin-endpoints masquerade",
+    sets["hairpin-endpoints" + c_.large_set_suffix].decl = "typeof ip saddr . ip daddr ;";
+    ch["masquerading"].rules = {"ct status dnat ip saddr . ip daddr @hairpin-endpoints" +
+                                    c_.large_set_suffix + " masquerade",
                                 std::string("meta mark & ") + kMasqMark + " == 0 return",
                                 std::string("meta mark set meta mark ^ ") + kMasqMark,
                                 "masquerade fully-random"};
@@ -127,7 +128,7 @@ class Builder {
   void Hairpin(const ServicePort& sp) {
     for (const auto& e : sp.endpoints) {
       if (c_.node_name.empty() || e.node_name.empty() || e.node_name == c_.node_name) {
-        rs_.sets["hairpin-endpoints"].elements[e.ip + " . " + e.ip] = "";
+        rs_.sets["hairpin-endpoints" + c_.large_set_suffix].elements[e.ip + " . " + e.ip] = "";
       }
     }
   }
@@ -157,14 +158,14 @@ class Builder {
     const std::string key = protocol + " dport . numgen random mod " + std::to_string(n);
     rules.push_back("meta l4proto " + protocol + " dnat ip to " +
                     (kind == Entry::kNodePort
-                         ? key + " map @nodeport-endpoints-" + protocol + c_.slot_suffix
-                         : "ip daddr . " + key + " map @service-endpoints-" + protocol + c_.slot_suffix));
+                         ? key + " map @nodeport-endpoints-" + protocol + c_.large_set_suffix
+                         : "ip daddr . " + key + " map @service-endpoints-" + protocol + c_.large_set_suffix));
     return name;
   }
 
   // Removes the slots of `key` of map `owner` (what an earlier port put there); returns them.
   Slots EraseSlots(const std::string& owner, const std::string& key) {
-    Slots slots = SlotsOf(owner, key, c_.slot_suffix);
+    Slots slots = SlotsOf(owner, key, c_.large_set_suffix);
     auto& m = rs_.sets[slots.map].elements;
     auto it = m.lower_bound(slots.prefix);
     while (it != m.end() && it->first.compare(0, slots.prefix.size(), slots.prefix) == 0) it = m.erase(it);
@@ -281,6 +282,10 @@ Slots SlotsOf(const std::string& owner, const std::string& entry_key, const std:
   std::string protocol = entry_key.substr(a, b - a);
   return {(nodeport ? "nodeport-endpoints-" : "service-endpoints-") + protocol + suffix,
           entry_key.substr(0, a) + entry_key.substr(b + 3) + " . "};
+}
+
+bool LargeSet(const std::string& name) {
+  return !SlotOwner(name).empty() || name.rfind("hairpin-endpoints", 0) == 0;
 }
 
 std::string SlotOwner(const std::string& map) {

@@ -23,6 +23,7 @@
 //   nat postrouting -> chain masquerading: masquerades marked packets, and hairpin
 //     connections (a DNATed packet whose source and destination are the same endpoint,
 //     looked up in the set hairpin-endpoints).
+// The large sets' names may end with a suffix (RenderConfig::large_set_suffix).
 // Few chains keep the table small: loading it, listing it (which `nft` does before every
 // transaction) and the kernel's validation of it (whenever a transaction adds a jump or a
 // NAT rule) cost per chain and rule, and most endpoint changes touch map elements only.
@@ -49,18 +50,22 @@ struct Slots {
   std::string prefix;  // "10.96.0.5 . 80 . ": the keys of the entry's slots start so
 };
 // The slots of `entry_key` of map `owner` ("service-ips" or "service-nodeports"), in the
-// slot maps named with `suffix` (RenderConfig::slot_suffix).
+// slot maps named with `suffix` (RenderConfig::large_set_suffix).
 Slots SlotsOf(const std::string& owner, const std::string& entry_key, const std::string& suffix = "");
 // The owner of slot map `map` ("service-ips" or "service-nodeports"), or "" for other sets.
 std::string SlotOwner(const std::string& map);
+// The sets with an element per endpoint, most of a large table: the slot maps and
+// hairpin-endpoints. Their names end with RenderConfig::large_set_suffix.
+bool LargeSet(const std::string& name);
 // Chains with this prefix are shared by every port that jumps to them.
 inline constexpr const char* kSharedChainPrefix = "pick-";
 
 struct RenderConfig : RuleConfig {
   std::string table = "kubepp";
-  // Ends the slot maps' names: a full sync over an existing table fills the slot maps the
-  // rules do not use, then switches the rules to them (NftablesProxier::SyncFull).
-  std::string slot_suffix;
+  // Ends the large sets' names (LargeSet): a full sync over an existing table fills the
+  // large sets the rules do not use, then switches the rules to them
+  // (NftablesProxier::SyncFull).
+  std::string large_set_suffix;
 };
 
 // The whole table: BaseRuleset plus RenderPort of every port, in the snapshot's order.
