@@ -256,6 +256,7 @@ int main(int argc, char** argv) {
             line.erase(at + std::strlen(name), suffix.size());
           }
         }
+        if (line.rfind("\t\tsize ", 0) == 0) continue;  // from the count at the last full sync
         if (!block.empty() || line.rfind("\tchain ", 0) == 0 || line.rfind("\tmap ", 0) == 0 ||
             line.rfind("\tset ", 0) == 0) {
           block += line + "\n";

@@ -113,13 +113,15 @@ def dns_query(server, port, name, qtype=1, tcp=False):
 
 def proxy_rules(mode):
     """The proxy's rules, sorted: its nftables table as nft lists it (without the dynamic
-    affinity entries; the large sets without the name suffix a full resync switches), or its
+    affinity entries; the large sets without the name suffix a full resync switches and the
+    size it declares), or its
     iptables chains and rules as iptables-save lists them."""
     if mode == "nftables":
         text = sh("nft", "list", "table", "ip", "kubepp").stdout
         text = re.sub(r"(-endpoints-tcp|-endpoints-udp|-endpoints-sctp|hairpin-endpoints)-2\b",
                       r"\1", text)
-        return sorted(line for line in text.splitlines() if "expires" not in line)
+        return sorted(line for line in text.splitlines()
+                      if "expires" not in line and not re.match(r"\s*size \d+$", line))
     text = sh("iptables-save").stdout
     return sorted(line for line in text.splitlines() if "KUBEPP" in line)
 

@@ -51,6 +51,8 @@ class NftRunner {
 // The large sets' other name suffix (RenderConfig::large_set_suffix): a full sync over an
 // existing table switches between "" and this one.
 inline constexpr const char* kOtherLargeSetSuffix = "-2";
+// The least size a large set is declared with.
+inline constexpr size_t kMinLargeSetSize = 4096;
 
 struct ProxierStats {
   std::atomic<uint64_t> full_syncs{0}, partial_syncs{0}, skipped_syncs{0}, failed_syncs{0};
@@ -106,6 +108,8 @@ class NftablesProxier : public Proxier {
   std::map<std::string, SetClaims> set_claims_;  // by set name
   std::map<std::string, MapClaims> map_claims_;  // by map name
   std::unordered_map<std::string, uint32_t> chain_claims_;  // shared chain -> ports using it
+  // The large sets in the kernel: {elements, declared size} by name.
+  std::map<std::string, std::pair<size_t, size_t>> large_sets_;
   ProxierStats stats_;
 };
 
