@@ -30,6 +30,12 @@ bool Condition(const api::Value& endpoint, const char* name, bool absent) {
   return v && v->IsBool() ? v->GetBool() : absent;
 }
 
+// Removes the member `name` of object `v` if it is the bool `value`.
+void RemoveBool(api::Value& v, const char* name, bool value) {
+  auto it = v.FindMember(name);
+  if (it != v.MemberEnd() && it->value.IsBool() && it->value.GetBool() == value) v.RemoveMember(it);
+}
+
 // The usable endpoints of the slice port (port_name, protocol) over all slices.
 std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::string& protocol,
                                    const std::vector<ObjectPtr>& slices) {
@@ -152,6 +158,32 @@ std::string ShortHash(const std::string& s) {
     h >>= 5;
   }
   return out;
+}
+
+void TrimEndpointSlice(api::Value& slice) {
+  if (api::Value* meta = api::FindMutable(slice, "metadata"); meta && meta->IsObject()) {
+    for (auto it = meta->MemberBegin(); it != meta->MemberEnd();) {
+      std::string_view name = api::View(it->name);
+      if (name == "name" || name == "namespace" || name == "resourceVersion" || name == "labels") {
+        ++it;
+      } else {
+        it = meta->RemoveMember(it);
+      }
+    }
+  }
+  api::Value* eps = api::FindMutable(slice, "endpoints");
+  if (!eps || !eps->IsArray()) return;
+  for (auto& e : eps->GetArray()) {
+    if (!e.IsObject()) continue;
+    for (const char* unread : {"targetRef", "zone", "hints", "deprecatedTopology"}) e.RemoveMember(unread);
+    auto c = e.FindMember("conditions");
+    if (c == e.MemberEnd() || !c->value.IsObject()) continue;
+    bool ready = Condition(e, "ready", true);
+    RemoveBool(c->value, "ready", true);
+    RemoveBool(c->value, "serving", ready);
+    RemoveBool(c->value, "terminating", false);
+    if (c->value.ObjectEmpty()) e.RemoveMember(c);
+  }
 }
 
 std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices) {

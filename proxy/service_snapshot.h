@@ -71,6 +71,12 @@ std::vector<const Endpoint*> ServingEndpoints(const ServicePort& sp, bool local_
 // 8 characters of base32 over a stable 64-bit hash of `s` (rule and chain names).
 std::string ShortHash(const std::string& s);
 
+// Removes from an EndpointSlice what no part of the proxy reads (endpoints' targetRef,
+// zone and hints; metadata but for name, namespace, resourceVersion and labels) and the
+// conditions that say what their absence says (ready: true, serving equal to ready,
+// terminating: false): the informer's cache keeps the rest (InformerOptions::transform).
+void TrimEndpointSlice(api::Value& slice);
+
 // Groups EndpointSlices by "<namespace>/<service name>".
 std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices);
 

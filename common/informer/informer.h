@@ -15,7 +15,7 @@
 // and deletes for objects that vanished meanwhile.
 //
 // Cached objects lack metadata.managedFields (no component reads them; server-side
-// apply makes them large).
+// apply makes them large), and what InformerOptions::transform removes.
 //
 // Thread safety: Get/List/HasSynced/WaitForSync are safe from any thread. Handlers run
 // one at a time on the informer's thread, after the cache already reflects the event;
@@ -64,6 +64,10 @@ struct InformerOptions {
   // Each watch asks the server to end it after a random time in [min, 2*min) seconds,
   // as client-go, so that connections are rebalanced and stuck streams replaced.
   int min_watch_timeout_seconds = 300;
+  // Applied to each object before it is cached and handed to handlers, as client-go's
+  // SetTransform: a component drops what it never reads. Must keep metadata.name,
+  // .namespace and .resourceVersion.
+  std::function<void(api::Value& object)> transform;
 };
 
 class Informer {
