@@ -14,6 +14,8 @@
 #include <cstring>
 #include <map>
 
+#include "common/net/ipv4.h"
+
 namespace kubepp::proxy::nft {
 namespace {
 
@@ -259,9 +261,10 @@ Result<std::string> Encode(const std::vector<Field>& fields, std::string_view te
   for (size_t i = 0; i < parts.size(); ++i) {
     switch (fields[i]) {
       case Field::kIpv4: {
-        in_addr a{};
-        if (inet_pton(AF_INET, std::string(parts[i]).c_str(), &a) != 1) return bad();
-        out.append(reinterpret_cast<const char*>(&a), 4);
+        Result<uint32_t> ip = net::ParseIpv4(parts[i]);
+        if (!ip.ok()) return bad();
+        uint32_t be = htonl(*ip);
+        out.append(reinterpret_cast<const char*>(&be), 4);
         break;
       }
       case Field::kPort: {

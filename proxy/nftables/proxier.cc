@@ -242,8 +242,10 @@ Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports
       large_sets_[name] = {s.elements.size(), size};
       if (how == How::kWhole) continue;
       large.insert(name);
-      prepare += std::string("add ") + (s.is_map() ? "map" : "set") + " ip " + config_.table + " " +
-                 name + " { " + s.decl + " }\n";
+      if (how == How::kSwitch) {
+        prepare += std::string("add ") + (s.is_map() ? "map" : "set") + " ip " + config_.table +
+                   " " + name + " { " + s.decl + " }\n";
+      }
       if (!s.elements.empty()) bulk.emplace_back(name, Set{s.decl, std::exchange(s.elements, {})});
     }
     script = how == How::kSwitch ? RenderReplace(table, *kernel, large) : RenderFull(table);
