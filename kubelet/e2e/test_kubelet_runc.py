@@ -84,7 +84,16 @@ class RuncKubeletTest(harness.ServerTestCase):
     def test_3_kill_9_and_restart_adopts_containers(self):
         before = self.wait_phase("server", "Running")["containerStatuses"][0]
         self.kubelet.kill()  # SIGKILL
+        # What a kill -9 can cut short: a bundle created without its container.json yet,
+        # a removal that moved the bundle aside. The restarted kubelet removes both.
+        runtime = os.path.join(self.kubelet.root_dir, "runtime")
+        unfinished = os.path.join(runtime, "containers", "0" * 32)
+        half_removed = os.path.join(runtime, "removing", "1" * 32)
+        for d in (unfinished, half_removed):
+            os.makedirs(os.path.join(d, "rootfs"))
         self.kubelet.start()
+        wait_for(lambda: not os.path.exists(unfinished) and not os.path.exists(half_removed),
+                 what="the unfinished bundles removed\n" + self.kubelet.log_tail(10))
         # The kubelet relists, adopts and keeps reporting; nothing restarts.
         after = wait_for(lambda: self.status("server")["containerStatuses"][0], what="status")
         self.assertEqual(after["containerID"], before["containerID"])
@@ -178,7 +187,7 @@ class RuncKubeletTest(harness.ServerTestCase):
         self.delete("server", grace=2)
         # Nothing of the two pods is left on the node.
         runtime = os.path.join(self.kubelet.root_dir, "runtime")
-        for d in ("containers", "sandboxes"):
+        for d in ("containers", "removing", "sandboxes"):
             wait_for(lambda: not os.listdir(os.path.join(runtime, d)),
                      what=lambda: "%s removed: %s\n%s" % (d, os.listdir(os.path.join(runtime, d)),
                                                            self.kubelet.log_tail(30)))

@@ -121,7 +121,7 @@ RuncRuntime::~RuncRuntime() {
 
 Result<std::unique_ptr<RuncRuntime>> RuncRuntime::Create(const RuncOptions& options) {
   std::error_code ec;
-  for (const char* d : {"/runtime/sandboxes", "/runtime/containers", "/runtime/runc"}) {
+  for (const char* d : {"/runtime/sandboxes", "/runtime/containers", "/runtime/removing", "/runtime/runc"}) {
     fs::create_directories(options.root_dir + d, ec);
     if (ec) return Internal("creating " + options.root_dir + d + ": " + ec.message());
   }
@@ -239,6 +239,25 @@ void RuncRuntime::CleanupLeaks() {
   }
   int n = cni_.ReleaseLeaked(live);
   if (n > 0) LOG(INFO) << "released " << n << " leaked pod IP(s)";
+  // A bundle without its container.json: a creation cut short by a kill -9 (nothing is
+  // being created yet, so none of them is in progress).
+  for (auto& e : fs::directory_iterator(options_.root_dir + "/runtime/containers", ec)) {
+    if (fs::exists(e.path() / "container.json")) continue;
+    LOG(INFO) << "removing the unfinished bundle " << e.path().string();
+    (void)RemoveContainer(e.path().filename().string());
+  }
+  EmptyRemoving();
+}
+
+void RuncRuntime::EmptyRemoving() {
+  std::lock_guard lock(removing_mu_);
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(options_.root_dir + "/runtime/removing", ec)) {
+    std::error_code rm;
+    umount2((e.path() / "rootfs").c_str(), MNT_DETACH);
+    fs::remove_all(e.path(), rm);
+    if (rm) LOG(WARNING) << "removing " << e.path().string() << ": " << rm.message();
+  }
 }
 
 std::vector<std::string> RuncRuntime::Runc(std::vector<std::string> args) const {
@@ -590,9 +609,12 @@ Status RuncRuntime::RemoveContainer(const std::string& container_id) {
   if (umount2((bundle + "/rootfs").c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
     return Internal("unmounting " + bundle + "/rootfs: " + std::strerror(errno));
   }
+  // One rename takes the whole bundle out of containers/, so the container is either
+  // listed with its container.json (and its removal retried) or gone.
   std::error_code ec;
-  fs::remove_all(bundle, ec);
-  if (ec) return Internal("removing " + bundle + ": " + ec.message());
+  fs::rename(bundle, options_.root_dir + "/runtime/removing/" + container_id, ec);
+  if (ec) return Internal("moving " + bundle + " to removing/: " + ec.message());
+  EmptyRemoving();
   return Status::Ok();
 }
 

@@ -7,6 +7,9 @@
 //   containers/<id>/container.json      pod, name, attempt, image, log path
 //   containers/<id>/{config.json,rootfs,upper,work}   the bundle (rootfs: overlayfs)
 //   containers/<id>/{started,exit.json} written by the shim
+//   removing/<id>                       a bundle being removed: RemoveContainer moves it
+//                                       here whole, so no kill -9 or late shim write can
+//                                       leave a bundle without its container.json behind
 //   runc/                               runc's own --root
 // Images come from the ImageStore (<root-dir>/images): tarballs dropped into
 // --images-dir are imported at start and when they appear; EnsureImage pulls from
@@ -101,6 +104,8 @@ class RuncRuntime : public ContainerRuntime {
   // the sandbox becomes not ready, so the pod gets a new one (as after a reboot).
   void RecoverSandboxes();
   void CleanupLeaks();
+  // Removes what is in removing/ (a removal cut short is finished by the next one).
+  void EmptyRemoving();
 
   RuncOptions options_;
   std::unique_ptr<ImageStore> images_;
@@ -110,6 +115,7 @@ class RuncRuntime : public ContainerRuntime {
   std::string version_;
   std::string cgroup_parent_;
   std::mutex scan_mu_;
+  std::mutex removing_mu_;  // one EmptyRemoving at a time
   struct Imported {
     int64_t mtime = 0;
     std::vector<std::string> ids;  // the images it held
