@@ -42,13 +42,13 @@ std::vector<std::vector<std::string>> StaleUdpFlows(const Snapshot& before, cons
     auto it = new_ports.find(id);
     std::set<std::string> kept;
     if (it != new_ports.end()) {
-      for (const auto& e : it->second->endpoints) kept.insert(e.ip);
+      for (const auto& e : it->second->endpoints) kept.insert(e.ip());
     }
     for (const auto& e : old->endpoints) {
-      if (kept.count(e.ip)) continue;
-      for (const auto& addr : Addresses(*old)) out.insert(Delete({"--orig-dst", addr, "--dst-nat", e.ip}));
+      if (kept.count(e.ip())) continue;
+      for (const auto& addr : Addresses(*old)) out.insert(Delete({"--orig-dst", addr, "--dst-nat", e.ip()}));
       if (old->node_port > 0) {
-        out.insert(Delete({"--dport", std::to_string(old->node_port), "--dst-nat", e.ip}));
+        out.insert(Delete({"--dport", std::to_string(old->node_port), "--dst-nat", e.ip()}));
       }
     }
   }

@@ -17,7 +17,7 @@ ServicePortPtr Port(const std::string& protocol, std::vector<std::string> endpoi
   p->port = 53;
   p->node_port = node_port;
   p->external_ips = std::move(external_ips);
-  for (auto& ip : endpoint_ips) p->endpoints.push_back({ip, 5353, "n1"});
+  for (auto& ip : endpoint_ips) p->endpoints.push_back(Endpoint::Of(ip, 5353, "n1"));
   return p;
 }
 

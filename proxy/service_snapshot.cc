@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <mutex>
 #include <set>
 
 #include "common/net/ipv4.h"
@@ -39,7 +40,7 @@ void RemoveBool(api::Value& v, const char* name, bool value) {
 // The usable endpoints of the slice port (port_name, protocol) over all slices.
 std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::string& protocol,
                                    const std::vector<ObjectPtr>& slices) {
-  std::set<std::pair<std::string, int>> seen;
+  std::set<std::pair<uint32_t, int>> seen;
   std::vector<Endpoint> ready, terminating;
   for (const auto& slice : slices) {
     std::string type = api::GetString(*slice, "addressType", "IPv4");
@@ -61,8 +62,8 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
       if (!addrs || !addrs->IsArray() || addrs->Empty() || !(*addrs)[0].IsString()) continue;
       // Upstream uses only the first address of an endpoint.
       if (!IsIpv4(api::View((*addrs)[0]))) continue;
-      Endpoint ep{std::string(api::View((*addrs)[0])), port, api::GetString(e, "nodeName")};
-      if (!seen.insert({ep.ip, port}).second) continue;
+      Endpoint ep = Endpoint::Of(api::View((*addrs)[0]), port, api::GetString(e, "nodeName"));
+      if (!seen.insert({ep.address, port}).second) continue;
       bool is_ready = Condition(e, "ready", true);
       bool serving = Condition(e, "serving", is_ready);
       bool is_terminating = Condition(e, "terminating", false);
@@ -74,11 +75,18 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
     }
   }
   auto& use = ready.empty() ? terminating : ready;
-  std::sort(use.begin(), use.end(), [](const Endpoint& a, const Endpoint& b) {
-    return std::tie(a.ip, a.port) < std::tie(b.ip, b.port);
+  // By the address's text, the order the rules have always listed them in (each address
+  // formatted once, not at every comparison).
+  std::vector<std::pair<std::string, const Endpoint*>> order;
+  order.reserve(use.size());
+  for (const Endpoint& e : use) order.emplace_back(e.ip(), &e);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second->port) < std::tie(b.first, b.second->port);
   });
-  use.shrink_to_fit();  // kept for the port's life: no growth slack (4 MB at 10,000 ports)
-  return std::move(use);
+  std::vector<Endpoint> sorted;  // exactly sized: kept for the port's life
+  sorted.reserve(order.size());
+  for (const auto& [text, e] : order) sorted.push_back(*e);
+  return sorted;
 }
 
 // The addresses a Service's rules may carry besides its clusterIP, as the object gives
@@ -134,13 +142,29 @@ std::vector<std::string> UnprogrammableAddresses(const api::Value& svc) {
   return Ipv4Only(std::move(out), false);
 }
 
+Endpoint Endpoint::Of(std::string_view ip, int port, std::string_view node_name) {
+  auto parsed = net::ParseIpv4(ip);
+  return Endpoint{parsed.ok() ? *parsed : 0, static_cast<uint16_t>(port), InternNodeName(node_name)};
+}
+
+std::string Endpoint::ip() const { return net::FormatIpv4(address); }
+
+const std::string* InternNodeName(std::string_view name) {
+  static std::mutex mu;
+  static auto* names = new std::set<std::string, std::less<>>();  // never destroyed: pointers outlive exit
+  std::lock_guard lock(mu);
+  auto it = names->find(name);
+  if (it == names->end()) it = names->emplace(name).first;
+  return &*it;
+}
+
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
 
 std::vector<const Endpoint*> ServingEndpoints(const ServicePort& sp, bool local_only,
                                               const std::string& node) {
   std::vector<const Endpoint*> out;
   for (const auto& e : sp.endpoints) {
-    if (!local_only || e.node_name == node) out.push_back(&e);
+    if (!local_only || e.node_name() == node) out.push_back(&e);
   }
   return out;
 }

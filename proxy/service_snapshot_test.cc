@@ -26,7 +26,8 @@ TEST_CASE("BuildSnapshot: ports, endpoints matched by port name and protocol") {
   CHECK(s.ports[0]->endpoints.size() == 2);
   CHECK(s.ports[1]->Id() == "ns/web/udp/dns");
   CHECK(s.ports[1]->node_port == 0);
-  CHECK(s.ports[1]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 5353, ""}, {"10.244.1.3", 5353, "n1"}});
+  CHECK(s.ports[1]->endpoints ==
+        std::vector<Endpoint>{Endpoint::Of("10.244.1.2", 5353, ""), Endpoint::Of("10.244.1.3", 5353, "n1")});
 }
 
 TEST_CASE("BuildSnapshot: only IPv4 addresses reach the rules") {
@@ -41,7 +42,7 @@ TEST_CASE("BuildSnapshot: only IPv4 addresses reach the rules") {
   REQUIRE(s.ports.size() == 1);
   CHECK(s.ports[0]->external_ips == std::vector<std::string>{"192.0.2.1"});
   CHECK(s.ports[0]->load_balancer_ips == std::vector<std::string>{"192.0.2.9"});
-  CHECK(s.ports[0]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 8080, ""}});
+  CHECK(s.ports[0]->endpoints == std::vector<Endpoint>{Endpoint::Of("10.244.1.2", 8080, "")});
   // A Service whose clusterIP is no IPv4 address has no ports to program.
   CHECK(BuildSnapshot({Service("v6", R"({"clusterIP":"fd00::10","ports":[{"port":80}]})")}, {}).ports.empty());
   CHECK(BuildSnapshot({Service("bad", R"({"clusterIP":"10.0.0.1 ; x","ports":[{"port":80}]})")}, {}).ports.empty());
@@ -61,13 +62,13 @@ TEST_CASE("BuildSnapshot: serving terminating endpoints are used only when none 
                        std::string("[") + terminating + R"(,{"addresses":["10.244.1.2"]}])");
     auto s = BuildSnapshot({svc}, {slice});
     REQUIRE(s.ports[0]->endpoints.size() == 1);
-    CHECK(s.ports[0]->endpoints[0].ip == "10.244.1.2");
+    CHECK(s.ports[0]->endpoints[0].ip() == "10.244.1.2");
   }
   SECTION("fallback") {
     auto slice = Slice("a", "web", R"([{"port":80}])", std::string("[") + terminating + "]");
     auto s = BuildSnapshot({svc}, {slice});
     REQUIRE(s.ports[0]->endpoints.size() == 1);
-    CHECK(s.ports[0]->endpoints[0].ip == "10.244.1.4");
+    CHECK(s.ports[0]->endpoints[0].ip() == "10.244.1.4");
   }
 }
 
@@ -102,7 +103,7 @@ TEST_CASE("BuildSnapshot: slices of other Services and duplicate addresses") {
   auto elsewhere = Slice("d", "web", R"([{"port":80}])", R"([{"addresses":["10.244.8.8"]}])", "ns2");
   auto s = BuildSnapshot({svc}, {a, b, other, elsewhere});
   REQUIRE(s.ports.size() == 1);
-  CHECK(s.ports[0]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 80, ""}});
+  CHECK(s.ports[0]->endpoints == std::vector<Endpoint>{Endpoint::Of("10.244.1.2", 80, "")});
 }
 
 }  // namespace
@@ -199,7 +200,7 @@ TEST_CASE("TrimEndpointSlice: keeps what the proxy reads, and the endpoints it p
   REQUIRE(before.ports.size() == 1);
   REQUIRE(after.ports.size() == 1);
   CHECK(*before.ports[0] == *after.ports[0]);
-  CHECK(after.ports[0]->endpoints == std::vector<Endpoint>{{"10.244.1.2", 8080, "n1"}});
+  CHECK(after.ports[0]->endpoints == std::vector<Endpoint>{Endpoint::Of("10.244.1.2", 8080, "n1")});
   api::FindMutable(slice, "endpoints")->GetArray()[0]["conditions"]["ready"].SetBool(false);
   api::FindMutable(trimmed, "endpoints")->GetArray()[0].AddMember(
       "conditions", api::Value(rapidjson::kObjectType).Move(), trimmed.GetAllocator());

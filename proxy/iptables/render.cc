@@ -59,7 +59,7 @@ class Builder {
     auto cluster_eps = ServingEndpoints(sp, sp.internal_policy_local, c_.node_name);
     auto local_eps = ServingEndpoints(sp, true, c_.node_name);
     auto sep = [&](const Endpoint& e) {
-      return p_ + "SEP-" + Hash(id + "__" + e.ip + ":" + std::to_string(e.port));
+      return p_ + "SEP-" + Hash(id + "__" + e.ip() + ":" + std::to_string(e.port));
     };
     auto endpoint_chain = [&](const Endpoint& e) {
       std::string name = sep(e);
@@ -67,9 +67,9 @@ class Builder {
       if (!rules.empty()) return name;
       // Hairpin: a pod that reaches itself through the Service must see the reply come
       // from the node, not from itself.
-      rules.push_back("-s " + e.ip + "/32 -j " + p_ + "MARK-MASQ");
+      rules.push_back("-s " + e.ip() + "/32 -j " + p_ + "MARK-MASQ");
       if (affinity) rules.push_back("-m recent --name " + name + " --mask 255.255.255.255 --rsource --set");
-      rules.push_back("-p " + proto + " -m " + proto + " -j DNAT --to-destination " + e.ip + ":" +
+      rules.push_back("-p " + proto + " -m " + proto + " -j DNAT --to-destination " + e.ip() + ":" +
                       std::to_string(e.port));
       return name;
     };

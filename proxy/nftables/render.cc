@@ -113,7 +113,7 @@ class Builder {
       Slots slots = EraseSlots(owner, key);  // an earlier port's, for the same key
       auto& elements = rs_.sets[slots.map].elements;
       for (size_t k = 0; k < n; ++k) {
-        elements[slots.prefix + std::to_string(k)] = eps[k]->ip + " . " + std::to_string(eps[k]->port);
+        elements[slots.prefix + std::to_string(k)] = eps[k]->ip() + " . " + std::to_string(eps[k]->port);
       }
     };
     entry(Entry::kCluster, sp.cluster_ip + L4(sp));
@@ -127,8 +127,9 @@ class Builder {
   // cluster of many nodes that is a small part of the set, which every full sync loads.
   void Hairpin(const ServicePort& sp) {
     for (const auto& e : sp.endpoints) {
-      if (c_.node_name.empty() || e.node_name.empty() || e.node_name == c_.node_name) {
-        rs_.sets["hairpin-endpoints" + c_.large_set_suffix].elements[e.ip + " . " + e.ip] = "";
+      if (c_.node_name.empty() || e.node_name().empty() || e.node_name() == c_.node_name) {
+        std::string ip = e.ip();
+        rs_.sets["hairpin-endpoints" + c_.large_set_suffix].elements[ip + " . " + ip] = "";
       }
     }
   }
@@ -186,14 +187,14 @@ class Builder {
 
     auto local_eps = ServingEndpoints(sp, true, c_.node_name);
     auto ep_chain = [&](const Endpoint& e) {
-      return "endpoint-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
+      return "endpoint-" + h + "-" + id + "__" + e.ip() + "/" + std::to_string(e.port);
     };
 
     const bool affinity = sp.affinity_timeout_seconds > 0;
     const std::string dnat_prefix = "meta l4proto " + sp.protocol + " dnat to ";
-    auto dnat = [&](const Endpoint& e) { return dnat_prefix + e.ip + ":" + std::to_string(e.port); };
+    auto dnat = [&](const Endpoint& e) { return dnat_prefix + e.ip() + ":" + std::to_string(e.port); };
     auto affinity_set = [&](const Endpoint& e) {
-      return "affinity-" + h + "-" + id + "__" + e.ip + "/" + std::to_string(e.port);
+      return "affinity-" + h + "-" + id + "__" + e.ip() + "/" + std::to_string(e.port);
     };
     Hairpin(sp);
     // With ClientIP affinity each endpoint has a chain that remembers the client.
