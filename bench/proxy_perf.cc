@@ -65,17 +65,18 @@ proxy::ObjectPtr Service(int i) {
 // 0: no nodeName.
 int g_nodes = 0;
 
-proxy::ObjectPtr Slice(int i, int endpoints, int generation) {
+// As the proxy holds it (proxy::SliceOf, done by its EndpointSlices store as events arrive).
+proxy::SlicePtr Slice(int i, int endpoints, int generation) {
   std::string eps;
   for (int e = 0; e < endpoints; ++e) {
     eps += std::string(e ? "," : "") + R"({"addresses":[")" +
            Ip(10, 0xF40000 + ((i * endpoints + e + generation) & 0xFFFF)) + "\"]" +
            (g_nodes > 0 ? R"(,"nodeName":"node)" + std::to_string((i + e) % g_nodes) + "\"" : "") + "}";
   }
-  return Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
+  return proxy::SliceOf(*Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
                R"(-1","namespace":"bench","labels":{"kubernetes.io/service-name":"s)" +
                std::to_string(i) + R"("}},"addressType":"IPv4","ports":[{"name":"http","port":8080}],"endpoints":[)" +
-               eps + "]}");
+               eps + "]}"));
 }
 
 long StatusKb(const std::string& field) {
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
   if (g_nodes > 0) nft_config.node_name = "node0";
   proxy::SnapshotBuilder builder;
   {
-    std::vector<proxy::ObjectPtr> services, slices;
+    std::vector<proxy::ObjectPtr> services;
+    std::vector<proxy::SlicePtr> slices;
     for (int i = 0; i < n; ++i) {
       services.push_back(Service(i));
       slices.push_back(Slice(i, m, 0));
@@ -228,7 +230,7 @@ int main(int argc, char** argv) {
     auto slice = Slice(i, m, 0);
     auto service = Service(i);
     t = Clock::now();
-    builder.DeleteSlice(slice);
+    builder.DeleteSlice(slice->Key());
     builder.DeleteService(service);
     snap = builder.Build();
     st = proxier.Sync(snap, false);

@@ -228,8 +228,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
             << ", service CIDR " << o.service_cidr << " routed to " << o.bridge;
 
   informer::Informer services(client.get(), client::kServices);
-  informer::Informer slices(client.get(), client::kEndpointSlices,
-                            {.transform = TrimEndpointSlice});
+  EndpointSlices slices(client.get());
   client::EventRecorderOptions event_options;
   event_options.component = "kube-proxy";
   event_options.host = rules.node_name;

@@ -30,7 +30,7 @@ Metrics& M() {
 
 }  // namespace
 
-ServiceProxy::ServiceProxy(informer::Informer* services, informer::Informer* slices,
+ServiceProxy::ServiceProxy(informer::Informer* services, EndpointSlices* slices,
                            Proxier* proxier, ServiceProxyConfig config)
     : services_(services), slices_(slices), proxier_(proxier), config_(config) {
   services_->AddEventHandler({
@@ -49,19 +49,13 @@ ServiceProxy::ServiceProxy(informer::Informer* services, informer::Informer* sli
         MarkDirty();
       },
   });
-  slices_->AddEventHandler({
-      [this](const informer::ObjectPtr& o) {
-        builder_.SetSlice(o);
-        MarkDirty();
-      },
-      [this](const informer::ObjectPtr&, const informer::ObjectPtr& o) {
-        builder_.SetSlice(o);
-        MarkDirty();
-      },
-      [this](const informer::ObjectPtr& o) {
-        builder_.DeleteSlice(o);
-        MarkDirty();
-      },
+  slices_->AddHandler([this](const SlicePtr& before, const SlicePtr& after) {
+    if (after) {
+      builder_.SetSlice(after);
+    } else {
+      builder_.DeleteSlice(before->Key());
+    }
+    MarkDirty();
   });
 }
 

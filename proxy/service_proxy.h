@@ -34,9 +34,9 @@ struct ServiceProxyConfig {
 
 class ServiceProxy {
  public:
-  // The informers and the proxier must outlive the ServiceProxy; the informers may be
-  // started before or after Start (the first sync waits for both to have synced).
-  ServiceProxy(informer::Informer* services, informer::Informer* slices, Proxier* proxier,
+  // The informer, the slices and the proxier must outlive the ServiceProxy; the first two
+  // may be started before or after Start (the first sync waits for both to have synced).
+  ServiceProxy(informer::Informer* services, EndpointSlices* slices, Proxier* proxier,
                ServiceProxyConfig config);
   ~ServiceProxy();  // Stop()
 
@@ -55,7 +55,7 @@ class ServiceProxy {
   void Loop();
 
   informer::Informer* services_;
-  informer::Informer* slices_;
+  EndpointSlices* slices_;
   Proxier* proxier_;
   ServiceProxyConfig config_;
   SnapshotBuilder builder_;

@@ -11,7 +11,6 @@
 namespace kubepp::proxy {
 namespace {
 
-constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
 // Upstream's default ClientIP affinity timeout (3 hours).
 constexpr int kDefaultAffinityTimeout = 10800;
 
@@ -25,52 +24,25 @@ std::string Lower(std::string s) {
 // iptables refuse the whole transaction, and must never become part of a script.
 bool IsIpv4(std::string_view s) { return net::ParseIpv4(s).ok(); }
 
-// A condition that is absent counts as true, as the EndpointSlice API says for `ready`.
-bool Condition(const api::Value& endpoint, const char* name, bool absent) {
-  const api::Value* v = api::Find(endpoint, std::string("conditions.") + name);
-  return v && v->IsBool() ? v->GetBool() : absent;
-}
-
-// Removes the member `name` of object `v` if it is the bool `value`.
-void RemoveBool(api::Value& v, const char* name, bool value) {
-  auto it = v.FindMember(name);
-  if (it != v.MemberEnd() && it->value.IsBool() && it->value.GetBool() == value) v.RemoveMember(it);
-}
-
 // The usable endpoints of the slice port (port_name, protocol) over all slices.
 std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::string& protocol,
-                                   const std::vector<ObjectPtr>& slices) {
+                                   const std::vector<SlicePtr>& slices) {
   std::set<std::pair<uint32_t, int>> seen;
   std::vector<Endpoint> ready, terminating;
   for (const auto& slice : slices) {
-    std::string type = api::GetString(*slice, "addressType", "IPv4");
-    if (type != "IPv4") continue;
-    const api::Value* ports = api::Find(*slice, "ports");
-    if (!ports || !ports->IsArray()) continue;
+    if (!slice->ipv4) continue;
     int port = 0;
-    for (const auto& p : ports->GetArray()) {
-      if (api::GetString(p, "name") == port_name &&
-          Lower(api::GetString(p, "protocol", "TCP")) == protocol) {
-        port = static_cast<int>(api::GetInt(p, "port"));
-      }
+    for (const auto& p : slice->ports) {
+      if (p.name == port_name && p.protocol == protocol) port = p.port;
     }
     if (port <= 0 || port > 65535) continue;
-    const api::Value* eps = api::Find(*slice, "endpoints");
-    if (!eps || !eps->IsArray()) continue;
-    for (const auto& e : eps->GetArray()) {
-      const api::Value* addrs = api::Find(e, "addresses");
-      if (!addrs || !addrs->IsArray() || addrs->Empty() || !(*addrs)[0].IsString()) continue;
-      // Upstream uses only the first address of an endpoint.
-      if (!IsIpv4(api::View((*addrs)[0]))) continue;
-      Endpoint ep = Endpoint::Of(api::View((*addrs)[0]), port, api::GetString(e, "nodeName"));
-      if (!seen.insert({ep.address, port}).second) continue;
-      bool is_ready = Condition(e, "ready", true);
-      bool serving = Condition(e, "serving", is_ready);
-      bool is_terminating = Condition(e, "terminating", false);
-      if (is_ready) {
-        ready.push_back(std::move(ep));
-      } else if (serving && is_terminating) {
-        terminating.push_back(std::move(ep));
+    for (const auto& e : slice->endpoints) {
+      if (!seen.insert({e.address, port}).second) continue;
+      Endpoint ep{e.address, static_cast<uint16_t>(port), e.node};
+      if (e.ready) {
+        ready.push_back(ep);
+      } else if (e.serving && e.terminating) {
+        terminating.push_back(ep);
       }
     }
   }
@@ -120,15 +92,6 @@ std::string KeyOf(const api::Value& obj) {
   return api::GetString(obj, "metadata.namespace") + "/" + api::GetString(obj, "metadata.name");
 }
 
-// The key of the Service a slice belongs to; "" when it is not labelled with one.
-std::string ServiceKeyOfSlice(const api::Value& slice) {
-  const api::Value* name = api::Find(slice, "metadata.labels");
-  if (!name || !name->IsObject()) return "";
-  auto it = name->FindMember(kServiceNameLabel);
-  if (it == name->MemberEnd() || !it->value.IsString()) return "";
-  return api::GetString(slice, "metadata.namespace") + "/" + std::string(api::View(it->value));
-}
-
 }  // namespace
 
 std::vector<std::string> UnprogrammableAddresses(const api::Value& svc) {
@@ -148,15 +111,6 @@ Endpoint Endpoint::Of(std::string_view ip, int port, std::string_view node_name)
 }
 
 std::string Endpoint::ip() const { return net::FormatIpv4(address); }
-
-const std::string* InternNodeName(std::string_view name) {
-  static std::mutex mu;
-  static auto* names = new std::set<std::string, std::less<>>();  // never destroyed: pointers outlive exit
-  std::lock_guard lock(mu);
-  auto it = names->find(name);
-  if (it == names->end()) it = names->emplace(name).first;
-  return &*it;
-}
 
 std::string ServicePort::Id() const { return ns + "/" + name + "/" + protocol + "/" + port_name; }
 
@@ -184,42 +138,16 @@ std::string ShortHash(const std::string& s) {
   return out;
 }
 
-void TrimEndpointSlice(api::Value& slice) {
-  if (api::Value* meta = api::FindMutable(slice, "metadata"); meta && meta->IsObject()) {
-    for (auto it = meta->MemberBegin(); it != meta->MemberEnd();) {
-      std::string_view name = api::View(it->name);
-      if (name == "name" || name == "namespace" || name == "resourceVersion" || name == "labels") {
-        ++it;
-      } else {
-        it = meta->RemoveMember(it);
-      }
-    }
-  }
-  api::Value* eps = api::FindMutable(slice, "endpoints");
-  if (!eps || !eps->IsArray()) return;
-  for (auto& e : eps->GetArray()) {
-    if (!e.IsObject()) continue;
-    for (const char* unread : {"targetRef", "zone", "hints", "deprecatedTopology"}) e.RemoveMember(unread);
-    auto c = e.FindMember("conditions");
-    if (c == e.MemberEnd() || !c->value.IsObject()) continue;
-    bool ready = Condition(e, "ready", true);
-    RemoveBool(c->value, "ready", true);
-    RemoveBool(c->value, "serving", ready);
-    RemoveBool(c->value, "terminating", false);
-    if (c->value.ObjectEmpty()) e.RemoveMember(c);
-  }
-}
-
-std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices) {
-  std::map<std::string, std::vector<ObjectPtr>> out;
+std::map<std::string, std::vector<SlicePtr>> SlicesByService(const std::vector<SlicePtr>& slices) {
+  std::map<std::string, std::vector<SlicePtr>> out;
   for (const auto& s : slices) {
-    std::string key = ServiceKeyOfSlice(*s);
+    std::string key = s->ServiceKey();
     if (!key.empty()) out[key].push_back(s);
   }
   return out;
 }
 
-std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector<ObjectPtr>& slices) {
+std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector<SlicePtr>& slices) {
   std::vector<ServicePort> out;
   std::string type = api::GetString(svc, "spec.type", "ClusterIP");
   std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
@@ -257,9 +185,9 @@ std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector
   return out;
 }
 
-Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<ObjectPtr>& slices) {
+Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<SlicePtr>& slices) {
   auto by_service = SlicesByService(slices);
-  static const std::vector<ObjectPtr> kNone;
+  static const std::vector<SlicePtr> kNone;
   Snapshot snap;
   for (const auto& svc : services) {
     auto it = by_service.find(KeyOf(*svc));
@@ -276,7 +204,7 @@ Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector
 }
 
 void SnapshotBuilder::Reset(const std::vector<ObjectPtr>& services,
-                            const std::vector<ObjectPtr>& slices) {
+                            const std::vector<SlicePtr>& slices) {
   std::lock_guard lock(mu_);
   services_.clear();
   slices_.clear();
@@ -290,9 +218,9 @@ void SnapshotBuilder::Reset(const std::vector<ObjectPtr>& services,
     dirty_.insert(key);
   }
   for (const auto& s : slices) {
-    std::string svc = ServiceKeyOfSlice(*s);
+    std::string svc = s->ServiceKey();
     if (svc.empty()) continue;
-    std::string key = KeyOf(*s);
+    std::string key = s->Key();
     slices_[svc][key] = s;
     slice_service_[key] = svc;
   }
@@ -312,10 +240,10 @@ void SnapshotBuilder::DeleteService(const ObjectPtr& service) {
   dirty_.insert(key);
 }
 
-void SnapshotBuilder::SetSlice(const ObjectPtr& slice) {
+void SnapshotBuilder::SetSlice(const SlicePtr& slice) {
   std::lock_guard lock(mu_);
-  std::string key = KeyOf(*slice);
-  std::string svc = ServiceKeyOfSlice(*slice);
+  std::string key = slice->Key();
+  std::string svc = slice->ServiceKey();
   // The label may have changed: the slice leaves its previous Service.
   if (auto it = slice_service_.find(key); it != slice_service_.end() && it->second != svc) {
     auto owner = slices_.find(it->second);
@@ -332,9 +260,8 @@ void SnapshotBuilder::SetSlice(const ObjectPtr& slice) {
   dirty_.insert(svc);
 }
 
-void SnapshotBuilder::DeleteSlice(const ObjectPtr& slice) {
+void SnapshotBuilder::DeleteSlice(const std::string& key) {
   std::lock_guard lock(mu_);
-  std::string key = KeyOf(*slice);
   auto it = slice_service_.find(key);
   if (it == slice_service_.end()) return;
   auto owner = slices_.find(it->second);
@@ -353,7 +280,7 @@ void SnapshotBuilder::Recompute(const std::string& service_key) {
   }
   auto svc = services_.find(service_key);
   if (svc == services_.end()) return;
-  std::vector<ObjectPtr> slices;
+  std::vector<SlicePtr> slices;
   if (auto it = slices_.find(service_key); it != slices_.end()) {
     for (const auto& [key, s] : it->second) slices.push_back(s);
   }

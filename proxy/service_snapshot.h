@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/api/json.h"
+#include "proxy/endpoint_slices.h"
 
 namespace kubepp::proxy {
 
@@ -45,8 +46,6 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
-// The one copy of `name` the process keeps (node names are few; none is ever dropped).
-const std::string* InternNodeName(std::string_view name);
 
 struct ServicePort {
   std::string ns, name;
@@ -85,14 +84,8 @@ std::vector<const Endpoint*> ServingEndpoints(const ServicePort& sp, bool local_
 // 8 characters of base32 over a stable 64-bit hash of `s` (rule and chain names).
 std::string ShortHash(const std::string& s);
 
-// Removes from an EndpointSlice what no part of the proxy reads (endpoints' targetRef,
-// zone and hints; metadata but for name, namespace, resourceVersion and labels) and the
-// conditions that say what their absence says (ready: true, serving equal to ready,
-// terminating: false): the informer's cache keeps the rest (InformerOptions::transform).
-void TrimEndpointSlice(api::Value& slice);
-
 // Groups EndpointSlices by "<namespace>/<service name>".
-std::map<std::string, std::vector<ObjectPtr>> SlicesByService(const std::vector<ObjectPtr>& slices);
+std::map<std::string, std::vector<SlicePtr>> SlicesByService(const std::vector<SlicePtr>& slices);
 
 // The addresses of `service` that its ports' rules leave out because they are not IPv4
 // addresses (the rules are IPv4 ones): its clusterIP, externalIPs, LoadBalancer ingress IPs.
@@ -100,9 +93,9 @@ std::vector<std::string> UnprogrammableAddresses(const api::Value& service);
 
 // The ServicePorts of one Service (none for headless/ExternalName Services).
 std::vector<ServicePort> ServicePortsOf(const api::Value& service,
-                                        const std::vector<ObjectPtr>& slices);
+                                        const std::vector<SlicePtr>& slices);
 
-Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<ObjectPtr>& slices);
+Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<SlicePtr>& slices);
 
 // BuildSnapshot, kept current from Service and EndpointSlice events: Build() recomputes
 // only the ports of Services whose Service or slices changed since the last Build() and
@@ -112,13 +105,13 @@ Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector
 class SnapshotBuilder {
  public:
   // Replaces everything known with these lists (the informers' caches).
-  void Reset(const std::vector<ObjectPtr>& services, const std::vector<ObjectPtr>& slices);
+  void Reset(const std::vector<ObjectPtr>& services, const std::vector<SlicePtr>& slices);
   // An added or updated object.
   void SetService(const ObjectPtr& service);
-  void SetSlice(const ObjectPtr& slice);
-  // A deleted object (its last known state).
+  void SetSlice(const SlicePtr& slice);
+  // A deleted object (the Service's last known state; the slice's key).
   void DeleteService(const ObjectPtr& service);
-  void DeleteSlice(const ObjectPtr& slice);
+  void DeleteSlice(const std::string& slice_key);
 
   Snapshot Build();
 
@@ -127,7 +120,7 @@ class SnapshotBuilder {
 
   std::mutex mu_;
   std::map<std::string, ObjectPtr> services_;                       // "ns/name"
-  std::map<std::string, std::map<std::string, ObjectPtr>> slices_;  // service key -> slice key -> slice
+  std::map<std::string, std::map<std::string, SlicePtr>> slices_;  // service key -> slice key -> slice
   std::map<std::string, std::string> slice_service_;                // slice key -> service key
   std::set<std::string> dirty_;                                     // service keys
   std::map<std::string, std::vector<std::string>> ports_;           // service key -> its port Ids

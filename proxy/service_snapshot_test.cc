@@ -145,7 +145,7 @@ TEST_CASE("SnapshotBuilder: what BuildSnapshot says, recomputing only changed Se
   b.SetSlice(moved);
   CHECK(SameContent(b.Build(), BuildSnapshot({web, api}, {web_a, moved})));
 
-  b.DeleteSlice(web_a);
+  b.DeleteSlice(web_a->Key());
   b.DeleteService(api);
   Snapshot last = b.Build();
   CHECK(SameContent(last, BuildSnapshot({web}, {moved})));
@@ -155,60 +155,6 @@ TEST_CASE("SnapshotBuilder: what BuildSnapshot says, recomputing only changed Se
   // A headless Service has no ports; becoming one removes them.
   b.SetService(Service("web", R"({"clusterIP":"None","ports":[{"port":80}]})"));
   CHECK(b.Build().ports.empty());
-}
-
-}  // namespace
-}  // namespace kubepp::proxy
-
-namespace kubepp::proxy {
-namespace {
-
-TEST_CASE("TrimEndpointSlice: keeps what the proxy reads, and the endpoints it picks") {
-  // As the EndpointSlice controller writes a slice.
-  const std::string text = R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
-    "metadata":{"name":"web-abcde","namespace":"ns","generateName":"web-","uid":"0b8e1a5c-4f7e-4c9a-9d7e-2f1c3b5a6d70",
-      "resourceVersion":"42","generation":3,"creationTimestamp":"2026-11-28T05:00:00Z",
-      "labels":{"kubernetes.io/service-name":"web","endpointslice.kubernetes.io/managed-by":"endpointslice-controller.k8s.io"},
-      "annotations":{"endpoints.kubernetes.io/last-change-trigger-time":"2026-11-28T05:00:00Z"},
-      "ownerReferences":[{"apiVersion":"v1","kind":"Service","name":"web","uid":"u","controller":true}]},
-    "addressType":"IPv4","ports":[{"name":"http","port":8080,"protocol":"TCP"}],
-    "endpoints":[
-      {"addresses":["10.244.1.2"],"conditions":{"ready":true,"serving":true,"terminating":false},
-       "nodeName":"n1","zone":"z","targetRef":{"kind":"Pod","namespace":"ns","name":"web-1","uid":"p1"}},
-      {"addresses":["10.244.1.3"],"conditions":{"ready":false,"serving":true,"terminating":true},"nodeName":"n2",
-       "hostname":"web-2"},
-      {"addresses":["10.244.1.4"],"conditions":{"ready":false,"serving":false,"terminating":false}}]})";
-  api::Document slice = kubepp::testing::Json(text);
-  api::Document trimmed;
-  trimmed.CopyFrom(slice, trimmed.GetAllocator());
-  TrimEndpointSlice(trimmed);
-  api::Document want = kubepp::testing::Json(R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
-    "metadata":{"name":"web-abcde","namespace":"ns","resourceVersion":"42",
-      "labels":{"kubernetes.io/service-name":"web","endpointslice.kubernetes.io/managed-by":"endpointslice-controller.k8s.io"}},
-    "addressType":"IPv4","ports":[{"name":"http","port":8080,"protocol":"TCP"}],
-    "endpoints":[
-      {"addresses":["10.244.1.2"],"nodeName":"n1"},
-      {"addresses":["10.244.1.3"],"conditions":{"ready":false,"serving":true,"terminating":true},"nodeName":"n2",
-       "hostname":"web-2"},
-      {"addresses":["10.244.1.4"],"conditions":{"ready":false}}]})");
-  CHECK(trimmed == want);
-
-  // The same Service ports and endpoints from either, also when only terminating ones serve.
-  auto svc = Service("web", R"({"clusterIP":"10.96.0.5","ports":[{"name":"http","port":80}]})");
-  auto before = BuildSnapshot({svc}, {api::Freeze(slice)});
-  auto after = BuildSnapshot({svc}, {api::Freeze(trimmed)});
-  REQUIRE(before.ports.size() == 1);
-  REQUIRE(after.ports.size() == 1);
-  CHECK(*before.ports[0] == *after.ports[0]);
-  CHECK(after.ports[0]->endpoints == std::vector<Endpoint>{Endpoint::Of("10.244.1.2", 8080, "n1")});
-  api::FindMutable(slice, "endpoints")->GetArray()[0]["conditions"]["ready"].SetBool(false);
-  api::FindMutable(trimmed, "endpoints")->GetArray()[0].AddMember(
-      "conditions", api::Value(rapidjson::kObjectType).Move(), trimmed.GetAllocator());
-  api::FindMutable(trimmed, "endpoints")->GetArray()[0]["conditions"].AddMember(
-      "ready", false, trimmed.GetAllocator());
-  before = BuildSnapshot({svc}, {api::Freeze(slice)});
-  after = BuildSnapshot({svc}, {api::Freeze(trimmed)});
-  CHECK(*before.ports[0] == *after.ports[0]);
 }
 
 }  // namespace

@@ -24,15 +24,16 @@ inline ObjectPtr Service(const std::string& name, const std::string& spec,
   return std::make_shared<const api::Document>(std::move(doc).value());
 }
 
-// An EndpointSlice of Service `service` with JSON `ports` and `endpoints` arrays.
-inline ObjectPtr Slice(const std::string& name, const std::string& service, const std::string& ports,
-                       const std::string& endpoints, const std::string& ns = "ns") {
+// An EndpointSlice of Service `service` with JSON `ports` and `endpoints` arrays, as the
+// proxy holds it (SliceOf).
+inline SlicePtr Slice(const std::string& name, const std::string& service, const std::string& ports,
+                      const std::string& endpoints, const std::string& ns = "ns") {
   auto doc = api::ParseJson(
       R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":")" + name +
       R"(","namespace":")" + ns + R"(","labels":{"kubernetes.io/service-name":")" + service +
       R"("}},"addressType":"IPv4","ports":)" + ports + R"(,"endpoints":)" + endpoints + "}");
   if (!doc.ok()) std::abort();
-  return std::make_shared<const api::Document>(std::move(doc).value());
+  return SliceOf(*doc);
 }
 
 // Compares `text` with testdata/<name>; KUBEPP_UPDATE_GOLDEN=1 rewrites the file instead.

@@ -122,9 +122,14 @@ std::string Informer::LastResourceVersion() const {
   return resource_version_;
 }
 
+ObjectPtr Informer::Kept(const ObjectPtr& object) const {
+  return options_.keep ? Cacheable(*object, options_.keep) : object;
+}
+
 void Informer::Apply(std::string_view type, ObjectPtr object) {
   std::string key = KeyOf(*object);
   ObjectPtr old;
+  ObjectPtr kept = type == "DELETED" ? nullptr : Kept(object);
   {
     std::lock_guard lock(mu_);
     resource_version_ = api::GetString(*object, "metadata.resourceVersion");
@@ -134,7 +139,7 @@ void Informer::Apply(std::string_view type, ObjectPtr object) {
       if (!old) return;  // never seen: nothing to tell
       cache_.erase(it);
     } else {
-      cache_[key] = object;
+      cache_[key] = std::move(kept);
     }
   }
   if (type == "DELETED") {
@@ -175,6 +180,10 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
   // Diff against the cache, then tell handlers in the order client-go would.
   std::vector<ObjectPtr> added, deleted;
   std::vector<std::pair<ObjectPtr, ObjectPtr>> updated;
+  std::map<std::string, ObjectPtr> kept;
+  if (options_.keep) {
+    for (const auto& [key, obj] : fresh) kept.emplace_hint(kept.end(), key, Kept(obj));
+  }
   {
     std::lock_guard lock(mu_);
     for (const auto& [key, obj] : cache_) {
@@ -189,7 +198,7 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
         updated.emplace_back(it->second, obj);
       }
     }
-    cache_ = std::move(fresh);
+    cache_ = std::move(options_.keep ? kept : fresh);
     resource_version_ = list_rv;
   }
   for (const auto& obj : deleted) {

@@ -15,7 +15,8 @@
 // and deletes for objects that vanished meanwhile.
 //
 // Cached objects lack metadata.managedFields (no component reads them; server-side
-// apply makes them large), and what InformerOptions::transform removes.
+// apply makes them large), what InformerOptions::transform removes and, with
+// InformerOptions::keep, all but what it keeps.
 //
 // Thread safety: Get/List/HasSynced/WaitForSync are safe from any thread. Handlers run
 // one at a time on the informer's thread, after the cache already reflects the event;
@@ -68,6 +69,13 @@ struct InformerOptions {
   // SetTransform: a component drops what it never reads. Must keep metadata.name,
   // .namespace and .resourceVersion.
   std::function<void(api::Value& object)> transform;
+  // What the cache keeps of each object (after `transform`), for a component that holds
+  // its own compact copy of what it reads: the cache then keeps only this. Handlers get
+  // the whole object as it arrived for on_add and on_update's new object; on_update's old
+  // object, a relist's on_delete, Get, List and a late handler's on_add see what is kept
+  // (a watch's DELETED event hands on_delete the object it carries). Must keep
+  // metadata.name, .namespace and .resourceVersion.
+  std::function<void(api::Value& object)> keep;
 };
 
 class Informer {
@@ -104,6 +112,8 @@ class Informer {
   WatchEnd WatchOnce(const std::atomic<bool>* stop, bool* made_progress);
   // Updates the cache and notifies handlers for one object change.
   void Apply(std::string_view type, ObjectPtr object);
+  // What the cache keeps of `object` (InformerOptions::keep).
+  ObjectPtr Kept(const ObjectPtr& object) const;
   void Dispatch(const std::function<void(const EventHandler&)>& call);
 
   client::RestClient* client_;

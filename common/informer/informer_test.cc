@@ -1,6 +1,8 @@
 #include "common/informer/informer.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <mutex>
 #include <thread>
 
 namespace kubepp::informer {
@@ -156,6 +158,59 @@ TEST_CASE("informer: a transform shapes what is cached and handed to handlers") 
   REQUIRE(WaitUntil([&] { return inf.Get("default/b") != nullptr; }));
   CHECK(!api::Has(*inf.Get("default/b"), "status"));
   CHECK(with_status == 0);
+}
+
+TEST_CASE("informer: with keep, handlers see whole objects and the cache what is kept") {
+  FakeRestClient fake;
+  REQUIRE(fake.Create(kPods, "", Pod("a")).ok());
+  InformerOptions options = FastOptions();
+  options.keep = [](api::Value& o) { api::Remove(o, "status"); };
+  Informer inf(&fake, kPods, options);
+  std::mutex mu;
+  std::vector<std::string> seen;  // "<event> <name> <status.phase of each object given>"
+  auto phase = [](const ObjectPtr& o) { return api::GetString(*o, "status.phase", "-"); };
+  inf.AddEventHandler({
+      .on_add = [&](const ObjectPtr& o) {
+        std::lock_guard lock(mu);
+        seen.push_back("add " + api::GetString(*o, "metadata.name") + " " + phase(o));
+      },
+      .on_update = [&](const ObjectPtr& o, const ObjectPtr& n) {
+        std::lock_guard lock(mu);
+        seen.push_back("update " + api::GetString(*n, "metadata.name") + " " + phase(o) + " " + phase(n));
+      },
+      .on_delete = [&](const ObjectPtr& o) {
+        std::lock_guard lock(mu);
+        seen.push_back("delete " + api::GetString(*o, "metadata.name"));
+      }});
+  auto has = [&](const std::string& what) {
+    std::lock_guard lock(mu);
+    return std::find(seen.begin(), seen.end(), what) != seen.end();
+  };
+  inf.Start();
+  REQUIRE(inf.WaitForSync(5s));
+  CHECK(has("add a Pending"));  // from the list
+  REQUIRE(inf.Get("default/a") != nullptr);
+  CHECK(!api::Has(*inf.Get("default/a"), "status"));
+  CHECK(!api::GetString(*inf.Get("default/a"), "metadata.resourceVersion").empty());
+  REQUIRE(WaitUntil([&] { return fake.OpenWatches() == 1; }));
+  REQUIRE(fake.Create(kPods, "", Pod("b")).ok());  // from the watch
+  REQUIRE(WaitUntil([&] { return has("add b Pending"); }));
+  CHECK(!api::Has(*inf.Get("default/b"), "status"));
+  REQUIRE(fake.Patch(kPods, "default", "b", client::PatchType::kMerge,
+                     R"({"status":{"phase":"Running"}})").ok());
+  REQUIRE(WaitUntil([&] { return has("update b - Running"); }));  // the old one as kept
+  CHECK(!api::Has(*inf.Get("default/b"), "status"));
+  REQUIRE(fake.Delete(kPods, "default", "b").ok());
+  REQUIRE(WaitUntil([&] { return has("delete b"); }));
+  CHECK(inf.Get("default/b") == nullptr);
+  // A late handler gets what is kept.
+  std::atomic<int> late_with_status{0}, late{0};
+  inf.AddEventHandler({.on_add = [&](const ObjectPtr& o) {
+    ++late;
+    if (api::Has(*o, "status")) ++late_with_status;
+  }});
+  CHECK(late == 1);
+  CHECK(late_with_status == 0);
 }
 
 TEST_CASE("informer: a dropped watch resumes from the last resourceVersion") {

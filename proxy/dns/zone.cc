@@ -44,7 +44,7 @@ std::vector<ServiceRecords::Port> PortsOf(const api::Value& v, const char* path)
 
 }  // namespace
 
-ServiceRecords RecordsOf(const api::Value& svc, const std::vector<ObjectPtr>& slices) {
+ServiceRecords RecordsOf(const api::Value& svc, const std::vector<SlicePtr>& slices) {
   ServiceRecords r;
   std::string type = api::GetString(svc, "spec.type", "ClusterIP");
   if (type == "ExternalName") {
@@ -58,20 +58,16 @@ ServiceRecords RecordsOf(const api::Value& svc, const std::vector<ObjectPtr>& sl
     r.cluster_ip = ip;
     return r;
   }
-  std::set<std::string> seen;
+  std::set<uint32_t> seen;
   for (const auto& slice : slices) {
-    if (api::GetString(*slice, "addressType", "IPv4") != "IPv4") continue;
-    auto ports = PortsOf(*slice, "ports");
-    const api::Value* eps = api::Find(*slice, "endpoints");
-    if (!eps || !eps->IsArray()) continue;
-    for (const auto& e : eps->GetArray()) {
-      const api::Value* ready = api::Find(e, "conditions.ready");
-      if (ready && ready->IsBool() && !ready->GetBool()) continue;
-      const api::Value* addrs = api::Find(e, "addresses");
-      if (!addrs || !addrs->IsArray() || addrs->Empty() || !(*addrs)[0].IsString()) continue;
-      std::string addr(api::View((*addrs)[0]));
-      if (!seen.insert(addr).second) continue;
-      std::string host = Lower(api::GetString(e, "hostname"));
+    if (!slice->ipv4) continue;
+    std::vector<ServiceRecords::Port> ports;
+    for (const auto& p : slice->ports) ports.push_back({p.name, p.protocol, p.port});
+    for (size_t i = 0; i < slice->endpoints.size(); ++i) {
+      const SliceEndpoint& e = slice->endpoints[i];
+      if (!e.ready || !seen.insert(e.address).second) continue;
+      std::string addr = e.ip();
+      std::string host = Lower(slice->Hostname(i));
       r.backends.push_back({addr, host.empty() ? Dashed(addr) : host, ports});
     }
   }

@@ -1,4 +1,4 @@
-// Keeps a Zone current from the Service and EndpointSlice informers: every event
+// Keeps a Zone current from the Service informer and the EndpointSlices: every event
 // recomputes the records of the one Service it concerns.
 // Thread safety: the handlers run on the informers' threads and serialize on a mutex.
 #pragma once
@@ -10,25 +10,22 @@
 
 #include "common/informer/informer.h"
 #include "proxy/dns/zone.h"
+#include "proxy/endpoint_slices.h"
 
 namespace kubepp::proxy::dns {
 
 class ZoneFeed {
  public:
-  // Registers handlers; the informers and the zone must outlive the feed.
-  ZoneFeed(informer::Informer* services, informer::Informer* slices, Zone* zone);
+  // Registers handlers; the informer, the slices and the zone must outlive the feed.
+  ZoneFeed(informer::Informer* services, EndpointSlices* slices, Zone* zone);
 
  private:
-  // "ns/name" of the Service an EndpointSlice belongs to, or "".
-  static std::string ServiceKeyOf(const api::Value& slice);
-  void OnSlice(const informer::ObjectPtr& old_slice, const informer::ObjectPtr& new_slice);
   void Refresh(const std::string& service_key);  // caller holds mu_
 
   informer::Informer* services_;
-  informer::Informer* slices_;
+  EndpointSlices* slices_;
   Zone* zone_;
   std::mutex mu_;
-  std::map<std::string, std::set<std::string>> slices_by_service_;
 };
 
 }  // namespace kubepp::proxy::dns

@@ -55,7 +55,7 @@ void EnsureIngressClass(client::RestClient* client, const std::string& name) {
 }  // namespace
 
 Controller::Controller(client::RestClient* client, informer::Informer* services,
-                       informer::Informer* slices, client::EventRecorder* events,
+                       EndpointSlices* slices, client::EventRecorder* events,
                        ControllerOptions options)
     : client_(client), services_(services), slices_(slices), events_(events),
       options_(std::move(options)), ingresses_(client, client::kIngresses),
@@ -64,7 +64,8 @@ Controller::Controller(client::RestClient* client, informer::Informer* services,
       [this](const informer::ObjectPtr&) { MarkDirty(); },
       [this](const informer::ObjectPtr&, const informer::ObjectPtr&) { MarkDirty(); },
       [this](const informer::ObjectPtr&) { MarkDirty(); }};
-  for (auto* inf : {services_, slices_, &ingresses_, &classes_, &secrets_}) inf->AddEventHandler(h);
+  for (auto* inf : {services_, &ingresses_, &classes_, &secrets_}) inf->AddEventHandler(h);
+  slices_->AddHandler([this](const SlicePtr&, const SlicePtr&) { MarkDirty(); });
 }
 
 Controller::~Controller() { Stop(); }
@@ -119,8 +120,13 @@ void Controller::MarkDirty() {
 
 void Controller::Loop() {
   // Until every informer has its first list, a snapshot would drop routes that exist.
-  for (auto* inf : {services_, slices_, &ingresses_, &classes_, &secrets_}) {
-    while (!inf->WaitForSync(std::chrono::milliseconds(200))) {
+  std::vector<std::function<bool()>> synced = {
+      [this] { return slices_->WaitForSync(std::chrono::milliseconds(200)); }};
+  for (auto* inf : {services_, &ingresses_, &classes_, &secrets_}) {
+    synced.push_back([inf] { return inf->WaitForSync(std::chrono::milliseconds(200)); });
+  }
+  for (const auto& done : synced) {
+    while (!done()) {
       std::lock_guard<std::mutex> l(mu_);
       if (stopping_) return;
     }

@@ -39,7 +39,7 @@ class Controller {
   // Every pointer must outlive the controller. `services` and `slices` are started by
   // the caller; the controller adds its handlers here, in the constructor.
   Controller(client::RestClient* client, informer::Informer* services,
-             informer::Informer* slices, client::EventRecorder* events, ControllerOptions options);
+             EndpointSlices* slices, client::EventRecorder* events, ControllerOptions options);
   ~Controller();  // Stop()
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -64,7 +64,7 @@ class Controller {
 
   client::RestClient* client_;
   informer::Informer* services_;
-  informer::Informer* slices_;
+  EndpointSlices* slices_;
   client::EventRecorder* events_;
   ControllerOptions options_;
   informer::Informer ingresses_, classes_, secrets_;

@@ -49,10 +49,10 @@ std::shared_ptr<const Snapshot> RouteTo(int port) {
   in.ingress_class = "kubepp";
   in.services = {Obj(R"({"metadata":{"name":"web","namespace":"ns"},)"
                      R"("spec":{"ports":[{"name":"http","port":80}]}})")};
-  in.slices = {Obj(R"({"metadata":{"name":"web-x","namespace":"ns",)"
-                   R"("labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4",)"
-                   R"("ports":[{"name":"http","port":)" + std::to_string(port) +
-                   R"(}],"endpoints":[{"addresses":["127.0.0.1"]}]})")};
+  in.slices = {SliceOf(*Obj(R"({"metadata":{"name":"web-x","namespace":"ns",)"
+                           R"("labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4",)"
+                           R"("ports":[{"name":"http","port":)" + std::to_string(port) +
+                           R"(}],"endpoints":[{"addresses":["127.0.0.1"]}]})"))};
   in.ingresses = {Obj(R"({"metadata":{"name":"ing","namespace":"ns"},"spec":{)"
                       R"("ingressClassName":"kubepp","rules":[{"host":"s.example.com","http":)"
                       R"({"paths":[{"path":"/","pathType":"Prefix","backend":{"service":)"

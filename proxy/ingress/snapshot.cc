@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <tuple>
 
+#include "proxy/service_snapshot.h"
+
 namespace kubepp::proxy::ingress {
 namespace {
 
-constexpr char kServiceNameLabel[] = "kubernetes.io/service-name";
 constexpr char kLegacyClassAnnotation[] = "kubernetes.io/ingress.class";
 
 using Index = std::map<std::string, informer::ObjectPtr>;
@@ -21,7 +22,7 @@ Index IndexByKey(const std::vector<informer::ObjectPtr>& objects) {
 class IngressBuilder {
  public:
   IngressBuilder(const informer::ObjectPtr& ing, const Index& services,
-                 const std::map<std::string, std::vector<informer::ObjectPtr>>& slices,
+                 const std::map<std::string, std::vector<SlicePtr>>& slices,
                  std::map<std::string, std::shared_ptr<const Upstream>>* upstreams,
                  std::vector<Problem>* problems)
       : ing_(ing), ns_(api::GetString(*ing, "metadata.namespace")), services_(services),
@@ -76,29 +77,17 @@ class IngressBuilder {
     }
     std::string port_name = api::GetString(*port, "name");
     std::vector<Endpoint> endpoints;
-    std::set<std::pair<std::string, int>> seen;
+    std::set<std::pair<uint32_t, int>> seen;
     if (auto it = slices_.find(ns_ + "/" + ref.service); it != slices_.end()) {
       for (const auto& slice : it->second) {
-        if (api::GetString(*slice, "addressType", "IPv4") != "IPv4") continue;
+        if (!slice->ipv4) continue;
         int target = 0;
-        if (const api::Value* sp = api::Find(*slice, "ports"); sp && sp->IsArray()) {
-          for (const auto& p : sp->GetArray()) {
-            if (api::GetString(p, "name") == port_name) {
-              target = static_cast<int>(api::GetInt(p, "port"));
-            }
-          }
+        for (const auto& p : slice->ports) {
+          if (p.name == port_name) target = p.port;
         }
         if (target <= 0) continue;
-        const api::Value* eps = api::Find(*slice, "endpoints");
-        if (!eps || !eps->IsArray()) continue;
-        for (const auto& ep : eps->GetArray()) {
-          // A missing ready condition means ready (as upstream's EndpointConditions).
-          if (!api::GetBool(ep, "conditions.ready", true)) continue;
-          const api::Value* addrs = api::FindMember(ep, "addresses");
-          if (!addrs || !addrs->IsArray() || addrs->Empty()) continue;
-          // Every address of one endpoint is the same pod: the first one is enough.
-          std::string ip(api::View((*addrs)[0]));
-          if (!ip.empty() && seen.insert({ip, target}).second) endpoints.push_back({ip, target});
+        for (const auto& ep : slice->endpoints) {
+          if (ep.ready && seen.insert({ep.address, target}).second) endpoints.push_back({ep.ip(), target});
         }
       }
     }
@@ -111,7 +100,7 @@ class IngressBuilder {
   informer::ObjectPtr ing_;
   std::string ns_;
   const Index& services_;
-  const std::map<std::string, std::vector<informer::ObjectPtr>>& slices_;
+  const std::map<std::string, std::vector<SlicePtr>>& slices_;
   std::map<std::string, std::shared_ptr<const Upstream>>* upstreams_;
   std::vector<Problem>* problems_;
 };
@@ -178,13 +167,7 @@ BuildResult Build(const BuildInput& in, BuildCache* cache) {
   }
   Index services = IndexByKey(in.services);
   Index secrets = IndexByKey(in.secrets);
-  std::map<std::string, std::vector<informer::ObjectPtr>> slices;
-  for (const auto& s : in.slices) {
-    auto labels = api::GetStringMap(*s, "metadata.labels");
-    auto it = labels.find(kServiceNameLabel);
-    if (it == labels.end()) continue;
-    slices[api::GetString(*s, "metadata.namespace") + "/" + it->second].push_back(s);
-  }
+  std::map<std::string, std::vector<SlicePtr>> slices = SlicesByService(in.slices);
 
   for (const auto& ing : in.ingresses) {
     if (Handles(*ing, in.ingress_class, class_is_default)) out.handled.push_back(ing);

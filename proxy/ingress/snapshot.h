@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/informer/informer.h"
+#include "proxy/endpoint_slices.h"
 #include "proxy/ingress/rate_limiter.h"
 #include "proxy/ingress/route_table.h"
 #include "proxy/ingress/tls.h"
@@ -41,7 +42,8 @@ struct Snapshot {
 
 struct BuildInput {
   std::string ingress_class;
-  std::vector<informer::ObjectPtr> ingresses, ingress_classes, services, slices, secrets;
+  std::vector<informer::ObjectPtr> ingresses, ingress_classes, services, secrets;
+  std::vector<SlicePtr> slices;
 };
 
 struct Problem {

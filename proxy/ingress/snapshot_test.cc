@@ -17,11 +17,11 @@ informer::ObjectPtr Service(const std::string& name) {
              R"({"name":"admin","port":9000}]}})");
 }
 
-informer::ObjectPtr Slice(const std::string& service, const std::string& eps) {
-  return Obj(R"({"metadata":{"name":")" + service + R"(-x","namespace":"ns",)"
+SlicePtr Slice(const std::string& service, const std::string& eps) {
+  return SliceOf(*Obj(R"({"metadata":{"name":")" + service + R"(-x","namespace":"ns",)"
              R"("labels":{"kubernetes.io/service-name":")" + service + R"("}},)"
              R"("addressType":"IPv4","ports":[{"name":"http","port":8080},{"name":"admin","port":9001}],)"
-             R"("endpoints":)" + eps + "}");
+             R"("endpoints":)" + eps + "}"));
 }
 
 informer::ObjectPtr Ingress(const std::string& name, const std::string& spec,

@@ -372,7 +372,8 @@ TEST_CASE("NftablesProxier: a partial sync that would outgrow a large set's size
   CHECK(h.Last().find("set hairpin-endpoints { typeof ip saddr . ip daddr ; size 4096 ;") != std::string::npos);
   // 2,100 Services x 2 endpoints: 4,200 slots, more than 4,096.
   auto many = [](int n) {
-    std::vector<ObjectPtr> services, slices;
+    std::vector<ObjectPtr> services;
+    std::vector<SlicePtr> slices;
     for (int i = 0; i < n; ++i) {
       std::string name = "s" + std::to_string(i), ip = std::to_string(i / 250) + "." + std::to_string(i % 250);
       services.push_back(Service(name, R"({"clusterIP":"10.96.)" + ip + R"(","ports":[{"port":80}]})"));
@@ -427,7 +428,8 @@ TEST_CASE("NftablesProxier: partial syncs reach the table a full sync writes") {
     s.endpoints = eps + "]";
   };
   auto snapshot = [&] {
-    std::vector<ObjectPtr> services, slices;
+    std::vector<ObjectPtr> services;
+    std::vector<SlicePtr> slices;
     for (size_t i = 0; i < svcs.size(); ++i) {
       if (!svcs[i].present) continue;
       std::string name = "s" + std::to_string(i);
