@@ -16,6 +16,8 @@ void KeepFreedMemory(size_t keep_bytes) {
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(keep_bytes));
 }
 
+void LimitMallocArenas(int arenas) { mallopt(M_ARENA_MAX, arenas); }
+
 int RunComponent(int argc, char** argv, FlagSet& flags,
                  const std::function<Status(const std::atomic<bool>* stop)>& run) {
   const std::string& name = flags.program();

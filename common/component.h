@@ -36,4 +36,12 @@ int RunComponent(int argc, char** argv, FlagSet& flags,
 // memory per arena after a peak. Call it first thing in main().
 void KeepFreedMemory(size_t keep_bytes);
 
+// For a component whose threads each build and drop large transient structures (an
+// informer's first list, a full sync's model): glibc gives every thread that finds the
+// arenas busy one of its own, up to 8 per core, and memory freed in one arena serves only
+// the threads using it, so the peaks of different threads add up. At most `arenas` arenas
+// let one thread's freed memory serve the next peak (the proxy with 10,000 Services: peak
+// RSS 152 -> 120-133 MB, RSS after 74.7 -> 68.6-69.2 MB with 2). Call it first thing in main().
+void LimitMallocArenas(int arenas);
+
 }  // namespace kubepp

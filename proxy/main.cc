@@ -5,6 +5,7 @@
 
 int main(int argc, char** argv) {
   using namespace kubepp;
+  LimitMallocArenas(2);  // the informers' lists and a full sync's model peak on different threads
   proxy::ProxyOptions options;
   FlagSet flags("proxy", "Programs Services into the kernel (kube-proxy), serves cluster DNS and Ingress.");
   proxy::AddFlags(flags, &options);
