@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "common/util/strings.h"
+
 namespace kubepp::kubelet {
 
 namespace {
@@ -14,11 +16,6 @@ std::string EnvName(std::string_view s) {
     ch = ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   }
   return out;
-}
-
-std::string Lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
 }
 
 bool HasClusterIP(const api::Value& service) {
@@ -56,12 +53,12 @@ EnvList EnvVarsOfService(const api::Value& service) {
     std::string proto = api::GetString(p, "protocol", "TCP");
     if (proto.empty()) proto = "TCP";
     int64_t port = api::GetInt(p, "port");
-    std::string url = Lower(proto) + "://" + HostPort(ip, port);
+    std::string url = util::AsciiLower(proto) + "://" + HostPort(ip, port);
     if (first) out.emplace_back(prefix + "_PORT", url);  // Docker special-cases the first port
     first = false;
     std::string port_prefix = prefix + "_PORT_" + std::to_string(port) + "_" + EnvName(proto);
     out.emplace_back(port_prefix, url);
-    out.emplace_back(port_prefix + "_PROTO", Lower(proto));
+    out.emplace_back(port_prefix + "_PROTO", util::AsciiLower(proto));
     out.emplace_back(port_prefix + "_PORT", std::to_string(port));
     out.emplace_back(port_prefix + "_ADDR", ip);
   }

@@ -1,8 +1,7 @@
 #include "proxy/endpoint_slices.h"
 
-#include <cctype>
-
 #include "common/net/ipv4.h"
+#include "common/util/strings.h"
 
 namespace kubepp::proxy {
 namespace {
@@ -13,11 +12,6 @@ constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
 bool Condition(const api::Value& endpoint, const char* name, bool absent) {
   const api::Value* v = api::Find(endpoint, std::string("conditions.") + name);
   return v && v->IsBool() ? v->GetBool() : absent;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -49,7 +43,8 @@ SlicePtr SliceOf(const api::Value& slice) {
   out->ipv4 = api::GetString(slice, "addressType", "IPv4") == "IPv4";
   if (const api::Value* ports = api::Find(slice, "ports"); ports && ports->IsArray()) {
     for (const auto& p : ports->GetArray()) {
-      out->ports.push_back({api::GetString(p, "name"), Lower(api::GetString(p, "protocol", "TCP")),
+      out->ports.push_back({api::GetString(p, "name"),
+                            util::AsciiLower(api::GetString(p, "protocol", "TCP")),
                             static_cast<int>(api::GetInt(p, "port"))});
     }
   }
@@ -81,7 +76,7 @@ void KeepSliceKey(api::Value& slice) {
   api::Value* meta = api::FindMutable(slice, "metadata");
   if (!meta || !meta->IsObject()) return;
   for (auto it = meta->MemberBegin(); it != meta->MemberEnd();) {
-    std::string_view name(it->name.GetString(), it->name.GetStringLength());
+    std::string_view name = api::View(it->name);
     if (name == "name" || name == "namespace" || name == "resourceVersion") {
       ++it;
     } else {
@@ -89,8 +84,7 @@ void KeepSliceKey(api::Value& slice) {
     }
   }
   for (auto it = slice.MemberBegin(); it != slice.MemberEnd();) {
-    std::string_view name(it->name.GetString(), it->name.GetStringLength());
-    it = name == "metadata" ? it + 1 : slice.RemoveMember(it);
+    it = api::View(it->name) == "metadata" ? it + 1 : slice.RemoveMember(it);
   }
 }
 

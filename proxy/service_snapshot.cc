@@ -1,23 +1,17 @@
 #include "proxy/service_snapshot.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
-#include <mutex>
 #include <set>
 
 #include "common/net/ipv4.h"
+#include "common/util/strings.h"
 
 namespace kubepp::proxy {
 namespace {
 
 // Upstream's default ClientIP affinity timeout (3 hours).
 constexpr int kDefaultAffinityTimeout = 10800;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Only IPv4 addresses reach the rules (the tables are IPv4 ones): an IPv6 address, or text
 // that is no address at all (which an older apiserver let through), would make nft or
@@ -174,7 +168,7 @@ std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector
   for (const auto& p : ports->GetArray()) {
     ServicePort sp = base;
     sp.port_name = api::GetString(p, "name");
-    sp.protocol = Lower(api::GetString(p, "protocol", "TCP"));
+    sp.protocol = util::AsciiLower(api::GetString(p, "protocol", "TCP"));
     sp.port = static_cast<int>(api::GetInt(p, "port"));
     if (node_ports) sp.node_port = static_cast<int>(api::GetInt(p, "nodePort"));
     if (sp.port <= 0 || sp.port > 65535) continue;

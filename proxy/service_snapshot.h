@@ -14,11 +14,11 @@
 // Thread safety: values and pure functions; SnapshotBuilder is synchronized.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +45,6 @@ struct Endpoint {
   // Interned node names compare by address.
   bool operator==(const Endpoint&) const = default;
 };
-
 
 struct ServicePort {
   std::string ns, name;

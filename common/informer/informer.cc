@@ -10,13 +10,15 @@ namespace {
 
 // What the cache keeps of an object: all of it but metadata.managedFields, which no
 // component reads and which server-side apply makes large (client-go's users strip them
-// the same way, kube-proxy among them).
-ObjectPtr Cacheable(const api::Value& object, const std::function<void(api::Value&)>& transform) {
-  if (!transform && !api::Has(object, "metadata.managedFields")) return api::Freeze(object);
+// the same way, kube-proxy among them); with `keep`, only what it keeps
+// (InformerOptions::keep).
+ObjectPtr Cacheable(const api::Value& object,
+                    const std::function<void(api::Value&)>& keep = nullptr) {
+  if (!keep && !api::Has(object, "metadata.managedFields")) return api::Freeze(object);
   api::Document copy;
   copy.CopyFrom(object, copy.GetAllocator());
   api::Remove(copy, "metadata.managedFields");
-  if (transform) transform(copy);
+  if (keep) keep(copy);
   return api::Freeze(copy);
 }
 
@@ -169,7 +171,7 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
     ASSIGN_OR_RETURN(api::Document page, client_->List(ref_, options_.ns, lo));
     if (const api::Value* items = api::FindMember(page, "items"); items && items->IsArray()) {
       for (const auto& item : items->GetArray()) {
-        ObjectPtr obj = Cacheable(item, options_.transform);
+        ObjectPtr obj = Cacheable(item);
         fresh[KeyOf(*obj)] = std::move(obj);
       }
     }
@@ -251,7 +253,7 @@ Informer::WatchEnd Informer::WatchOnce(const std::atomic<bool>* stop, bool* made
           return true;
         }
         if (type != "ADDED" && type != "MODIFIED" && type != "DELETED") return true;
-        Apply(type, Cacheable(object, options_.transform));
+        Apply(type, Cacheable(object));
         return true;
       },
       stop);

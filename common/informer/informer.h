@@ -15,8 +15,7 @@
 // and deletes for objects that vanished meanwhile.
 //
 // Cached objects lack metadata.managedFields (no component reads them; server-side
-// apply makes them large), what InformerOptions::transform removes and, with
-// InformerOptions::keep, all but what it keeps.
+// apply makes them large) and, with InformerOptions::keep, all but what it keeps.
 //
 // Thread safety: Get/List/HasSynced/WaitForSync are safe from any thread. Handlers run
 // one at a time on the informer's thread, after the cache already reflects the event;
@@ -65,16 +64,12 @@ struct InformerOptions {
   // Each watch asks the server to end it after a random time in [min, 2*min) seconds,
   // as client-go, so that connections are rebalanced and stuck streams replaced.
   int min_watch_timeout_seconds = 300;
-  // Applied to each object before it is cached and handed to handlers, as client-go's
-  // SetTransform: a component drops what it never reads. Must keep metadata.name,
-  // .namespace and .resourceVersion.
-  std::function<void(api::Value& object)> transform;
-  // What the cache keeps of each object (after `transform`), for a component that holds
-  // its own compact copy of what it reads: the cache then keeps only this. Handlers get
-  // the whole object as it arrived for on_add and on_update's new object; on_update's old
-  // object, a relist's on_delete, Get, List and a late handler's on_add see what is kept
-  // (a watch's DELETED event hands on_delete the object it carries). Must keep
-  // metadata.name, .namespace and .resourceVersion.
+  // What the cache keeps of each object, for a component that holds its own compact copy
+  // of what it reads: the cache then keeps only this. Handlers get the whole object as it
+  // arrived for on_add and on_update's new object; on_update's old object, a relist's
+  // on_delete, Get, List and a late handler's on_add see what is kept (a watch's DELETED
+  // event hands on_delete the object it carries). Must keep metadata.name, .namespace and
+  // .resourceVersion.
   std::function<void(api::Value& object)> keep;
 };
 

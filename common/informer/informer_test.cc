@@ -138,28 +138,6 @@ TEST_CASE("informer: cached objects lack managedFields") {
   CHECK(!api::Has(*inf.Get("default/b"), "metadata.managedFields"));
 }
 
-TEST_CASE("informer: a transform shapes what is cached and handed to handlers") {
-  FakeRestClient fake;
-  REQUIRE(fake.Create(kPods, "", Pod("a")).ok());
-  InformerOptions options = FastOptions();
-  options.transform = [](api::Value& o) { api::Remove(o, "status"); };
-  Informer inf(&fake, kPods, options);
-  std::atomic<int> with_status{0};
-  inf.AddEventHandler({.on_add = [&](const ObjectPtr& o) {
-    if (api::Has(*o, "status")) ++with_status;
-  }});
-  inf.Start();
-  REQUIRE(inf.WaitForSync(5s));
-  REQUIRE(inf.Get("default/a") != nullptr);
-  CHECK(!api::Has(*inf.Get("default/a"), "status"));
-  CHECK(api::GetString(*inf.Get("default/a"), "metadata.name") == "a");
-  REQUIRE(WaitUntil([&] { return fake.OpenWatches() == 1; }));
-  REQUIRE(fake.Create(kPods, "", Pod("b")).ok());
-  REQUIRE(WaitUntil([&] { return inf.Get("default/b") != nullptr; }));
-  CHECK(!api::Has(*inf.Get("default/b"), "status"));
-  CHECK(with_status == 0);
-}
-
 TEST_CASE("informer: with keep, handlers see whole objects and the cache what is kept") {
   FakeRestClient fake;
   REQUIRE(fake.Create(kPods, "", Pod("a")).ok());

@@ -108,4 +108,11 @@ std::string GoQuote(std::string_view s) {
   return out;
 }
 
+std::string AsciiLower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 }  // namespace kubepp::util

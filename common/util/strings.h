@@ -18,4 +18,8 @@ std::string GoQuote(std::string_view s);
 // The same, appended to *out.
 void AppendGoQuoted(std::string* out, std::string_view s);
 
+// `s` with ASCII letters in lower case (other bytes as they are): protocol names, DNS
+// labels, registry hosts.
+std::string AsciiLower(std::string s);
+
 }  // namespace kubepp::util

@@ -33,3 +33,9 @@ TEST_CASE("strings: GoQuote quotes as Go's strconv.Quote", "[strings]") {
 }
 
 }  // namespace kubepp::util
+
+TEST_CASE("strings: AsciiLower lowers ASCII letters only", "[strings]") {
+  CHECK(kubepp::util::AsciiLower("TCP") == "tcp");
+  CHECK(kubepp::util::AsciiLower("Web-1.Example.COM") == "web-1.example.com");
+  CHECK(kubepp::util::AsciiLower("\xc3\x89t\xc3\xa9") == "\xc3\x89t\xc3\xa9");
+}

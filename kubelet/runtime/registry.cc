@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/log.h"
+#include "common/util/strings.h"
 #include "kubelet/volumes.h"
 
 namespace kubepp::kubelet {
@@ -15,11 +16,6 @@ namespace {
 
 constexpr size_t kMaxManifestBytes = 4 << 20;  // what registries must accept, and containerd's limit
 constexpr int kMaxRedirects = 5;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string Hex(const unsigned char* md, unsigned len) {
   static const char* hex = "0123456789abcdef";
@@ -50,7 +46,7 @@ std::string HeaderOf(const http::Response& r, const std::string& lower_name) {
 
 // "https://index.docker.io/v1/" -> "docker.io"; "http://r:5000/x/" -> "r:5000/x".
 std::string NormalizeServer(std::string s) {
-  s = Lower(s);
+  s = util::AsciiLower(s);
   if (size_t p = s.find("://"); p != std::string::npos) s = s.substr(p + 3);
   while (!s.empty() && s.back() == '/') s.pop_back();
   size_t slash = s.find('/');
@@ -144,7 +140,7 @@ Result<std::vector<RegistryCredential>> ParseDockerConfig(std::string_view json,
 
 std::vector<RegistryCredential> CredentialsFor(const std::vector<RegistryCredential>& all,
                                                const ImageReference& ref) {
-  std::string host = Lower(ref.domain);
+  std::string host = util::AsciiLower(ref.domain);
   std::vector<RegistryCredential> out;
   for (auto& c : all) {
     size_t slash = c.server.find('/');
@@ -174,7 +170,7 @@ Result<AuthChallenge> ParseWwwAuthenticate(std::string_view h) {
   AuthChallenge ch;
   while (i < h.size() && token_char(h[i])) ch.scheme += h[i++];
   if (ch.scheme.empty()) return bad("no scheme");
-  ch.scheme = Lower(ch.scheme);
+  ch.scheme = util::AsciiLower(ch.scheme);
   while (true) {
     skip_ws();
     while (i < h.size() && (h[i] == ',' || h[i] == ' ')) ++i;
@@ -208,7 +204,7 @@ Result<AuthChallenge> ParseWwwAuthenticate(std::string_view h) {
     } else {
       while (i < h.size() && token_char(h[i])) value += h[i++];
     }
-    ch.params[Lower(key)] = value;
+    ch.params[util::AsciiLower(key)] = value;
   }
   return ch;
 }
@@ -305,7 +301,7 @@ std::vector<std::string> ParseInsecureRegistries(const std::string& text) {
     std::string e = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     e.erase(0, e.find_first_not_of(" \t"));
     e.erase(e.find_last_not_of(" \t") + 1);
-    if (!e.empty()) out.push_back(Lower(e));
+    if (!e.empty()) out.push_back(util::AsciiLower(e));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -313,7 +309,7 @@ std::vector<std::string> ParseInsecureRegistries(const std::string& text) {
 }
 
 bool MatchesInsecure(const std::vector<std::string>& patterns, const std::string& host) {
-  std::string h = Lower(host);
+  std::string h = util::AsciiLower(host);
   for (auto& p : patterns) {
     if (p == h) return true;
     if (p.size() > 2 && p.compare(p.size() - 2, 2, ":*") == 0) {

@@ -3,16 +3,12 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
 #include <set>
+
+#include "common/util/strings.h"
 
 namespace kubepp::proxy::dns {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::vector<std::string> Split(const std::string& name) {
   std::vector<std::string> out;
@@ -36,7 +32,7 @@ std::vector<ServiceRecords::Port> PortsOf(const api::Value& v, const char* path)
   const api::Value* ports = api::Find(v, path);
   if (!ports || !ports->IsArray()) return out;
   for (const auto& p : ports->GetArray()) {
-    out.push_back({api::GetString(p, "name"), Lower(api::GetString(p, "protocol", "TCP")),
+    out.push_back({api::GetString(p, "name"), util::AsciiLower(api::GetString(p, "protocol", "TCP")),
                    static_cast<int>(api::GetInt(p, "port"))});
   }
   return out;
@@ -48,7 +44,7 @@ ServiceRecords RecordsOf(const api::Value& svc, const std::vector<SlicePtr>& sli
   ServiceRecords r;
   std::string type = api::GetString(svc, "spec.type", "ClusterIP");
   if (type == "ExternalName") {
-    r.external_name = Lower(api::GetString(svc, "spec.externalName"));
+    r.external_name = util::AsciiLower(api::GetString(svc, "spec.externalName"));
     while (!r.external_name.empty() && r.external_name.back() == '.') r.external_name.pop_back();
     return r;
   }
@@ -67,7 +63,7 @@ ServiceRecords RecordsOf(const api::Value& svc, const std::vector<SlicePtr>& sli
       const SliceEndpoint& e = slice->endpoints[i];
       if (!e.ready || !seen.insert(e.address).second) continue;
       std::string addr = e.ip();
-      std::string host = Lower(slice->Hostname(i));
+      std::string host = util::AsciiLower(slice->Hostname(i));
       r.backends.push_back({addr, host.empty() ? Dashed(addr) : host, ports});
     }
   }

@@ -3,9 +3,7 @@
 // Thread safety: the handlers run on the informers' threads and serialize on a mutex.
 #pragma once
 
-#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "common/informer/informer.h"
