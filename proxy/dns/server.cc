@@ -107,24 +107,24 @@ Server::Server(ServerOptions options, const Zone* zone) : options_(std::move(opt
 
 Server::~Server() { Stop(); }
 
-Status Server::Start() {
-  sockaddr_in addr = Addr(options_.address, options_.port);
-  if (addr.sin_addr.s_addr == 0 && options_.address != "0.0.0.0") {
-    return BadRequest("cluster DNS address is not IPv4: " + options_.address);
-  }
+Status Server::BindSockets(sockaddr_in addr) {
+  CloseSockets();
   udp_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   tcp_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(tcp_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // Nodes that share one network namespace (`kubepp up` runs them so) each run a proxy
   // serving the one cluster DNS address: they bind it together and the kernel spreads
-  // the queries; every one holds the whole zone, and any one of them may restart.
-  setsockopt(udp_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  setsockopt(tcp_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  // the queries; every one holds the whole zone, and any one of them may restart. A
+  // port picked by the kernel (0) is never shared.
+  if (options_.port != 0) {
+    setsockopt(udp_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    setsockopt(tcp_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  }
   if (bind(udp_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     Status st = Unavailable("DNS: bind udp " + options_.address + ":" +
                             std::to_string(options_.port) + ": " + strerror(errno));
-    Stop();
+    CloseSockets();
     return st;
   }
   sockaddr_in bound{};
@@ -136,9 +136,30 @@ Status Server::Start() {
   if (bind(tcp_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(tcp_fd_, 128) != 0) {
     Status st = Unavailable("DNS: bind tcp " + options_.address + ":" + std::to_string(udp_port_) +
                             ": " + strerror(errno));
-    Stop();
+    CloseSockets();
     return st;
   }
+  return Status::Ok();
+}
+
+void Server::CloseSockets() {
+  if (udp_fd_ >= 0) close(udp_fd_);
+  if (tcp_fd_ >= 0) close(tcp_fd_);
+  udp_fd_ = tcp_fd_ = -1;
+}
+
+Status Server::Start() {
+  sockaddr_in addr = Addr(options_.address, options_.port);
+  if (addr.sin_addr.s_addr == 0 && options_.address != "0.0.0.0") {
+    return BadRequest("cluster DNS address is not IPv4: " + options_.address);
+  }
+  // Port 0 lets UDP pick a free port, which TCP may find taken: try another one then.
+  Status st = Status::Ok();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    st = BindSockets(addr);
+    if (st.ok() || options_.port != 0) break;
+  }
+  if (!st.ok()) return st;
   tcp_port_ = udp_port_;
   udp_thread_ = std::thread([this] { UdpLoop(); });
   tcp_thread_ = std::thread([this] { TcpLoop(); });
@@ -156,9 +177,7 @@ void Server::Stop() {
     for (int fd : connections_) shutdown(fd, SHUT_RDWR);
     idle_.wait(lock, [&] { return workers_ == 0; });
   }
-  if (udp_fd_ >= 0) close(udp_fd_);
-  if (tcp_fd_ >= 0) close(tcp_fd_);
-  udp_fd_ = tcp_fd_ = -1;
+  CloseSockets();
 }
 
 bool Server::Spawn(std::function<void()> fn) {

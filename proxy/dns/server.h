@@ -8,6 +8,8 @@
 // Thread safety: Start/Stop from one thread; Handle from any thread.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -62,6 +64,9 @@ class Server {
   std::string Handle(std::string_view query, size_t max_size);
 
  private:
+  // Opens and binds both sockets to addr (TCP on the port UDP got); closes them on error.
+  Status BindSockets(sockaddr_in addr);
+  void CloseSockets();
   void UdpLoop();
   void TcpLoop();
   void ServeConnection(int fd);
