@@ -42,11 +42,10 @@ double Ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }
 
-// Kept as the proxy's informers keep the objects they receive.
-proxy::ObjectPtr Parse(const std::string& json) {
+api::Document Parse(const std::string& json) {
   auto doc = api::ParseJson(json);
   if (!doc.ok()) std::abort();
-  return api::Freeze(*doc);
+  return std::move(doc).value();
 }
 
 std::string Ip(int base, int n) {
@@ -54,11 +53,12 @@ std::string Ip(int base, int n) {
          std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
 }
 
-proxy::ObjectPtr Service(int i) {
-  return Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
+// As the proxy holds it (proxy::ServiceOf, done by its Services store as events arrive).
+proxy::ServicePtr Service(int i) {
+  return proxy::ServiceOf(Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
                R"(","namespace":"bench"},"spec":{"type":"NodePort","clusterIP":")" +
                Ip(10, 0x600000 + i) + R"(","ports":[{"name":"http","port":80,"nodePort":)" +
-               std::to_string(30000 + i % 2768) + "}]}}");
+               std::to_string(30000 + i % 2768) + "}]}}"));
 }
 
 // Endpoints spread over this many nodes ("nodeName": "node<k>"; the proxier is node0's);
@@ -73,7 +73,7 @@ proxy::SlicePtr Slice(int i, int endpoints, int generation) {
            Ip(10, 0xF40000 + ((i * endpoints + e + generation) & 0xFFFF)) + "\"]" +
            (g_nodes > 0 ? R"(,"nodeName":"node)" + std::to_string((i + e) % g_nodes) + "\"" : "") + "}";
   }
-  return proxy::SliceOf(*Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
+  return proxy::SliceOf(Parse(R"({"metadata":{"name":"s)" + std::to_string(i) +
                R"(-1","namespace":"bench","labels":{"kubernetes.io/service-name":"s)" +
                std::to_string(i) + R"("}},"addressType":"IPv4","ports":[{"name":"http","port":8080}],"endpoints":[)" +
                eps + "]}"));
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   if (g_nodes > 0) nft_config.node_name = "node0";
   proxy::SnapshotBuilder builder;
   {
-    std::vector<proxy::ObjectPtr> services;
+    std::vector<proxy::ServicePtr> services;
     std::vector<proxy::SlicePtr> slices;
     for (int i = 0; i < n; ++i) {
       services.push_back(Service(i));
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
   auto t = Clock::now();
   auto snap = builder.Build();
   double snapshot_ms = Ms(t);
-  // The Service and EndpointSlice objects and the snapshot: what an informer cache holds.
+  // The Service and EndpointSlice objects and the snapshot: what the proxy's stores hold.
   long inputs_rss = StatusKb("VmRSS:");
   t = Clock::now();
   nft_ms = load_ms = 0;
@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
     auto service = Service(i);
     t = Clock::now();
     builder.DeleteSlice(slice->Key());
-    builder.DeleteService(service);
+    builder.DeleteService(service->Key());
     snap = builder.Build();
     st = proxier.Sync(snap, false);
     removal.push_back(Ms(t));

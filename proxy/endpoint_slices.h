@@ -1,7 +1,6 @@
-// The proxy's EndpointSlices, held once, typed and compact, for every part of the proxy
-// that reads them (the Service proxy, DNS, the Ingress controller): an endpoint takes 16
-// bytes here where the cached document took ~110. The store watches through an informer
-// that caches only each slice's name and resourceVersion (InformerOptions::keep).
+// The proxy's EndpointSlices, held once, typed and compact (object_store.h), for every
+// part of the proxy that reads them (the Service proxy, DNS, the Ingress controller): an
+// endpoint takes 16 bytes here where the cached document took ~110.
 //
 // What is kept of a slice: its Service (label kubernetes.io/service-name), address type,
 // ports, and of each endpoint its first address (upstream uses no other), node name,
@@ -10,16 +9,11 @@
 // first address is not IPv4 are dropped (the proxy serves IPv4 only), as are all those
 // of slices of another address type.
 //
-// Thread safety: all methods may be called from any thread. Handlers run one at a time,
-// on the informer's thread, after the store reflects the change; they must be quick.
+// Thread safety: as ObjectStore's.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -27,7 +21,7 @@
 
 #include "common/api/json.h"
 #include "common/client/rest_client.h"
-#include "common/informer/informer.h"
+#include "proxy/object_store.h"
 
 namespace kubepp::proxy {
 
@@ -68,42 +62,13 @@ using SlicePtr = std::shared_ptr<const EndpointSlice>;
 // An EndpointSlice object in that form.
 SlicePtr SliceOf(const api::Value& slice);
 
-// What the store's informer caches of a slice: metadata.name, .namespace and
-// .resourceVersion.
-void KeepSliceKey(api::Value& slice);
-
-class EndpointSlices {
+// The EndpointSlices store (object_store.h), indexed by Service.
+class EndpointSlices : public ObjectStore<EndpointSlice> {
  public:
-  // A slice added (`before` null), changed, or deleted (`after` null).
-  using Handler = std::function<void(const SlicePtr& before, const SlicePtr& after)>;
-
   // Watches every namespace's EndpointSlices through `client`, which must outlive it.
   explicit EndpointSlices(client::RestClient* client);
-  ~EndpointSlices();  // Stop()
-
-  // A handler added after slices are known is first called with each of them as added.
-  void AddHandler(Handler handler);
-
-  void Start();
-  void Stop();
-  // Whether the first full list is in.
-  bool HasSynced() const;
-  bool WaitForSync(std::chrono::milliseconds timeout) const;
-
-  SlicePtr Get(const std::string& key) const;  // "ns/name"; nullptr when absent
-  std::vector<SlicePtr> List() const;
   // The slices labelled with Service `service_key` ("ns/name"), by slice key.
-  std::vector<SlicePtr> OfService(const std::string& service_key) const;
-
- private:
-  void Set(const std::string& key, SlicePtr after);  // after null: deleted
-
-  informer::Informer informer_;
-  mutable std::mutex mu_;
-  std::map<std::string, SlicePtr> slices_;                     // by "ns/name"
-  std::map<std::string, std::set<std::string>> by_service_;    // service key -> slice keys
-  std::mutex handlers_mu_;  // held while handlers run
-  std::vector<Handler> handlers_;
+  std::vector<SlicePtr> OfService(const std::string& service_key) const { return Indexed(service_key); }
 };
 
 }  // namespace kubepp::proxy

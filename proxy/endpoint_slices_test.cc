@@ -74,13 +74,6 @@ TEST_CASE("SliceOf: the Service proxy picks the same endpoints, terminating ones
   CHECK(snap.ports[0]->endpoints == std::vector<Endpoint>{Endpoint::Of("10.244.1.3", 8080, "n2")});
 }
 
-TEST_CASE("KeepSliceKey: only the name, namespace and resourceVersion stay") {
-  api::Document doc = kubepp::testing::Json(kControllerSlice);
-  KeepSliceKey(doc);
-  CHECK(doc == kubepp::testing::Json(
-                   R"({"metadata":{"name":"web-abcde","namespace":"ns","resourceVersion":"42"}})"));
-}
-
 template <typename F>
 bool WaitUntil(F f) {
   for (int i = 0; i < 500; ++i) {

@@ -9,19 +9,9 @@
 namespace kubepp::proxy {
 namespace {
 
-bool IsLoadBalancer(const api::Value& svc) {
-  return api::GetString(svc, "spec.type") == "LoadBalancer";
-}
-
-std::vector<std::string> IngressIps(const api::Value& svc) {
-  std::vector<std::string> out;
-  const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress");
-  if (!ing || !ing->IsArray()) return out;
-  for (const auto& i : ing->GetArray()) {
-    std::string ip = api::GetString(i, "ip");
-    if (!ip.empty()) out.push_back(ip);
-  }
-  return out;
+// A LoadBalancer Service without an address yet.
+bool NeedsAddress(const Service& svc) {
+  return svc.type == Service::Type::kLoadBalancer && svc.load_balancer_ips.empty();
 }
 
 }  // namespace
@@ -74,17 +64,12 @@ Result<std::string> PickAddress(const IpRange& range, const std::set<std::string
 }
 
 LoadBalancerController::LoadBalancerController(client::RestClient* client,
-                                               informer::Informer* services,
+                                               Services* services,
                                                client::EventRecorder* events, IpRange range)
     : client_(client), services_(services), events_(events), range_(range) {
-  auto enqueue = [this](const informer::ObjectPtr& s) {
-    if (IsLoadBalancer(*s) && IngressIps(*s).empty()) queue_.Add(informer::KeyOf(*s));
-  };
-  services_->AddEventHandler({enqueue,
-                              [enqueue](const informer::ObjectPtr&, const informer::ObjectPtr& s) {
-                                enqueue(s);
-                              },
-                              nullptr});
+  services_->AddHandler([this](const ServicePtr&, const ServicePtr& s) {
+    if (s && NeedsAddress(*s)) queue_.Add(s->Key());
+  });
 }
 
 LoadBalancerController::~LoadBalancerController() { Stop(); }
@@ -111,32 +96,34 @@ void LoadBalancerController::Stop() {
 }
 
 Status LoadBalancerController::Sync(const std::string& key) {
-  informer::ObjectPtr svc = services_->Get(key);
-  if (!svc || !IsLoadBalancer(*svc) || !IngressIps(*svc).empty()) return Status::Ok();
+  ServicePtr svc = services_->Get(key);
+  if (!svc || !NeedsAddress(*svc)) return Status::Ok();
   std::set<std::string> used;
   for (const auto& s : services_->List()) {
-    if (!IsLoadBalancer(*s)) continue;
-    for (auto& ip : IngressIps(*s)) used.insert(std::move(ip));
+    if (s->type == Service::Type::kLoadBalancer) used.insert(s->load_balancer_ips.begin(), s->load_balancer_ips.end());
   }
   auto ip = PickAddress(range_, used);
   if (!ip.ok()) {
-    events_->Record(client::ObjectReferenceOf(*svc), "Warning", "AllocationFailed",
-                    ip.status().message());
+    events_->Record(svc->Reference(), "Warning", "AllocationFailed", ip.status().message());
     return ip.status();
   }
-  api::Document updated = api::Clone(*svc);
-  auto& a = updated.GetAllocator();
+  // The store keeps no documents: the status goes onto the object as the apiserver has it
+  // now (its resourceVersion guards against a change meanwhile: a conflict retries).
+  auto [ns, name] = informer::SplitKey(key);
+  auto current = client_->Get(client::kServices, ns, name);
+  if (!current.ok()) return current.status().code() == Code::kNotFound ? Status::Ok() : current.status();
+  if (!NeedsAddress(*ServiceOf(*current))) return Status::Ok();
+  auto& a = current->GetAllocator();
   api::Value ingress(rapidjson::kArrayType);
   api::Value entry(rapidjson::kObjectType);
   entry.AddMember("ip", api::Str(*ip, a), a);
   entry.AddMember("ipMode", "VIP", a);
   ingress.PushBack(entry, a);
-  api::SetValue(updated, "status.loadBalancer.ingress", std::move(ingress), a);
-  auto r = client_->UpdateStatus(client::kServices, "", updated);
+  api::SetValue(*current, "status.loadBalancer.ingress", std::move(ingress), a);
+  auto r = client_->UpdateStatus(client::kServices, ns, *current);
   if (!r.ok()) return r.status();
   LOG(INFO) << "proxy: LoadBalancer " << key << " gets address " << *ip;
-  events_->Record(client::ObjectReferenceOf(*svc), "Normal", "IPAllocated",
-                  "Assigned IP [" + *ip + "]");
+  events_->Record(svc->Reference(), "Normal", "IPAllocated", "Assigned IP [" + *ip + "]");
   return Status::Ok();
 }
 

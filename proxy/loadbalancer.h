@@ -16,9 +16,9 @@
 
 #include "common/client/event_recorder.h"
 #include "common/client/rest_client.h"
-#include "common/informer/informer.h"
 #include "common/informer/workqueue.h"
 #include "common/status.h"
+#include "proxy/services.h"
 
 namespace kubepp::proxy {
 
@@ -39,7 +39,7 @@ Result<std::string> PickAddress(const IpRange& range, const std::set<std::string
 class LoadBalancerController {
  public:
   // `client`, `services` and `events` must outlive the controller.
-  LoadBalancerController(client::RestClient* client, informer::Informer* services,
+  LoadBalancerController(client::RestClient* client, Services* services,
                          client::EventRecorder* events, IpRange range);
   ~LoadBalancerController();  // Stop()
   void Start();
@@ -49,7 +49,7 @@ class LoadBalancerController {
 
  private:
   client::RestClient* client_;
-  informer::Informer* services_;
+  Services* services_;
   client::EventRecorder* events_;
   IpRange range_;
   informer::WorkQueue queue_;

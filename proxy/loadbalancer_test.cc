@@ -39,12 +39,12 @@ TEST_CASE("PickAddress: lowest free address; one address is shared") {
 
 TEST_CASE("LoadBalancerController writes status.loadBalancer.ingress once") {
   client::FakeRestClient fake;
-  auto lb = testing::Service("lb", R"({"type":"LoadBalancer","clusterIP":"10.96.0.7","ports":[{"port":80}]})");
-  auto taken = testing::Service("taken", R"({"type":"LoadBalancer","clusterIP":"10.96.0.8","ports":[{"port":80}]})",
+  auto lb = testing::ServiceObject("lb", R"({"type":"LoadBalancer","clusterIP":"10.96.0.7","ports":[{"port":80}]})");
+  auto taken = testing::ServiceObject("taken", R"({"type":"LoadBalancer","clusterIP":"10.96.0.8","ports":[{"port":80}]})",
                                 R"({"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}})");
-  auto plain = testing::Service("plain", R"({"clusterIP":"10.96.0.9","ports":[{"port":80}]})");
-  for (const auto& s : {lb, taken, plain}) REQUIRE(fake.Create(client::kServices, "ns", *s).ok());
-  informer::Informer services(&fake, client::kServices);
+  auto plain = testing::ServiceObject("plain", R"({"clusterIP":"10.96.0.9","ports":[{"port":80}]})");
+  for (const auto* s : {&lb, &taken, &plain}) REQUIRE(fake.Create(client::kServices, "ns", *s).ok());
+  Services services(&fake);
   client::EventRecorder events(&fake, {.component = "kube-proxy", .host = "", .instance = ""});
   LoadBalancerController c(&fake, &services, &events, *ParseIpRange("192.0.2.10-192.0.2.20"));
   services.Start();

@@ -227,7 +227,7 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
                                      : "nftables table ip " + o.table)
             << ", service CIDR " << o.service_cidr << " routed to " << o.bridge;
 
-  informer::Informer services(client.get(), client::kServices);
+  Services services(client.get());
   EndpointSlices slices(client.get());
   client::EventRecorderOptions event_options;
   event_options.component = "kube-proxy";
@@ -238,8 +238,8 @@ Status Run(const ProxyOptions& o, const std::atomic<bool>* stop) {
       {.min_sync_period = o.min_sync_period,
        .full_sync_period = o.sync_period,
        .flush_udp = RunConntrack,
-       .warn = [&events](const informer::ObjectPtr& svc, const std::string& message) {
-         events.Record(client::ObjectReferenceOf(*svc), "Warning", "AddressNotProgrammed", message);
+       .warn = [&events](const Service& svc, const std::string& message) {
+         events.Record(svc.Reference(), "Warning", "AddressNotProgrammed", message);
        }});
   LoadBalancerController lb(client.get(), &services, &events, lb_range);
   dns::Zone zone;

@@ -30,24 +30,17 @@ Metrics& M() {
 
 }  // namespace
 
-ServiceProxy::ServiceProxy(informer::Informer* services, EndpointSlices* slices,
+ServiceProxy::ServiceProxy(Services* services, EndpointSlices* slices,
                            Proxier* proxier, ServiceProxyConfig config)
     : services_(services), slices_(slices), proxier_(proxier), config_(config) {
-  services_->AddEventHandler({
-      [this](const informer::ObjectPtr& o) {
-        WarnUnprogrammable(nullptr, o);
-        builder_.SetService(o);
-        MarkDirty();
-      },
-      [this](const informer::ObjectPtr& old, const informer::ObjectPtr& o) {
-        WarnUnprogrammable(old.get(), o);
-        builder_.SetService(o);
-        MarkDirty();
-      },
-      [this](const informer::ObjectPtr& o) {
-        builder_.DeleteService(o);
-        MarkDirty();
-      },
+  services_->AddHandler([this](const ServicePtr& before, const ServicePtr& after) {
+    if (after) {
+      WarnUnprogrammable(before.get(), after);
+      builder_.SetService(after);
+    } else {
+      builder_.DeleteService(before->Key());
+    }
+    MarkDirty();
   });
   slices_->AddHandler([this](const SlicePtr& before, const SlicePtr& after) {
     if (after) {
@@ -61,13 +54,13 @@ ServiceProxy::ServiceProxy(informer::Informer* services, EndpointSlices* slices,
 
 ServiceProxy::~ServiceProxy() { Stop(); }
 
-void ServiceProxy::WarnUnprogrammable(const api::Value* before, const informer::ObjectPtr& now) {
+void ServiceProxy::WarnUnprogrammable(const Service* before, const ServicePtr& now) {
   if (!config_.warn) return;
   std::vector<std::string> bad = UnprogrammableAddresses(*now);
   if (bad.empty() || (before && UnprogrammableAddresses(*before) == bad)) return;
   std::string list;
   for (const auto& a : bad) list += (list.empty() ? "" : ", ") + a;
-  config_.warn(now, "not programmed on this node, which serves IPv4 only: " + list);
+  config_.warn(*now, "not programmed on this node, which serves IPv4 only: " + list);
 }
 
 void ServiceProxy::Start() { thread_ = std::thread([this] { Loop(); }); }

@@ -14,7 +14,6 @@
 #include <mutex>
 #include <thread>
 
-#include "common/informer/informer.h"
 #include "proxy/proxier.h"
 #include "proxy/service_snapshot.h"
 
@@ -29,14 +28,14 @@ struct ServiceProxyConfig {
   std::function<void(const std::vector<std::vector<std::string>>&)> flush_udp;
   // Called when a Service is added, or changes its addresses, with addresses the rules
   // leave out (UnprogrammableAddresses), and a message saying so; null: nobody is told.
-  std::function<void(const informer::ObjectPtr& service, const std::string& message)> warn;
+  std::function<void(const Service& service, const std::string& message)> warn;
 };
 
 class ServiceProxy {
  public:
-  // The informer, the slices and the proxier must outlive the ServiceProxy; the first two
+  // The stores and the proxier must outlive the ServiceProxy; the stores
   // may be started before or after Start (the first sync waits for both to have synced).
-  ServiceProxy(informer::Informer* services, EndpointSlices* slices, Proxier* proxier,
+  ServiceProxy(Services* services, EndpointSlices* slices, Proxier* proxier,
                ServiceProxyConfig config);
   ~ServiceProxy();  // Stop()
 
@@ -51,10 +50,10 @@ class ServiceProxy {
  private:
   void MarkDirty();
   // Tells config_.warn about `now`'s unprogrammable addresses unless `before` had the same.
-  void WarnUnprogrammable(const api::Value* before, const informer::ObjectPtr& now);
+  void WarnUnprogrammable(const Service* before, const ServicePtr& now);
   void Loop();
 
-  informer::Informer* services_;
+  Services* services_;
   EndpointSlices* slices_;
   Proxier* proxier_;
   ServiceProxyConfig config_;

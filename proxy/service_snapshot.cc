@@ -10,9 +10,6 @@
 namespace kubepp::proxy {
 namespace {
 
-// Upstream's default ClientIP affinity timeout (3 hours).
-constexpr int kDefaultAffinityTimeout = 10800;
-
 // Only IPv4 addresses reach the rules (the tables are IPv4 ones): an IPv6 address, or text
 // that is no address at all (which an older apiserver let through), would make nft or
 // iptables refuse the whole transaction, and must never become part of a script.
@@ -55,47 +52,20 @@ std::vector<Endpoint> EndpointsFor(const std::string& port_name, const std::stri
   return sorted;
 }
 
-// The addresses a Service's rules may carry besides its clusterIP, as the object gives
-// them: spec.externalIPs, then status.loadBalancer.ingress[].ip.
-struct ExtraAddresses {
-  std::vector<std::string> external, load_balancer;
-};
-ExtraAddresses ExtraAddressesOf(const api::Value& svc) {
-  ExtraAddresses out;
-  if (const api::Value* ips = api::Find(svc, "spec.externalIPs"); ips && ips->IsArray()) {
-    for (const auto& ip : ips->GetArray()) {
-      if (ip.IsString()) out.external.emplace_back(api::View(ip));
-    }
-  }
-  if (const api::Value* ing = api::Find(svc, "status.loadBalancer.ingress"); ing && ing->IsArray()) {
-    for (const auto& i : ing->GetArray()) {
-      std::string ip = api::GetString(i, "ip");
-      if (!ip.empty()) out.load_balancer.push_back(std::move(ip));
-    }
-  }
-  return out;
-}
-
 // `ips` without what is not an IPv4 address (`keep` false: only that).
 std::vector<std::string> Ipv4Only(std::vector<std::string> ips, bool keep = true) {
   std::erase_if(ips, [keep](const std::string& ip) { return IsIpv4(ip) != keep; });
   return ips;
 }
 
-std::string KeyOf(const api::Value& obj) {
-  return api::GetString(obj, "metadata.namespace") + "/" + api::GetString(obj, "metadata.name");
-}
-
 }  // namespace
 
-std::vector<std::string> UnprogrammableAddresses(const api::Value& svc) {
+std::vector<std::string> UnprogrammableAddresses(const Service& svc) {
   std::vector<std::string> out;
-  if (api::GetString(svc, "spec.type") == "ExternalName") return out;
-  std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
-  if (!cluster_ip.empty() && cluster_ip != "None") out.push_back(cluster_ip);
-  ExtraAddresses extra = ExtraAddressesOf(svc);
-  out.insert(out.end(), extra.external.begin(), extra.external.end());
-  out.insert(out.end(), extra.load_balancer.begin(), extra.load_balancer.end());
+  if (svc.type == Service::Type::kExternalName) return out;
+  if (!svc.cluster_ip.empty() && svc.cluster_ip != "None") out.push_back(svc.cluster_ip);
+  out.insert(out.end(), svc.external_ips.begin(), svc.external_ips.end());
+  out.insert(out.end(), svc.load_balancer_ips.begin(), svc.load_balancer_ips.end());
   return Ipv4Only(std::move(out), false);
 }
 
@@ -141,50 +111,41 @@ std::map<std::string, std::vector<SlicePtr>> SlicesByService(const std::vector<S
   return out;
 }
 
-std::vector<ServicePort> ServicePortsOf(const api::Value& svc, const std::vector<SlicePtr>& slices) {
+std::vector<ServicePort> ServicePortsOf(const Service& svc, const std::vector<SlicePtr>& slices) {
   std::vector<ServicePort> out;
-  std::string type = api::GetString(svc, "spec.type", "ClusterIP");
-  std::string cluster_ip = api::GetString(svc, "spec.clusterIP");
-  if (type == "ExternalName" || !IsIpv4(cluster_ip)) return out;  // also headless ("None")
-  const api::Value* ports = api::Find(svc, "spec.ports");
-  if (!ports || !ports->IsArray()) return out;
+  // Also headless Services ("None").
+  if (svc.type == Service::Type::kExternalName || !IsIpv4(svc.cluster_ip)) return out;
 
   ServicePort base;
-  base.ns = api::GetString(svc, "metadata.namespace");
-  base.name = api::GetString(svc, "metadata.name");
-  base.cluster_ip = cluster_ip;
-  ExtraAddresses extra = ExtraAddressesOf(svc);
-  base.external_ips = Ipv4Only(std::move(extra.external));
-  base.load_balancer_ips = Ipv4Only(std::move(extra.load_balancer));
-  if (api::GetString(svc, "spec.sessionAffinity") == "ClientIP") {
-    base.affinity_timeout_seconds = static_cast<int>(api::GetInt(
-        svc, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", kDefaultAffinityTimeout));
-    if (base.affinity_timeout_seconds <= 0) base.affinity_timeout_seconds = kDefaultAffinityTimeout;
-  }
-  base.external_policy_local = api::GetString(svc, "spec.externalTrafficPolicy") == "Local";
-  base.internal_policy_local = api::GetString(svc, "spec.internalTrafficPolicy") == "Local";
-  bool node_ports = type == "NodePort" || type == "LoadBalancer";
+  base.ns = svc.ns;
+  base.name = svc.name;
+  base.cluster_ip = svc.cluster_ip;
+  base.external_ips = Ipv4Only(svc.external_ips);
+  base.load_balancer_ips = Ipv4Only(svc.load_balancer_ips);
+  base.affinity_timeout_seconds = svc.affinity_timeout_seconds;
+  base.external_policy_local = svc.external_policy_local;
+  base.internal_policy_local = svc.internal_policy_local;
 
-  for (const auto& p : ports->GetArray()) {
+  for (const auto& p : svc.ports) {
+    if (p.port <= 0 || p.port > 65535) continue;
+    if (p.protocol != "tcp" && p.protocol != "udp" && p.protocol != "sctp") continue;
     ServicePort sp = base;
-    sp.port_name = api::GetString(p, "name");
-    sp.protocol = util::AsciiLower(api::GetString(p, "protocol", "TCP"));
-    sp.port = static_cast<int>(api::GetInt(p, "port"));
-    if (node_ports) sp.node_port = static_cast<int>(api::GetInt(p, "nodePort"));
-    if (sp.port <= 0 || sp.port > 65535) continue;
-    if (sp.protocol != "tcp" && sp.protocol != "udp" && sp.protocol != "sctp") continue;
+    sp.port_name = p.name;
+    sp.protocol = p.protocol;
+    sp.port = p.port;
+    if (svc.HasNodePorts()) sp.node_port = p.node_port;
     sp.endpoints = EndpointsFor(sp.port_name, sp.protocol, slices);
     out.push_back(std::move(sp));
   }
   return out;
 }
 
-Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<SlicePtr>& slices) {
+Snapshot BuildSnapshot(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices) {
   auto by_service = SlicesByService(slices);
   static const std::vector<SlicePtr> kNone;
   Snapshot snap;
   for (const auto& svc : services) {
-    auto it = by_service.find(KeyOf(*svc));
+    auto it = by_service.find(svc->Key());
     auto ports = ServicePortsOf(*svc, it == by_service.end() ? kNone : it->second);
     for (auto& p : ports) snap.ports.push_back(std::make_shared<const ServicePort>(std::move(p)));
   }
@@ -197,7 +158,7 @@ Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector
   return snap;
 }
 
-void SnapshotBuilder::Reset(const std::vector<ObjectPtr>& services,
+void SnapshotBuilder::Reset(const std::vector<ServicePtr>& services,
                             const std::vector<SlicePtr>& slices) {
   std::lock_guard lock(mu_);
   services_.clear();
@@ -207,7 +168,7 @@ void SnapshotBuilder::Reset(const std::vector<ObjectPtr>& services,
   by_id_.clear();
   dirty_.clear();
   for (const auto& s : services) {
-    std::string key = KeyOf(*s);
+    std::string key = s->Key();
     services_[key] = s;
     dirty_.insert(key);
   }
@@ -220,16 +181,15 @@ void SnapshotBuilder::Reset(const std::vector<ObjectPtr>& services,
   }
 }
 
-void SnapshotBuilder::SetService(const ObjectPtr& service) {
+void SnapshotBuilder::SetService(const ServicePtr& service) {
   std::lock_guard lock(mu_);
-  std::string key = KeyOf(*service);
+  std::string key = service->Key();
   services_[key] = service;
   dirty_.insert(key);
 }
 
-void SnapshotBuilder::DeleteService(const ObjectPtr& service) {
+void SnapshotBuilder::DeleteService(const std::string& key) {
   std::lock_guard lock(mu_);
-  std::string key = KeyOf(*service);
   services_.erase(key);
   dirty_.insert(key);
 }

@@ -23,12 +23,10 @@
 #include <string_view>
 #include <vector>
 
-#include "common/api/json.h"
 #include "proxy/endpoint_slices.h"
+#include "proxy/services.h"
 
 namespace kubepp::proxy {
-
-using ObjectPtr = std::shared_ptr<const api::Document>;
 
 // One endpoint of a Service port, in 16 bytes: a snapshot holds one per endpoint of every
 // Service (100,000s), where two strings would take 72.
@@ -88,13 +86,12 @@ std::map<std::string, std::vector<SlicePtr>> SlicesByService(const std::vector<S
 
 // The addresses of `service` that its ports' rules leave out because they are not IPv4
 // addresses (the rules are IPv4 ones): its clusterIP, externalIPs, LoadBalancer ingress IPs.
-std::vector<std::string> UnprogrammableAddresses(const api::Value& service);
+std::vector<std::string> UnprogrammableAddresses(const Service& service);
 
 // The ServicePorts of one Service (none for headless/ExternalName Services).
-std::vector<ServicePort> ServicePortsOf(const api::Value& service,
-                                        const std::vector<SlicePtr>& slices);
+std::vector<ServicePort> ServicePortsOf(const Service& service, const std::vector<SlicePtr>& slices);
 
-Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector<SlicePtr>& slices);
+Snapshot BuildSnapshot(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices);
 
 // BuildSnapshot, kept current from Service and EndpointSlice events: Build() recomputes
 // only the ports of Services whose Service or slices changed since the last Build() and
@@ -104,12 +101,12 @@ Snapshot BuildSnapshot(const std::vector<ObjectPtr>& services, const std::vector
 class SnapshotBuilder {
  public:
   // Replaces everything known with these lists (the informers' caches).
-  void Reset(const std::vector<ObjectPtr>& services, const std::vector<SlicePtr>& slices);
+  void Reset(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices);
   // An added or updated object.
-  void SetService(const ObjectPtr& service);
+  void SetService(const ServicePtr& service);
   void SetSlice(const SlicePtr& slice);
-  // A deleted object (the Service's last known state; the slice's key).
-  void DeleteService(const ObjectPtr& service);
+  // A deleted object, by key ("ns/name").
+  void DeleteService(const std::string& service_key);
   void DeleteSlice(const std::string& slice_key);
 
   Snapshot Build();
@@ -118,7 +115,7 @@ class SnapshotBuilder {
   void Recompute(const std::string& service_key);  // mu_ held
 
   std::mutex mu_;
-  std::map<std::string, ObjectPtr> services_;                       // "ns/name"
+  std::map<std::string, ServicePtr> services_;                      // "ns/name"
   std::map<std::string, std::map<std::string, SlicePtr>> slices_;  // service key -> slice key -> slice
   std::map<std::string, std::string> slice_service_;                // slice key -> service key
   std::set<std::string> dirty_;                                     // service keys

@@ -146,7 +146,7 @@ TEST_CASE("SnapshotBuilder: what BuildSnapshot says, recomputing only changed Se
   CHECK(SameContent(b.Build(), BuildSnapshot({web, api}, {web_a, moved})));
 
   b.DeleteSlice(web_a->Key());
-  b.DeleteService(api);
+  b.DeleteService(api->Key());
   Snapshot last = b.Build();
   CHECK(SameContent(last, BuildSnapshot({web}, {moved})));
   REQUIRE(last.ports.size() == 2);

@@ -14,14 +14,20 @@
 
 namespace kubepp::proxy::testing {
 
-// A Service from a JSON `spec` (and optional `status`) in namespace "ns".
-inline ObjectPtr Service(const std::string& name, const std::string& spec,
-                         const std::string& status = "{}", const std::string& ns = "ns") {
+// A Service object from a JSON `spec` (and optional `status`) in namespace "ns".
+inline api::Document ServiceObject(const std::string& name, const std::string& spec,
+                                   const std::string& status = "{}", const std::string& ns = "ns") {
   auto doc = api::ParseJson(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":")" + name +
                             R"(","namespace":")" + ns + R"("},"spec":)" + spec +
                             R"(,"status":)" + status + "}");
   if (!doc.ok()) std::abort();
-  return std::make_shared<const api::Document>(std::move(doc).value());
+  return std::move(doc).value();
+}
+
+// The same Service as the proxy holds it (ServiceOf).
+inline ServicePtr Service(const std::string& name, const std::string& spec,
+                          const std::string& status = "{}", const std::string& ns = "ns") {
+  return ServiceOf(ServiceObject(name, spec, status, ns));
 }
 
 // An EndpointSlice of Service `service` with JSON `ports` and `endpoints` arrays, as the

@@ -10,15 +10,12 @@ namespace {
 
 // What the cache keeps of an object: all of it but metadata.managedFields, which no
 // component reads and which server-side apply makes large (client-go's users strip them
-// the same way, kube-proxy among them); with `keep`, only what it keeps
-// (InformerOptions::keep).
-ObjectPtr Cacheable(const api::Value& object,
-                    const std::function<void(api::Value&)>& keep = nullptr) {
-  if (!keep && !api::Has(object, "metadata.managedFields")) return api::Freeze(object);
+// the same way, kube-proxy among them).
+ObjectPtr Cacheable(const api::Value& object) {
+  if (!api::Has(object, "metadata.managedFields")) return api::Freeze(object);
   api::Document copy;
   copy.CopyFrom(object, copy.GetAllocator());
   api::Remove(copy, "metadata.managedFields");
-  if (keep) keep(copy);
   return api::Freeze(copy);
 }
 
@@ -108,14 +105,16 @@ bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
 ObjectPtr Informer::Get(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = cache_.find(key);
-  return it == cache_.end() ? nullptr : it->second;
+  return it == cache_.end() ? nullptr : it->second.object;
 }
 
 std::vector<ObjectPtr> Informer::List() const {
   std::lock_guard lock(mu_);
   std::vector<ObjectPtr> out;
   out.reserve(cache_.size());
-  for (const auto& [key, obj] : cache_) out.push_back(obj);
+  for (const auto& [key, cached] : cache_) {
+    if (cached.object) out.push_back(cached.object);
+  }
   return out;
 }
 
@@ -124,24 +123,34 @@ std::string Informer::LastResourceVersion() const {
   return resource_version_;
 }
 
-ObjectPtr Informer::Kept(const ObjectPtr& object) const {
-  return options_.keep ? Cacheable(*object, options_.keep) : object;
+Informer::Cached Informer::Entry(const ObjectPtr& object) const {
+  return {options_.keys_only ? nullptr : object, api::GetString(*object, "metadata.resourceVersion")};
+}
+
+ObjectPtr Informer::LastKnown(const std::string& key, const Cached& cached) {
+  if (cached.object) return cached.object;
+  auto doc = std::make_shared<api::Document>(rapidjson::kObjectType);
+  auto& a = doc->GetAllocator();
+  auto [ns, name] = SplitKey(key);
+  api::SetValue(*doc, "metadata.name", api::Str(name, a), a);
+  if (!ns.empty()) api::SetValue(*doc, "metadata.namespace", api::Str(ns, a), a);
+  api::SetValue(*doc, "metadata.resourceVersion", api::Str(cached.resource_version, a), a);
+  return doc;
 }
 
 void Informer::Apply(std::string_view type, ObjectPtr object) {
   std::string key = KeyOf(*object);
   ObjectPtr old;
-  ObjectPtr kept = type == "DELETED" ? nullptr : Kept(object);
   {
     std::lock_guard lock(mu_);
     resource_version_ = api::GetString(*object, "metadata.resourceVersion");
     auto it = cache_.find(key);
-    if (it != cache_.end()) old = it->second;
     if (type == "DELETED") {
-      if (!old) return;  // never seen: nothing to tell
+      if (it == cache_.end()) return;  // never seen: nothing to tell
       cache_.erase(it);
     } else {
-      cache_[key] = std::move(kept);
+      if (it != cache_.end()) old = LastKnown(key, it->second);
+      cache_[key] = Entry(object);
     }
   }
   if (type == "DELETED") {
@@ -182,25 +191,22 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
   // Diff against the cache, then tell handlers in the order client-go would.
   std::vector<ObjectPtr> added, deleted;
   std::vector<std::pair<ObjectPtr, ObjectPtr>> updated;
-  std::map<std::string, ObjectPtr> kept;
-  if (options_.keep) {
-    for (const auto& [key, obj] : fresh) kept.emplace_hint(kept.end(), key, Kept(obj));
-  }
+  std::map<std::string, Cached> cache;
+  for (const auto& [key, obj] : fresh) cache.emplace_hint(cache.end(), key, Entry(obj));
   {
     std::lock_guard lock(mu_);
-    for (const auto& [key, obj] : cache_) {
-      if (!fresh.count(key)) deleted.push_back(obj);
+    for (const auto& [key, cached] : cache_) {
+      if (!fresh.count(key)) deleted.push_back(LastKnown(key, cached));
     }
     for (const auto& [key, obj] : fresh) {
       auto it = cache_.find(key);
       if (it == cache_.end()) {
         added.push_back(obj);
-      } else if (api::GetString(*it->second, "metadata.resourceVersion") !=
-                 api::GetString(*obj, "metadata.resourceVersion")) {
-        updated.emplace_back(it->second, obj);
+      } else if (it->second.resource_version != cache.at(key).resource_version) {
+        updated.emplace_back(LastKnown(key, it->second), obj);
       }
     }
-    cache_ = std::move(options_.keep ? kept : fresh);
+    cache_ = std::move(cache);
     resource_version_ = list_rv;
   }
   for (const auto& obj : deleted) {

@@ -64,13 +64,12 @@ struct InformerOptions {
   // Each watch asks the server to end it after a random time in [min, 2*min) seconds,
   // as client-go, so that connections are rebalanced and stuck streams replaced.
   int min_watch_timeout_seconds = 300;
-  // What the cache keeps of each object, for a component that holds its own compact copy
-  // of what it reads: the cache then keeps only this. Handlers get the whole object as it
-  // arrived for on_add and on_update's new object; on_update's old object, a relist's
-  // on_delete, Get, List and a late handler's on_add see what is kept (a watch's DELETED
-  // event hands on_delete the object it carries). Must keep metadata.name, .namespace and
-  // .resourceVersion.
-  std::function<void(api::Value& object)> keep;
+  // For a component that holds its own copy of what it reads: the cache keeps only each
+  // object's key and resourceVersion. Handlers get whole objects as they arrive (on_add,
+  // on_update's new object, a watch's DELETED event); on_update's old object and a
+  // relist's on_delete get a stand-in with only metadata.name, .namespace and
+  // .resourceVersion. Get returns nullptr, List nothing; a late handler is told of nothing.
+  bool keys_only = false;
 };
 
 class Informer {
@@ -107,8 +106,13 @@ class Informer {
   WatchEnd WatchOnce(const std::atomic<bool>* stop, bool* made_progress);
   // Updates the cache and notifies handlers for one object change.
   void Apply(std::string_view type, ObjectPtr object);
-  // What the cache keeps of `object` (InformerOptions::keep).
-  ObjectPtr Kept(const ObjectPtr& object) const;
+  struct Cached {
+    ObjectPtr object;  // null with keys_only
+    std::string resource_version;
+  };
+  Cached Entry(const ObjectPtr& object) const;
+  // The object a handler is given as the last known state of `key`.
+  static ObjectPtr LastKnown(const std::string& key, const Cached& cached);
   void Dispatch(const std::function<void(const EventHandler&)>& call);
 
   client::RestClient* client_;
@@ -117,7 +121,7 @@ class Informer {
 
   mutable std::mutex mu_;  // guards the fields below
   mutable std::condition_variable synced_cv_;
-  std::map<std::string, ObjectPtr> cache_;
+  std::map<std::string, Cached> cache_;
   bool synced_ = false;
   std::string resource_version_;
 

@@ -27,31 +27,18 @@ std::string Dashed(std::string ip) {
   return ip;
 }
 
-std::vector<ServiceRecords::Port> PortsOf(const api::Value& v, const char* path) {
-  std::vector<ServiceRecords::Port> out;
-  const api::Value* ports = api::Find(v, path);
-  if (!ports || !ports->IsArray()) return out;
-  for (const auto& p : ports->GetArray()) {
-    out.push_back({api::GetString(p, "name"), util::AsciiLower(api::GetString(p, "protocol", "TCP")),
-                   static_cast<int>(api::GetInt(p, "port"))});
-  }
-  return out;
-}
-
 }  // namespace
 
-ServiceRecords RecordsOf(const api::Value& svc, const std::vector<SlicePtr>& slices) {
+ServiceRecords RecordsOf(const Service& svc, const std::vector<SlicePtr>& slices) {
   ServiceRecords r;
-  std::string type = api::GetString(svc, "spec.type", "ClusterIP");
-  if (type == "ExternalName") {
-    r.external_name = util::AsciiLower(api::GetString(svc, "spec.externalName"));
+  if (svc.type == Service::Type::kExternalName) {
+    r.external_name = util::AsciiLower(svc.external_name);
     while (!r.external_name.empty() && r.external_name.back() == '.') r.external_name.pop_back();
     return r;
   }
-  r.ports = PortsOf(svc, "spec.ports");
-  std::string ip = api::GetString(svc, "spec.clusterIP");
-  if (!ip.empty() && ip != "None") {
-    r.cluster_ip = ip;
+  for (const auto& p : svc.ports) r.ports.push_back({p.name, p.protocol, p.port});
+  if (!svc.cluster_ip.empty() && svc.cluster_ip != "None") {
+    r.cluster_ip = svc.cluster_ip;
     return r;
   }
   std::set<uint32_t> seen;

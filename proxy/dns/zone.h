@@ -41,7 +41,7 @@ struct ServiceRecords {
 };
 
 // From a Service and its EndpointSlices (labelled kubernetes.io/service-name).
-ServiceRecords RecordsOf(const api::Value& service, const std::vector<SlicePtr>& slices);
+ServiceRecords RecordsOf(const Service& service, const std::vector<SlicePtr>& slices);
 
 class Zone {
  public:

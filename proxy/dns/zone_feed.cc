@@ -2,14 +2,12 @@
 
 namespace kubepp::proxy::dns {
 
-ZoneFeed::ZoneFeed(informer::Informer* services, EndpointSlices* slices, Zone* zone)
+ZoneFeed::ZoneFeed(Services* services, EndpointSlices* slices, Zone* zone)
     : services_(services), slices_(slices), zone_(zone) {
-  auto svc = [this](const informer::ObjectPtr& s) {
+  services_->AddHandler([this](const ServicePtr& before, const ServicePtr& after) {
     std::lock_guard lock(mu_);
-    Refresh(informer::KeyOf(*s));
-  };
-  services_->AddEventHandler(
-      {svc, [svc](const informer::ObjectPtr&, const informer::ObjectPtr& s) { svc(s); }, svc});
+    Refresh((after ? after : before)->Key());
+  });
   slices_->AddHandler([this](const SlicePtr& before, const SlicePtr& after) {
     std::lock_guard lock(mu_);
     std::string was = before ? before->ServiceKey() : "";
@@ -21,7 +19,7 @@ ZoneFeed::ZoneFeed(informer::Informer* services, EndpointSlices* slices, Zone* z
 
 void ZoneFeed::Refresh(const std::string& key) {
   auto [ns, name] = informer::SplitKey(key);
-  informer::ObjectPtr svc = services_->Get(key);
+  ServicePtr svc = services_->Get(key);
   if (!svc) {
     zone_->Update(ns, name, std::nullopt);
     return;

@@ -1,26 +1,26 @@
-// Keeps a Zone current from the Service informer and the EndpointSlices: every event
+// Keeps a Zone current from the Services and the EndpointSlices: every event
 // recomputes the records of the one Service it concerns.
-// Thread safety: the handlers run on the informers' threads and serialize on a mutex.
+// Thread safety: the handlers run on the stores' threads and serialize on a mutex.
 #pragma once
 
 #include <mutex>
 #include <string>
 
-#include "common/informer/informer.h"
 #include "proxy/dns/zone.h"
 #include "proxy/endpoint_slices.h"
+#include "proxy/services.h"
 
 namespace kubepp::proxy::dns {
 
 class ZoneFeed {
  public:
-  // Registers handlers; the informer, the slices and the zone must outlive the feed.
-  ZoneFeed(informer::Informer* services, EndpointSlices* slices, Zone* zone);
+  // Registers handlers; the stores and the zone must outlive the feed.
+  ZoneFeed(Services* services, EndpointSlices* slices, Zone* zone);
 
  private:
   void Refresh(const std::string& service_key);  // caller holds mu_
 
-  informer::Informer* services_;
+  Services* services_;
   EndpointSlices* slices_;
   Zone* zone_;
   std::mutex mu_;

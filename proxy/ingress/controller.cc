@@ -54,7 +54,7 @@ void EnsureIngressClass(client::RestClient* client, const std::string& name) {
 
 }  // namespace
 
-Controller::Controller(client::RestClient* client, informer::Informer* services,
+Controller::Controller(client::RestClient* client, Services* services,
                        EndpointSlices* slices, client::EventRecorder* events,
                        ControllerOptions options)
     : client_(client), services_(services), slices_(slices), events_(events),
@@ -64,7 +64,8 @@ Controller::Controller(client::RestClient* client, informer::Informer* services,
       [this](const informer::ObjectPtr&) { MarkDirty(); },
       [this](const informer::ObjectPtr&, const informer::ObjectPtr&) { MarkDirty(); },
       [this](const informer::ObjectPtr&) { MarkDirty(); }};
-  for (auto* inf : {services_, &ingresses_, &classes_, &secrets_}) inf->AddEventHandler(h);
+  for (auto* inf : {&ingresses_, &classes_, &secrets_}) inf->AddEventHandler(h);
+  services_->AddHandler([this](const ServicePtr&, const ServicePtr&) { MarkDirty(); });
   slices_->AddHandler([this](const SlicePtr&, const SlicePtr&) { MarkDirty(); });
 }
 
@@ -121,8 +122,9 @@ void Controller::MarkDirty() {
 void Controller::Loop() {
   // Until every informer has its first list, a snapshot would drop routes that exist.
   std::vector<std::function<bool()>> synced = {
+      [this] { return services_->WaitForSync(std::chrono::milliseconds(200)); },
       [this] { return slices_->WaitForSync(std::chrono::milliseconds(200)); }};
-  for (auto* inf : {services_, &ingresses_, &classes_, &secrets_}) {
+  for (auto* inf : {&ingresses_, &classes_, &secrets_}) {
     synced.push_back([inf] { return inf->WaitForSync(std::chrono::milliseconds(200)); });
   }
   for (const auto& done : synced) {

@@ -1,5 +1,5 @@
 // The Ingress controller of one proxy: watches Ingresses, IngressClasses and Secrets
-// (Services and EndpointSlices come from the proxy's shared informers), rebuilds the
+// (Services and EndpointSlices come from the proxy's shared stores), rebuilds the
 // routing Snapshot on every change (batched, at most one rebuild per
 // min_sync_period), swaps it into the server, and writes this node's address into
 // status.loadBalancer.ingress of every Ingress it serves (only when it is missing there,
@@ -38,7 +38,7 @@ class Controller {
  public:
   // Every pointer must outlive the controller. `services` and `slices` are started by
   // the caller; the controller adds its handlers here, in the constructor.
-  Controller(client::RestClient* client, informer::Informer* services,
+  Controller(client::RestClient* client, Services* services,
              EndpointSlices* slices, client::EventRecorder* events, ControllerOptions options);
   ~Controller();  // Stop()
   Controller(const Controller&) = delete;
@@ -63,7 +63,7 @@ class Controller {
   Status UpdateStatus(const informer::ObjectPtr& ingress);
 
   client::RestClient* client_;
-  informer::Informer* services_;
+  Services* services_;
   EndpointSlices* slices_;
   client::EventRecorder* events_;
   ControllerOptions options_;

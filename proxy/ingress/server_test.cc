@@ -47,8 +47,8 @@ informer::ObjectPtr Obj(const std::string& json) {
 std::shared_ptr<const Snapshot> RouteTo(int port) {
   BuildInput in;
   in.ingress_class = "kubepp";
-  in.services = {Obj(R"({"metadata":{"name":"web","namespace":"ns"},)"
-                     R"("spec":{"ports":[{"name":"http","port":80}]}})")};
+  in.services = {ServiceOf(*Obj(R"({"metadata":{"name":"web","namespace":"ns"},)"
+                               R"("spec":{"ports":[{"name":"http","port":80}]}})"))};
   in.slices = {SliceOf(*Obj(R"({"metadata":{"name":"web-x","namespace":"ns",)"
                            R"("labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4",)"
                            R"("ports":[{"name":"http","port":)" + std::to_string(port) +

@@ -21,7 +21,7 @@ Index IndexByKey(const std::vector<informer::ObjectPtr>& objects) {
 // One Ingress being applied: reports problems against it.
 class IngressBuilder {
  public:
-  IngressBuilder(const informer::ObjectPtr& ing, const Index& services,
+  IngressBuilder(const informer::ObjectPtr& ing, const std::map<std::string, ServicePtr>& services,
                  const std::map<std::string, std::vector<SlicePtr>>& slices,
                  std::map<std::string, std::shared_ptr<const Upstream>>* upstreams,
                  std::vector<Problem>* problems)
@@ -56,18 +56,14 @@ class IngressBuilder {
       Report("BadBackend", where + ": service " + ns_ + "/" + ref.service + " not found");
       return nullptr;
     }
-    if (api::GetString(*svc->second, "spec.type") == "ExternalName") {
+    if (svc->second->type == Service::Type::kExternalName) {
       Report("BadBackend", where + ": service " + ref.service + " is ExternalName (unsupported)");
       return nullptr;
     }
-    const api::Value* ports = api::Find(*svc->second, "spec.ports");
-    const api::Value* port = nullptr;
-    if (ports && ports->IsArray()) {
-      for (const auto& p : ports->GetArray()) {
-        bool match = ref.port_name.empty() ? api::GetInt(p, "port") == ref.port_number
-                                           : api::GetString(p, "name") == ref.port_name;
-        if (match) port = &p;
-      }
+    const Service::Port* port = nullptr;
+    for (const auto& p : svc->second->ports) {
+      bool match = ref.port_name.empty() ? p.port == ref.port_number : p.name == ref.port_name;
+      if (match) port = &p;
     }
     if (port == nullptr) {
       Report("BadBackend", where + ": service " + ref.service + " has no port " +
@@ -75,7 +71,7 @@ class IngressBuilder {
                                                       : ref.port_name));
       return nullptr;
     }
-    std::string port_name = api::GetString(*port, "name");
+    const std::string& port_name = port->name;
     std::vector<Endpoint> endpoints;
     std::set<std::pair<uint32_t, int>> seen;
     if (auto it = slices_.find(ns_ + "/" + ref.service); it != slices_.end()) {
@@ -99,7 +95,7 @@ class IngressBuilder {
  private:
   informer::ObjectPtr ing_;
   std::string ns_;
-  const Index& services_;
+  const std::map<std::string, ServicePtr>& services_;
   const std::map<std::string, std::vector<SlicePtr>>& slices_;
   std::map<std::string, std::shared_ptr<const Upstream>>* upstreams_;
   std::vector<Problem>* problems_;
@@ -165,7 +161,8 @@ BuildResult Build(const BuildInput& in, BuildCache* cache) {
     auto it = annotations.find(kDefaultClassAnnotation);
     class_is_default = it != annotations.end() && it->second == "true";
   }
-  Index services = IndexByKey(in.services);
+  std::map<std::string, ServicePtr> services;
+  for (const auto& s : in.services) services[s->Key()] = s;
   Index secrets = IndexByKey(in.secrets);
   std::map<std::string, std::vector<SlicePtr>> slices = SlicesByService(in.slices);
 

@@ -28,6 +28,7 @@
 #include "proxy/ingress/rate_limiter.h"
 #include "proxy/ingress/route_table.h"
 #include "proxy/ingress/tls.h"
+#include "proxy/services.h"
 
 namespace kubepp::proxy::ingress {
 
@@ -42,7 +43,8 @@ struct Snapshot {
 
 struct BuildInput {
   std::string ingress_class;
-  std::vector<informer::ObjectPtr> ingresses, ingress_classes, services, secrets;
+  std::vector<informer::ObjectPtr> ingresses, ingress_classes, secrets;
+  std::vector<ServicePtr> services;
   std::vector<SlicePtr> slices;
 };
 

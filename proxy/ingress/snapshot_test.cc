@@ -11,10 +11,10 @@ informer::ObjectPtr Obj(const std::string& json) {
   return std::make_shared<const api::Document>(std::move(*d));
 }
 
-informer::ObjectPtr Service(const std::string& name) {
-  return Obj(R"({"metadata":{"name":")" + name + R"(","namespace":"ns"},)"
+ServicePtr Service(const std::string& name) {
+  return ServiceOf(*Obj(R"({"metadata":{"name":")" + name + R"(","namespace":"ns"},)"
              R"("spec":{"ports":[{"name":"http","port":80,"targetPort":8080},)"
-             R"({"name":"admin","port":9000}]}})");
+             R"({"name":"admin","port":9000}]}})"));
 }
 
 SlicePtr Slice(const std::string& service, const std::string& eps) {

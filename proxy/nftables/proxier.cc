@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
+#include <list>
 #include <thread>
 
 #include "common/log.h"
+#include "common/net/ipv4.h"
 #include "common/util/exec.h"
 
 namespace kubepp::proxy::nft {
@@ -116,7 +119,36 @@ bool SharedChain(const std::string& name) { return name.rfind(kSharedChainPrefix
 
 }  // namespace
 
-void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool add) {
+std::optional<uint64_t> PackElementKey(std::string_view key) {
+  uint64_t packed = 0;
+  int bytes = 0;
+  auto put = [&](uint64_t v, int n) {
+    bytes += n;
+    packed = (packed << (8 * n)) | v;
+    return bytes <= 8;
+  };
+  while (true) {
+    size_t dot = key.find(" . ");
+    std::string_view token = key.substr(0, dot);
+    bool fits;
+    if (token == "tcp" || token == "udp" || token == "sctp") {
+      fits = put(token == "tcp" ? 6 : token == "udp" ? 17 : 132, 1);
+    } else if (token.find('.') != std::string_view::npos) {
+      auto ip = net::ParseIpv4(token);
+      fits = ip.ok() && put(*ip, 4);
+    } else {
+      uint32_t port = 0;
+      auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), port);
+      fits = ec == std::errc() && end == token.data() + token.size() && !token.empty() &&
+             port <= 65535 && put(port, 2);
+    }
+    if (!fits) return std::nullopt;
+    if (dot == std::string_view::npos) return packed;
+    key.remove_prefix(dot + 3);
+  }
+}
+
+void NftablesProxier::Claim(const ServicePort* port, const Ruleset& alone, bool add) {
   for (const auto& [name, c] : alone.chains) {
     if (!SharedChain(name)) continue;
     if (add) {
@@ -131,11 +163,11 @@ void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool ad
     if (s.is_map()) {
       auto& claims = map_claims_[name];
       for (const auto& [key, value] : s.elements) {
-        auto& by_port = claims[key];
         if (add) {
-          by_port[id] = value;
-        } else if (by_port.erase(id) && by_port.empty()) {
-          claims.erase(key);
+          claims[key].push_back(port);
+        } else if (auto* ports = claims.Find(key)) {
+          std::erase(*ports, port);
+          if (ports->empty()) claims.Erase(key);
         }
       }
     } else {
@@ -143,31 +175,31 @@ void NftablesProxier::Claim(const std::string& id, const Ruleset& alone, bool ad
       for (const auto& [key, value] : s.elements) {
         if (add) {
           ++claims[key];
-        } else if (auto c = claims.find(key); c != claims.end() && --c->second == 0) {
-          claims.erase(c);
+        } else if (auto* count = claims.Find(key); count && --*count == 0) {
+          claims.Erase(key);
         }
       }
     }
   }
 }
 
-std::optional<std::string> NftablesProxier::Winner(const std::string& map,
-                                                   const std::string& key) const {
-  if (auto m = map_claims_.find(map); m != map_claims_.end()) {
-    if (auto c = m->second.find(key); c != m->second.end()) return c->second.rbegin()->first;
+const ServicePort* NftablesProxier::Winner(const std::string& map, const std::string& key) const {
+  auto m = map_claims_.find(map);
+  if (m == map_claims_.end()) return nullptr;
+  const auto* ports = m->second.Find(key);
+  if (!ports || ports->empty()) return nullptr;
+  const ServicePort* winner = nullptr;
+  std::string winner_id;
+  for (const ServicePort* p : *ports) {
+    std::string id = p->Id();
+    if (!winner || id > winner_id) winner = p, winner_id = std::move(id);
   }
-  return std::nullopt;
+  return winner;
 }
 
-std::optional<std::string> NftablesProxier::Effective(const std::string& set,
-                                                      const std::string& key) const {
-  if (auto s = set_claims_.find(set); s != set_claims_.end()) {
-    if (s->second.count(key)) return std::string();
-  }
-  if (auto m = map_claims_.find(set); m != map_claims_.end()) {
-    if (auto c = m->second.find(key); c != m->second.end()) return c->second.rbegin()->second;
-  }
-  return std::nullopt;
+bool NftablesProxier::Claimed(const std::string& set, const std::string& key) const {
+  auto s = set_claims_.find(set);
+  return s != set_claims_.end() && s->second.Find(key);
 }
 
 Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports) {
@@ -221,9 +253,8 @@ Status NftablesProxier::SyncFull(const std::vector<const ServicePortPtr*>& ports
   // here pin no page of what is kept.
   std::thread claims([&] {
     for (const ServicePortPtr* p : ports) {
-      std::string id = (*p)->Id();
-      Claim(id, RenderAlone(**p), true);
-      applied_.emplace_hint(applied_.end(), std::move(id), *p);
+      Claim(p->get(), RenderAlone(**p), true);
+      applied_.emplace_hint(applied_.end(), (*p)->Id(), *p);
     }
   });
   std::string script, prepare;
@@ -280,10 +311,11 @@ Status NftablesProxier::SyncPartial(
   // chains and sets, and the shared elements they claim or claimed (as the claims of every
   // port resolve them, before and after).
   Ruleset from = shared_, to = shared_;
-  std::vector<std::pair<std::string, Ruleset>> old_parts, new_parts;
+  using Parts = std::vector<std::pair<const ServicePort*, Ruleset>>;  // port, its RenderAlone
+  Parts old_parts, new_parts;
   std::map<std::string, std::set<std::string>> touched;  // shared set -> keys
   std::map<std::string, Chain> shared_chains;  // touched; the same for every port
-  auto take = [&](const ServicePort& sp, Ruleset& into, auto& parts) {
+  auto take = [&](const ServicePort& sp, Ruleset& into, Parts& parts) {
     Ruleset alone = RenderAlone(sp);
     for (const auto& [name, c] : alone.chains) {
       if (SharedChain(name)) {
@@ -300,57 +332,54 @@ Status NftablesProxier::SyncPartial(
         into.sets[name] = s;
       }
     }
-    parts.emplace_back(sp.Id(), std::move(alone));
+    parts.emplace_back(&sp, std::move(alone));
   };
   for (const auto& [old_port, new_port] : changed) {
     if (old_port) take(**old_port, from, old_parts);
     if (new_port) take(**new_port, to, new_parts);
   }
-  // One side of the touched shared state, as the claims say it is: the elements, the
-  // shared chains in use, and the slots of each touched entry key, which are its winning
-  // port's (rendered again unless it is one of the changed ports, whose parts are `parts`).
-  auto resolve = [&](Ruleset& into, const std::vector<std::pair<std::string, Ruleset>>& parts) {
-    for (const auto& [name, keys] : touched) {
-      for (const auto& key : keys) {
-        if (auto v = Effective(name, key)) into.sets[name].elements.emplace(key, std::move(*v));
-      }
-    }
+  // One side of the touched shared state, as the claims say it is: the set elements
+  // claimed, the shared chains in use, and each touched map key's element and (for an
+  // entry key) slots as its winning port renders them (again, unless it is one of the
+  // changed ports, whose parts are `parts`).
+  auto resolve = [&](Ruleset& into, const Parts& parts) {
     for (const auto& [name, c] : shared_chains) {
       if (chain_claims_.count(name)) into.chains[name] = c;
     }
-    std::unordered_map<std::string, const Ruleset*> by_id;
-    for (const auto& [id, part] : parts) by_id.emplace(id, &part);
-    std::map<std::string, Ruleset> rendered;  // winners not among `parts`, by Id
-    for (const char* owner : {"service-ips", "service-nodeports"}) {
-      auto keys = touched.find(owner);
-      if (keys == touched.end()) continue;
-      for (const auto& key : keys->second) {
-        auto id = Winner(owner, key);
-        if (!id) continue;
-        const Ruleset* alone = nullptr;
-        if (auto p = by_id.find(*id); p != by_id.end()) {
-          alone = p->second;
-        } else if (auto r = rendered.find(*id); r != rendered.end()) {
-          alone = &r->second;
-        } else if (auto a = applied_.find(*id); a != applied_.end()) {
-          alone = &rendered.emplace(*id, RenderAlone(*a->second)).first->second;
-        } else {
-          continue;  // a claim without its port: cannot happen
+    std::unordered_map<const ServicePort*, const Ruleset*> alone_of;
+    for (const auto& [port, part] : parts) alone_of.emplace(port, &part);
+    std::list<Ruleset> rendered;  // winners not among `parts`
+    for (const auto& [name, keys] : touched) {
+      const bool is_map = shared_.sets.at(name).is_map();
+      const bool owner = name == "service-ips" || name == "service-nodeports";
+      for (const auto& key : keys) {
+        if (!is_map) {
+          if (Claimed(name, key)) into.sets[name].elements.emplace(key, "");
+          continue;
         }
-        const Slots slots = SlotsOf(owner, key, config_.large_set_suffix);
-        const auto& elements = alone->sets.at(slots.map).elements;
+        const ServicePort* winner = Winner(name, key);
+        if (!winner) continue;
+        auto [it, fresh] = alone_of.emplace(winner, nullptr);
+        if (fresh) it->second = &rendered.emplace_back(RenderAlone(*winner));
+        const Ruleset& alone = *it->second;
+        const auto& elements = alone.sets.at(name).elements;
+        if (auto e = elements.find(key); e != elements.end()) into.sets[name].elements.insert(*e);
+        if (!owner) continue;
+        const Slots slots = SlotsOf(name, key, config_.large_set_suffix);
+        const auto& slot_elements = alone.sets.at(slots.map).elements;
         auto& into_elements = into.sets[slots.map].elements;
-        for (auto e = elements.lower_bound(slots.prefix);
-             e != elements.end() && e->first.compare(0, slots.prefix.size(), slots.prefix) == 0; ++e) {
+        for (auto e = slot_elements.lower_bound(slots.prefix);
+             e != slot_elements.end() && e->first.compare(0, slots.prefix.size(), slots.prefix) == 0;
+             ++e) {
           into_elements.insert(*e);
         }
       }
     }
   };
-  // The old ports' pointers point into applied_: it changes only after `from` is resolved.
+  // The old ports point into applied_: it changes only after `from` is resolved.
   resolve(from, old_parts);
-  for (const auto& [id, alone] : old_parts) Claim(id, alone, false);
-  for (const auto& [id, alone] : new_parts) Claim(id, alone, true);
+  for (const auto& [port, alone] : old_parts) Claim(port, alone, false);
+  for (const auto& [port, alone] : new_parts) Claim(port, alone, true);
   for (const auto& [old_port, new_port] : changed) {
     if (new_port) {
       applied_[(*new_port)->Id()] = *new_port;

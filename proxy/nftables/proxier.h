@@ -14,13 +14,16 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
-#include <optional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "proxy/nftables/netlink.h"
 #include "proxy/nftables/render.h"
@@ -61,6 +64,44 @@ struct ProxierStats {
   std::atomic<uint64_t> last_changed_ports{0};  // ports rewritten by the last partial sync
 };
 
+// The key of a shared set's element ("10.96.0.5 . tcp . 80", "10.244.1.2 . 10.244.1.2")
+// in 64 bits when it is made of IPv4 addresses (4 bytes each), protocols (tcp, udp, sctp:
+// 1 byte) and ports (2 bytes) that fit; nullopt otherwise. The keys of one set have one
+// shape (the set's type), so no two of them pack alike.
+std::optional<uint64_t> PackElementKey(std::string_view key);
+
+// Something per element key of one shared set: keys packed (PackElementKey) where they
+// can be, text otherwise. A proxier holds one per element of every shared set (100,000s),
+// where text keys took ~3 times the memory.
+template <typename V>
+class ElementMap {
+ public:
+  V* Find(std::string_view key) {
+    if (auto k = PackElementKey(key)) {
+      auto it = packed_.find(*k);
+      return it == packed_.end() ? nullptr : &it->second;
+    }
+    auto it = text_.find(std::string(key));
+    return it == text_.end() ? nullptr : &it->second;
+  }
+  const V* Find(std::string_view key) const { return const_cast<ElementMap*>(this)->Find(key); }
+  V& operator[](std::string_view key) {
+    if (auto k = PackElementKey(key)) return packed_[*k];
+    return text_[std::string(key)];
+  }
+  void Erase(std::string_view key) {
+    if (auto k = PackElementKey(key)) {
+      packed_.erase(*k);
+    } else {
+      text_.erase(std::string(key));
+    }
+  }
+
+ private:
+  std::unordered_map<uint64_t, V> packed_;
+  std::unordered_map<std::string, V> text_;
+};
+
 class NftablesProxier : public Proxier {
  public:
   // Service ports whose ClusterIP is in `locally_served` are left alone (the cluster DNS
@@ -77,21 +118,22 @@ class NftablesProxier : public Proxier {
  private:
   // Who put each element into a shared set or map. A set element is there while some port
   // claims it; a map element has the value of the port with the greatest Id (BuildRuleset
-  // renders ports in Id order and the last one wins).
-  using SetClaims = std::unordered_map<std::string, uint32_t>;  // key -> ports
-  using MapClaims = std::unordered_map<std::string, std::map<std::string, std::string>>;  // key -> Id -> value
+  // renders ports in Id order and the last one wins). Claimants are ports held by
+  // applied_.
+  using SetClaims = ElementMap<uint32_t>;  // key -> ports
+  using MapClaims = ElementMap<std::vector<const ServicePort*>>;  // key -> ports
 
   Status SyncFull(const std::vector<const ServicePortPtr*>& ports);
   Status SyncPartial(
       const std::vector<std::pair<const ServicePortPtr*, const ServicePortPtr*>>& changed);
   // Renders one port alone: its chains and own sets, and its shared elements.
   Ruleset RenderAlone(const ServicePort& sp) const;
-  // Port `id` claims the shared elements of `alone` (RenderAlone's), or gives them up.
-  void Claim(const std::string& id, const Ruleset& alone, bool add);
-  // The port whose value the element `key` of shared map `map` has, if it is there.
-  std::optional<std::string> Winner(const std::string& map, const std::string& key) const;
-  // The element `key` of shared set `set` as the claims say it is, if it is there.
-  std::optional<std::string> Effective(const std::string& set, const std::string& key) const;
+  // Port `port` claims the shared elements of `alone` (its RenderAlone), or gives them up.
+  void Claim(const ServicePort* port, const Ruleset& alone, bool add);
+  // The port whose value the element `key` of shared map `map` has; null when it is not there.
+  const ServicePort* Winner(const std::string& map, const std::string& key) const;
+  // Whether the element `key` of shared set `set` is there, as the claims say.
+  bool Claimed(const std::string& set, const std::string& key) const;
   Status Apply(const std::string& script, bool full);
   // Counts a sync that ended with `st`; after a failure the next sync is full.
   Status Finish(Status st, bool full);

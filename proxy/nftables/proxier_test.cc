@@ -31,6 +31,34 @@ Snapshot Snap(const std::string& endpoint_ip) {
                               R"([{"addresses":[")" + endpoint_ip + R"("]}])")});
 }
 
+TEST_CASE("PackElementKey: shared elements' keys in 64 bits, others not") {
+  CHECK(PackElementKey("10.96.0.5 . tcp . 80") == 0x0A600005'06'0050ull);
+  CHECK(PackElementKey("udp . 30053") == 0x11'7565ull);
+  CHECK(PackElementKey("10.244.1.2 . 10.244.1.2") == 0x0AF40102'0AF40102ull);
+  CHECK(PackElementKey("sctp . 0") == 0x84'0000ull);
+  CHECK_FALSE(PackElementKey("10.0.0.1 . 10.0.0.2 . tcp").has_value());  // 9 bytes
+  CHECK_FALSE(PackElementKey("10.96.0.5 . tcp . 65536").has_value());
+  CHECK_FALSE(PackElementKey("10.96.0.5 . icmp").has_value());
+  CHECK_FALSE(PackElementKey("10.96.0 . tcp . 80").has_value());
+  CHECK_FALSE(PackElementKey("").has_value());
+  CHECK_FALSE(PackElementKey("tcp . 80 ").has_value());
+
+  ElementMap<int> m;
+  m["10.96.0.5 . tcp . 80"] = 1;
+  m["10.96.0.5 . tcp . 81"] = 2;
+  m["fd00::1 . tcp . 80"] = 3;  // kept as text
+  REQUIRE(m.Find("10.96.0.5 . tcp . 80"));
+  CHECK(*m.Find("10.96.0.5 . tcp . 80") == 1);
+  CHECK(*m.Find("10.96.0.5 . tcp . 81") == 2);
+  CHECK(*m.Find("fd00::1 . tcp . 80") == 3);
+  CHECK_FALSE(m.Find("10.96.0.5 . udp . 80"));
+  m.Erase("10.96.0.5 . tcp . 80");
+  m.Erase("fd00::1 . tcp . 80");
+  CHECK_FALSE(m.Find("10.96.0.5 . tcp . 80"));
+  CHECK_FALSE(m.Find("fd00::1 . tcp . 80"));
+  CHECK(m.Find("10.96.0.5 . tcp . 81"));
+}
+
 TEST_CASE("NftablesProxier: full first, nothing when unchanged, a diff after a change") {
   Recorder rec;
   NftablesProxier p(RenderConfig{}, {"10.96.0.10"}, rec.Runner());
@@ -372,7 +400,7 @@ TEST_CASE("NftablesProxier: a partial sync that would outgrow a large set's size
   CHECK(h.Last().find("set hairpin-endpoints { typeof ip saddr . ip daddr ; size 4096 ;") != std::string::npos);
   // 2,100 Services x 2 endpoints: 4,200 slots, more than 4,096.
   auto many = [](int n) {
-    std::vector<ObjectPtr> services;
+    std::vector<ServicePtr> services;
     std::vector<SlicePtr> slices;
     for (int i = 0; i < n; ++i) {
       std::string name = "s" + std::to_string(i), ip = std::to_string(i / 250) + "." + std::to_string(i % 250);
@@ -428,7 +456,7 @@ TEST_CASE("NftablesProxier: partial syncs reach the table a full sync writes") {
     s.endpoints = eps + "]";
   };
   auto snapshot = [&] {
-    std::vector<ObjectPtr> services;
+    std::vector<ServicePtr> services;
     std::vector<SlicePtr> slices;
     for (size_t i = 0; i < svcs.size(); ++i) {
       if (!svcs[i].present) continue;
@@ -471,7 +499,7 @@ TEST_CASE("NftablesProxier with a SnapshotBuilder: unchanged ports are not rende
   b.SetSlice(Slice("api-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.9"]}])"));
   h.Sync(b.Build());
   CHECK(h.proxier.stats().last_changed_ports == 2);
-  b.DeleteService(Service("web", kWeb));
+  b.DeleteService("ns/web");
   h.Sync(b.Build());
   CHECK(h.proxier.stats().last_changed_ports == 1);
   CHECK(h.Last().find("delete element ip kubepp service-ips { 10.96.0.5 . tcp . 80 }") != std::string::npos);
