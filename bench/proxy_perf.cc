@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   if (const char* nodes = std::getenv("PROXY_PERF_NODES")) g_nodes = std::atoi(nodes);
   proxy::nft::RenderConfig nft_config;
   if (g_nodes > 0) nft_config.node_name = "node0";
-  proxy::SnapshotBuilder builder;
+  proxy::SnapshotInputs builder;
   {
     std::vector<proxy::ServicePtr> services;
     std::vector<proxy::SlicePtr> slices;

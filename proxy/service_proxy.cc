@@ -32,21 +32,21 @@ Metrics& M() {
 
 ServiceProxy::ServiceProxy(Services* services, EndpointSlices* slices,
                            Proxier* proxier, ServiceProxyConfig config)
-    : services_(services), slices_(slices), proxier_(proxier), config_(config) {
+    : services_(services),
+      slices_(slices),
+      proxier_(proxier),
+      config_(config),
+      source_(services, slices),
+      builder_(&source_) {
   services_->AddHandler([this](const ServicePtr& before, const ServicePtr& after) {
-    if (after) {
-      WarnUnprogrammable(before.get(), after);
-      builder_.SetService(after);
-    } else {
-      builder_.DeleteService(before->Key());
-    }
+    if (after) WarnUnprogrammable(before.get(), after);
+    builder_.Changed((after ? after : before)->Key());
     MarkDirty();
   });
   slices_->AddHandler([this](const SlicePtr& before, const SlicePtr& after) {
-    if (after) {
-      builder_.SetSlice(after);
-    } else {
-      builder_.DeleteSlice(before->Key());
+    // A slice relabelled leaves one Service for another.
+    for (const SlicePtr& s : {before, after}) {
+      if (s && !s->ServiceKey().empty()) builder_.Changed(s->ServiceKey());
     }
     MarkDirty();
   });
@@ -109,7 +109,7 @@ void ServiceProxy::Loop() {
     }
     bool full = need_full || Clock::now() >= next_full;
     auto start = Clock::now();
-    if (full) builder_.Reset(services_->List(), slices_->List());
+    if (full) builder_.Reset();
     Snapshot snap = builder_.Build();
     Status st = proxier_->Sync(snap, full);
     auto took = std::chrono::duration<double>(Clock::now() - start).count();

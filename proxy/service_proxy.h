@@ -1,9 +1,9 @@
-// The service proxy's control loop: Service and EndpointSlice informer events update a
-// SnapshotBuilder and mark the state dirty; one sync thread builds a Snapshot (recomputing
-// only the changed Services) and hands it to the Proxier, at most once per min_sync_period (changes arriving meanwhile are batched), and
-// rewrites everything every full_sync_period (then from the informers'
-// caches, not from the events). A failed sync is retried after
-// retry_period, as a full one.
+// The service proxy's control loop: Service and EndpointSlice store events mark their
+// Service changed in a SnapshotBuilder (which reads the stores) and the state dirty; one
+// sync thread builds a Snapshot (recomputing only the changed Services) and hands it to
+// the Proxier, at most once per min_sync_period (changes arriving meanwhile are batched),
+// and rewrites everything every full_sync_period (then every Service is recomputed). A
+// failed sync is retried after retry_period, as a full one.
 // Thread safety: Start/Stop from one thread; the accessors from any thread.
 #pragma once
 
@@ -53,10 +53,24 @@ class ServiceProxy {
   void WarnUnprogrammable(const Service* before, const ServicePtr& now);
   void Loop();
 
+  // The stores as a SnapshotSource.
+  class StoreSource : public SnapshotSource {
+   public:
+    StoreSource(Services* services, EndpointSlices* slices) : services_(services), slices_(slices) {}
+    std::vector<ServicePtr> AllServices() const override { return services_->List(); }
+    ServicePtr ServiceOfKey(const std::string& key) const override { return services_->Get(key); }
+    std::vector<SlicePtr> SlicesOf(const std::string& key) const override { return slices_->OfService(key); }
+
+   private:
+    Services* services_;
+    EndpointSlices* slices_;
+  };
+
   Services* services_;
   EndpointSlices* slices_;
   Proxier* proxier_;
   ServiceProxyConfig config_;
+  StoreSource source_;
   SnapshotBuilder builder_;
   Snapshot applied_;  // of the last successful sync (Loop's thread only)
 

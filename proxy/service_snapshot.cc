@@ -141,37 +141,63 @@ std::vector<ServicePort> ServicePortsOf(const Service& svc, const std::vector<Sl
 }
 
 Snapshot BuildSnapshot(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices) {
-  auto by_service = SlicesByService(slices);
-  static const std::vector<SlicePtr> kNone;
-  Snapshot snap;
-  for (const auto& svc : services) {
-    auto it = by_service.find(svc->Key());
-    auto ports = ServicePortsOf(*svc, it == by_service.end() ? kNone : it->second);
-    for (auto& p : ports) snap.ports.push_back(std::make_shared<const ServicePort>(std::move(p)));
+  SnapshotInputs in;
+  in.Reset(services, slices);
+  return in.Build();
+}
+
+void SnapshotBuilder::Changed(const std::string& service_key) {
+  std::lock_guard lock(mu_);
+  dirty_.insert(service_key);
+}
+
+void SnapshotBuilder::Reset() {
+  std::lock_guard lock(mu_);
+  reset_ = true;
+}
+
+void SnapshotBuilder::Recompute(const std::string& service_key) {
+  ports_.erase(service_key + "/");
+  ServicePtr svc = source_->ServiceOfKey(service_key);
+  if (!svc) return;
+  std::vector<ServicePortPtr> ports;
+  for (auto& p : ServicePortsOf(*svc, source_->SlicesOf(service_key))) {
+    ports.push_back(std::make_shared<const ServicePort>(std::move(p)));
   }
-  std::stable_sort(snap.ports.begin(), snap.ports.end(),
+  if (ports.empty()) return;
+  std::stable_sort(ports.begin(), ports.end(),
                    [](const ServicePortPtr& a, const ServicePortPtr& b) { return a->Id() < b->Id(); });
-  // Two ports with one Id (a Service with a repeated port name) count once: the first.
-  auto dup = std::unique(snap.ports.begin(), snap.ports.end(),
+  // Two ports with one Id count once: the first.
+  auto dup = std::unique(ports.begin(), ports.end(),
                          [](const ServicePortPtr& a, const ServicePortPtr& b) { return a->Id() == b->Id(); });
-  snap.ports.erase(dup, snap.ports.end());
+  ports.erase(dup, ports.end());
+  ports.shrink_to_fit();
+  ports_[service_key + "/"] = std::move(ports);
+}
+
+Snapshot SnapshotBuilder::Build() {
+  std::lock_guard lock(mu_);
+  if (reset_) {
+    reset_ = false;
+    dirty_.clear();
+    ports_.clear();
+    for (const auto& svc : source_->AllServices()) Recompute(svc->Key());
+  }
+  for (const auto& key : dirty_) Recompute(key);
+  dirty_.clear();
+  Snapshot snap;
+  size_t n = 0;
+  for (const auto& [key, ports] : ports_) n += ports.size();
+  snap.ports.reserve(n);
+  for (const auto& [key, ports] : ports_) snap.ports.insert(snap.ports.end(), ports.begin(), ports.end());
   return snap;
 }
 
-void SnapshotBuilder::Reset(const std::vector<ServicePtr>& services,
-                            const std::vector<SlicePtr>& slices) {
-  std::lock_guard lock(mu_);
+void SnapshotInputs::Reset(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices) {
   services_.clear();
   slices_.clear();
   slice_service_.clear();
-  ports_.clear();
-  by_id_.clear();
-  dirty_.clear();
-  for (const auto& s : services) {
-    std::string key = s->Key();
-    services_[key] = s;
-    dirty_.insert(key);
-  }
+  for (const auto& s : services) services_[s->Key()] = s;
   for (const auto& s : slices) {
     std::string svc = s->ServiceKey();
     if (svc.empty()) continue;
@@ -179,43 +205,29 @@ void SnapshotBuilder::Reset(const std::vector<ServicePtr>& services,
     slices_[svc][key] = s;
     slice_service_[key] = svc;
   }
+  builder_.Reset();
 }
 
-void SnapshotBuilder::SetService(const ServicePtr& service) {
-  std::lock_guard lock(mu_);
-  std::string key = service->Key();
-  services_[key] = service;
-  dirty_.insert(key);
+void SnapshotInputs::SetService(const ServicePtr& service) {
+  services_[service->Key()] = service;
+  builder_.Changed(service->Key());
 }
 
-void SnapshotBuilder::DeleteService(const std::string& key) {
-  std::lock_guard lock(mu_);
+void SnapshotInputs::DeleteService(const std::string& key) {
   services_.erase(key);
-  dirty_.insert(key);
+  builder_.Changed(key);
 }
 
-void SnapshotBuilder::SetSlice(const SlicePtr& slice) {
-  std::lock_guard lock(mu_);
-  std::string key = slice->Key();
+void SnapshotInputs::SetSlice(const SlicePtr& slice) {
+  DeleteSlice(slice->Key());  // the label may have changed: the slice leaves its Service
   std::string svc = slice->ServiceKey();
-  // The label may have changed: the slice leaves its previous Service.
-  if (auto it = slice_service_.find(key); it != slice_service_.end() && it->second != svc) {
-    auto owner = slices_.find(it->second);
-    if (owner != slices_.end()) {
-      owner->second.erase(key);
-      if (owner->second.empty()) slices_.erase(owner);
-    }
-    dirty_.insert(it->second);
-    slice_service_.erase(it);
-  }
   if (svc.empty()) return;
-  slices_[svc][key] = slice;
-  slice_service_[key] = svc;
-  dirty_.insert(svc);
+  slices_[svc][slice->Key()] = slice;
+  slice_service_[slice->Key()] = svc;
+  builder_.Changed(svc);
 }
 
-void SnapshotBuilder::DeleteSlice(const std::string& key) {
-  std::lock_guard lock(mu_);
+void SnapshotInputs::DeleteSlice(const std::string& key) {
   auto it = slice_service_.find(key);
   if (it == slice_service_.end()) return;
   auto owner = slices_.find(it->second);
@@ -223,39 +235,27 @@ void SnapshotBuilder::DeleteSlice(const std::string& key) {
     owner->second.erase(key);
     if (owner->second.empty()) slices_.erase(owner);
   }
-  dirty_.insert(it->second);
+  builder_.Changed(it->second);
   slice_service_.erase(it);
 }
 
-void SnapshotBuilder::Recompute(const std::string& service_key) {
-  if (auto old = ports_.find(service_key); old != ports_.end()) {
-    for (const auto& id : old->second) by_id_.erase(id);
-    ports_.erase(old);
-  }
-  auto svc = services_.find(service_key);
-  if (svc == services_.end()) return;
-  std::vector<SlicePtr> slices;
-  if (auto it = slices_.find(service_key); it != slices_.end()) {
-    for (const auto& [key, s] : it->second) slices.push_back(s);
-  }
-  std::vector<std::string> ids;
-  for (auto& p : ServicePortsOf(*svc->second, slices)) {
-    std::string id = p.Id();
-    // Two ports with one Id count once, as in BuildSnapshot.
-    if (!by_id_.emplace(id, std::make_shared<const ServicePort>(std::move(p))).second) continue;
-    ids.push_back(std::move(id));
-  }
-  if (!ids.empty()) ports_[service_key] = std::move(ids);
+std::vector<ServicePtr> SnapshotInputs::AllServices() const {
+  std::vector<ServicePtr> out;
+  for (const auto& [key, s] : services_) out.push_back(s);
+  return out;
 }
 
-Snapshot SnapshotBuilder::Build() {
-  std::lock_guard lock(mu_);
-  for (const auto& key : dirty_) Recompute(key);
-  dirty_.clear();
-  Snapshot snap;
-  snap.ports.reserve(by_id_.size());
-  for (const auto& [id, port] : by_id_) snap.ports.push_back(port);
-  return snap;
+ServicePtr SnapshotInputs::ServiceOfKey(const std::string& key) const {
+  auto it = services_.find(key);
+  return it == services_.end() ? nullptr : it->second;
+}
+
+std::vector<SlicePtr> SnapshotInputs::SlicesOf(const std::string& service_key) const {
+  std::vector<SlicePtr> out;
+  if (auto it = slices_.find(service_key); it != slices_.end()) {
+    for (const auto& [key, s] : it->second) out.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace kubepp::proxy

@@ -91,36 +91,70 @@ std::vector<std::string> UnprogrammableAddresses(const Service& service);
 // The ServicePorts of one Service (none for headless/ExternalName Services).
 std::vector<ServicePort> ServicePortsOf(const Service& service, const std::vector<SlicePtr>& slices);
 
-Snapshot BuildSnapshot(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices);
+// Where a SnapshotBuilder reads the Services and their EndpointSlices as they are now.
+// Thread safety: any thread.
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  virtual std::vector<ServicePtr> AllServices() const = 0;
+  virtual ServicePtr ServiceOfKey(const std::string& key) const = 0;  // null when absent
+  // The slices labelled with Service `service_key`, in slice key order.
+  virtual std::vector<SlicePtr> SlicesOf(const std::string& service_key) const = 0;
+};
 
-// BuildSnapshot, kept current from Service and EndpointSlice events: Build() recomputes
-// only the ports of Services whose Service or slices changed since the last Build() and
-// shares the others' ServicePort objects, so a sync after one change costs one Service,
-// not all of them. Same result as BuildSnapshot over the same objects.
+// The Snapshot of a source, kept current: Build() recomputes only the ports of the
+// Services marked Changed since the last Build() (reading them and their slices from the
+// source) and shares the others' ServicePort objects, so a sync after one change costs one
+// Service, not all of them. Holds nothing but the ports themselves.
 // Thread safety: all methods may be called from any thread.
 class SnapshotBuilder {
  public:
-  // Replaces everything known with these lists (the informers' caches).
-  void Reset(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices);
-  // An added or updated object.
-  void SetService(const ServicePtr& service);
-  void SetSlice(const SlicePtr& slice);
-  // A deleted object, by key ("ns/name").
-  void DeleteService(const std::string& service_key);
-  void DeleteSlice(const std::string& slice_key);
+  explicit SnapshotBuilder(const SnapshotSource* source) : source_(source) {}
+  // Service `service_key` ("ns/name") or its slices changed, came or went.
+  void Changed(const std::string& service_key);
+  // Every Service is to be computed anew by the next Build().
+  void Reset();
 
   Snapshot Build();
 
  private:
   void Recompute(const std::string& service_key);  // mu_ held
 
+  const SnapshotSource* source_;
   std::mutex mu_;
+  bool reset_ = true;
+  std::set<std::string> dirty_;  // service keys
+  // Each Service's ports by "ns/name/", their Ids' prefix, so that the map's order is
+  // the ports' Id order; a Service's ports sorted by Id and unique.
+  std::map<std::string, std::vector<ServicePortPtr>> ports_;
+};
+
+// A SnapshotSource of objects given one by one, with its SnapshotBuilder (tests,
+// benchmarks, BuildSnapshot). Thread safety: one thread.
+class SnapshotInputs : public SnapshotSource {
+ public:
+  SnapshotInputs() : builder_(this) {}
+  // Replaces every object known with these.
+  void Reset(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices);
+  void SetService(const ServicePtr& service);
+  void DeleteService(const std::string& service_key);
+  void SetSlice(const SlicePtr& slice);
+  void DeleteSlice(const std::string& slice_key);
+  Snapshot Build() { return builder_.Build(); }
+
+  std::vector<ServicePtr> AllServices() const override;
+  ServicePtr ServiceOfKey(const std::string& key) const override;
+  std::vector<SlicePtr> SlicesOf(const std::string& service_key) const override;
+
+ private:
   std::map<std::string, ServicePtr> services_;                      // "ns/name"
   std::map<std::string, std::map<std::string, SlicePtr>> slices_;  // service key -> slice key -> slice
   std::map<std::string, std::string> slice_service_;                // slice key -> service key
-  std::set<std::string> dirty_;                                     // service keys
-  std::map<std::string, std::vector<std::string>> ports_;           // service key -> its port Ids
-  std::map<std::string, ServicePortPtr> by_id_;                     // every port, by Id
+  SnapshotBuilder builder_;
 };
+
+// The Snapshot of these objects: every Service port, sorted by Id; of two ports with one
+// Id (a Service with a repeated port name) the first counts.
+Snapshot BuildSnapshot(const std::vector<ServicePtr>& services, const std::vector<SlicePtr>& slices);
 
 }  // namespace kubepp::proxy

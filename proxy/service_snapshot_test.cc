@@ -127,7 +127,7 @@ TEST_CASE("SnapshotBuilder: what BuildSnapshot says, recomputing only changed Se
   auto api = Service("api", R"({"clusterIP":"10.96.0.6","ports":[{"port":443}]})");
   auto web_a = Slice("web-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])");
   auto web_b = Slice("web-b", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.3"]}])");
-  SnapshotBuilder b;
+  SnapshotInputs b;
   b.Reset({web, api}, {web_a});
   Snapshot first = b.Build();
   CHECK(SameContent(first, BuildSnapshot({web, api}, {web_a})));

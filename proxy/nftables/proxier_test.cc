@@ -486,7 +486,7 @@ TEST_CASE("NftablesProxier: partial syncs reach the table a full sync writes") {
 
 TEST_CASE("NftablesProxier with a SnapshotBuilder: unchanged ports are not rendered again") {
   Harness h;
-  SnapshotBuilder b;
+  SnapshotInputs b;
   b.Reset({Service("web", kWeb), Service("api", R"({"clusterIP":"10.96.0.6","ports":[{"port":443}]})")},
           {Slice("web-a", "web", R"([{"port":8080}])", R"([{"addresses":["10.244.1.2"]}])")});
   h.Sync(b.Build());
