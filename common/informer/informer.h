@@ -15,7 +15,8 @@
 // and deletes for objects that vanished meanwhile.
 //
 // Cached objects lack metadata.managedFields (no component reads them; server-side
-// apply makes them large) and, with InformerOptions::keep, all but what it keeps.
+// apply makes them large); with InformerOptions::keys_only, only keys and
+// resourceVersions are cached.
 //
 // Thread safety: Get/List/HasSynced/WaitForSync are safe from any thread. Handlers run
 // one at a time on the informer's thread, after the cache already reflects the event;
