@@ -100,7 +100,8 @@ Status LoadBalancerController::Sync(const std::string& key) {
   if (!svc || !NeedsAddress(*svc)) return Status::Ok();
   std::set<std::string> used;
   for (const auto& s : services_->List()) {
-    if (s->type == Service::Type::kLoadBalancer) used.insert(s->load_balancer_ips.begin(), s->load_balancer_ips.end());
+    if (s->type != Service::Type::kLoadBalancer) continue;
+    used.insert(s->load_balancer_ips.begin(), s->load_balancer_ips.end());
   }
   auto ip = PickAddress(range_, used);
   if (!ip.ok()) {

@@ -124,7 +124,8 @@ std::string Informer::LastResourceVersion() const {
 }
 
 Informer::Cached Informer::Entry(const ObjectPtr& object) const {
-  return {options_.keys_only ? nullptr : object, api::GetString(*object, "metadata.resourceVersion")};
+  return {options_.keys_only ? nullptr : object,
+          api::GetString(*object, "metadata.resourceVersion")};
 }
 
 ObjectPtr Informer::LastKnown(const std::string& key, const Cached& cached) {
