@@ -45,7 +45,7 @@ SlicePtr SliceOf(const api::Value& slice) {
     for (const auto& p : ports->GetArray()) {
       out->ports.push_back({api::GetString(p, "name"),
                             util::AsciiLower(api::GetString(p, "protocol", "TCP")),
-                            static_cast<int>(api::GetInt(p, "port"))});
+                            NonNegativeInt(p, "port")});
     }
   }
   const api::Value* eps = api::Find(slice, "endpoints");

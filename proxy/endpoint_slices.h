@@ -40,7 +40,7 @@ struct SliceEndpoint {
 struct SlicePort {
   std::string name;      // "" for an unnamed port
   std::string protocol;  // lower case: "tcp" (the default), "udp" or "sctp"
-  int port = 0;          // 0 when not given
+  int port = 0;          // 0 when not given, -1 when out of range (NonNegativeInt)
 };
 
 struct EndpointSlice {

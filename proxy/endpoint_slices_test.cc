@@ -55,6 +55,12 @@ TEST_CASE("SliceOf: what the proxy reads of a slice, compact") {
   CHECK(s->endpoints[0].node == InternNodeName("n1"));
   CHECK(sizeof(SliceEndpoint) <= 16);
 
+  // A port past int's range is no port (4294967376 would wrap to 80).
+  SlicePtr huge = SliceOf(kubepp::testing::Json(R"({"metadata":{"name":"h","namespace":"ns"},
+      "ports":[{"port":4294967376}],"endpoints":[]})"));
+  REQUIRE(huge->ports.size() == 1);
+  CHECK(huge->ports[0].port == -1);
+
   SlicePtr v6 = SliceOf(kubepp::testing::Json(R"({"metadata":{"name":"w6","namespace":"ns"},
       "addressType":"IPv6","endpoints":[{"addresses":["fd00::1"]}]})"));
   CHECK(!v6->ipv4);

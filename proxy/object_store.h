@@ -9,12 +9,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +26,14 @@
 #include "common/informer/informer.h"
 
 namespace kubepp::proxy {
+
+// For the `of` functions: an integer field that is never negative (a port, a timeout) as an
+// int; -1 when it is negative or past int's range, so that no huge value wraps into a
+// valid-looking one (4294967376 is not port 80).
+inline int NonNegativeInt(const api::Value& v, std::string_view path, int64_t fallback = 0) {
+  int64_t n = api::GetInt(v, path, fallback);
+  return n < 0 || n > std::numeric_limits<int>::max() ? -1 : static_cast<int>(n);
+}
 
 template <typename T>
 class ObjectStore {

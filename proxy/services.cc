@@ -1,7 +1,5 @@
 #include "proxy/services.h"
 
-#include <limits>
-
 #include "common/util/strings.h"
 
 namespace kubepp::proxy {
@@ -15,12 +13,6 @@ Service::Type TypeOf(const std::string& type) {
   if (type == "LoadBalancer") return Service::Type::kLoadBalancer;
   if (type == "ExternalName") return Service::Type::kExternalName;
   return Service::Type::kClusterIP;
-}
-
-// An integer field as an int; -1 when it does not fit (no valid value is negative).
-int IntOf(const api::Value& v, std::string_view path, int64_t fallback = 0) {
-  int64_t n = api::GetInt(v, path, fallback);
-  return n < 0 || n > std::numeric_limits<int>::max() ? -1 : static_cast<int>(n);
 }
 
 }  // namespace
@@ -43,7 +35,7 @@ ServicePtr ServiceOf(const api::Value& svc) {
     for (const auto& p : ports->GetArray()) {
       out->ports.push_back({api::GetString(p, "name"),
                             util::AsciiLower(api::GetString(p, "protocol", "TCP")),
-                            IntOf(p, "port"), IntOf(p, "nodePort")});
+                            NonNegativeInt(p, "port"), NonNegativeInt(p, "nodePort")});
     }
   }
   if (const api::Value* ips = api::Find(svc, "spec.externalIPs"); ips && ips->IsArray()) {
@@ -58,8 +50,8 @@ ServicePtr ServiceOf(const api::Value& svc) {
     }
   }
   if (api::GetString(svc, "spec.sessionAffinity") == "ClientIP") {
-    out->affinity_timeout_seconds =
-        IntOf(svc, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", kDefaultAffinityTimeout);
+    out->affinity_timeout_seconds = NonNegativeInt(
+        svc, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", kDefaultAffinityTimeout);
     if (out->affinity_timeout_seconds <= 0) out->affinity_timeout_seconds = kDefaultAffinityTimeout;
   }
   out->external_policy_local = api::GetString(svc, "spec.externalTrafficPolicy") == "Local";

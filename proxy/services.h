@@ -25,7 +25,7 @@ struct Service {
   struct Port {
     std::string name;      // "" for an unnamed port
     std::string protocol;  // lower case: "tcp" (the default), "udp" or "sctp"
-    int port = 0;          // 0 when not given
+    int port = 0;          // 0 when not given, -1 when out of range (NonNegativeInt)
     int node_port = 0;     // 0 when none
   };
 

@@ -203,7 +203,7 @@ Status Informer::ListAll(const std::atomic<bool>* stop) {
       auto it = cache_.find(key);
       if (it == cache_.end()) {
         added.push_back(obj);
-      } else if (it->second.resource_version != cache.at(key).resource_version) {
+      } else if (it->second.resource_version != api::GetString(*obj, "metadata.resourceVersion")) {
         updated.emplace_back(LastKnown(key, it->second), obj);
       }
     }

@@ -41,10 +41,12 @@ class IngressBuilder {
     BackendRef ref;
     ref.ns = ns_;
     ref.service = api::GetString(backend, "service.name");
-    ref.port_number = static_cast<int>(api::GetInt(backend, "service.port.number"));
+    ref.port_number = NonNegativeInt(backend, "service.port.number");
     ref.port_name = api::GetString(backend, "service.port.name");
-    if (ref.service.empty() || (ref.port_number == 0 && ref.port_name.empty())) {
-      Report("BadBackend", where + ": backend needs service.name and service.port");
+    if (ref.service.empty() ||
+        (ref.port_name.empty() && (ref.port_number <= 0 || ref.port_number > 65535))) {
+      Report("BadBackend",
+             where + ": backend needs service.name and service.port (a name, or a number 1-65535)");
       return nullptr;
     }
     if (!ref.port_name.empty()) ref.port_number = 0;

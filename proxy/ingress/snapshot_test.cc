@@ -67,6 +67,22 @@ TEST_CASE("rules resolve to the ready endpoints of the Service port") {
   CHECK_THAT(r.problems[0].message, Catch::Contains("ns/missing not found"));
 }
 
+TEST_CASE("a backend port number out of range is reported, not wrapped onto another port") {
+  BuildInput in;
+  in.ingress_class = "kubepp";
+  in.services = {Service("web")};
+  // 4294967376 is 80 in 32 bits.
+  in.ingresses = {Ingress("ing", R"({"ingressClassName":"kubepp","rules":[{"host":"a.example.com",
+      "http":{"paths":[{"path":"/","pathType":"Prefix",
+      "backend":{"service":{"name":"web","port":{"number":4294967376}}}}]}}]})")};
+  BuildCache cache;
+  BuildResult r = Build(in, &cache);
+  CHECK(r.snapshot->routes.Lookup("a.example.com", "/") == nullptr);
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems[0].reason == "BadBackend");
+  CHECK_THAT(r.problems[0].message, Catch::Contains("a number 1-65535"));
+}
+
 TEST_CASE("a Service without endpoints still routes (the server answers 503)") {
   BuildInput in;
   in.ingress_class = "kubepp";
